@@ -1,0 +1,51 @@
+namespace MogileFS.Tracker.Configuration;
+
+/// <summary>
+/// Every setting of the tracker (mogilefsd). Defaults are those of MogileFS 2.73
+/// (see docs/configuration.md and the spec's config.md §1.3). Filled by
+/// <c>TrackerConfigLoader</c> from flags, the config file and defaults, in that precedence.
+/// </summary>
+public sealed class TrackerOptions
+{
+    /// <summary>db_dsn / --dsn. Same default as 2.73 (MySQL, which we reject at start-up).</summary>
+    public string DbDsn { get; set; } = "DBI:mysql:mogilefs";
+    public string DbUser { get; set; } = "mogile";
+    public string DbPass { get; set; } = "";
+
+    /// <summary>listen / -l / --listen; entries without ':' get ':' + ConfPort. Empty = 0.0.0.0:ConfPort.</summary>
+    public List<string> Listen { get; set; } = new();
+    public int ConfPort { get; set; } = 7001;
+
+    /// <summary>query_jobs / --workers (listener_jobs in the file overrides). We use it as the
+    /// limit on concurrently executing query commands, not as a process count.</summary>
+    public int QueryJobs { get; set; } = 20;
+    public int DeleteJobs { get; set; } = 1;
+    public int ReplicateJobs { get; set; } = 1;
+    public int FsckJobs { get; set; } = 1;
+    public int ReaperJobs { get; set; } = 1;
+    public int MonitorJobs { get; set; } = 1;
+    public bool JobMaster { get; set; } = true;
+
+    public bool Daemonize { get; set; }
+    public string? PidFile { get; set; }
+    public string User { get; set; } = "";
+    public int Debug { get; set; }
+
+    public int MinFreeSpaceMb { get; set; } = 100;
+    public int DefaultMinDevCount { get; set; } = 2;
+    public double NodeTimeoutSeconds { get; set; } = 2;
+    public double ConnTimeoutSeconds { get; set; } = 2;
+    public int ConnPoolSize { get; set; } = 20;
+    public int MogstoredStreamPort { get; set; } = 7501;
+    public bool ReplUseGetPort { get; set; }
+    public bool RebalanceIgnoreMissing { get; set; }
+    public int MaxHandles { get; set; }
+    public bool NoSchemaCheck { get; set; }
+    public List<string> Plugins { get; set; } = new();
+    public string LocalNetwork { get; set; } = "";
+    public int MaxDiskAge { get; set; } = 5;
+
+    /// <summary>Where log lines go: stderr when running in the foreground, syslog when daemonized
+    /// (as 2.73). Overridable with the extension key <c>log_target</c> (stderr|stdout|syslog).</summary>
+    public string LogTarget { get; set; } = "";
+}
