@@ -1,0 +1,261 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace MogileFS.Store;
+
+/// <summary>The database backends a MogileFS DSN can name.</summary>
+public enum DatabaseKind { Sqlite, Postgres, MySql }
+
+/// <summary>A DSN that is malformed or names a database we cannot use. The message is the
+/// one MogileFS 2.73 prints where it has one (<c>Unknown database type: …</c>).</summary>
+public sealed class DatabaseDsnException : Exception
+{
+    public DatabaseDsnException(string message) : base(message) { }
+}
+
+/// <summary>The DSN names a backend that exists in MogileFS 2.73 but not (yet) here.</summary>
+public sealed class DatabaseNotSupportedException : NotSupportedException
+{
+    public DatabaseNotSupportedException(string message) : base(message) { }
+}
+
+/// <summary>
+/// A Perl DBI data source name as MogileFS 2.73 accepts it in <c>db_dsn</c> / <c>--dsn</c>
+/// (config.md §1.4): the backend is picked by a case-insensitive prefix
+/// (<c>DBI:SQLite:</c>, <c>DBI:Pg:</c>, <c>DBI:mysql:</c>), the rest is the driver's own
+/// syntax, which we parse the way DBD::SQLite, DBD::Pg and DBD::mysql do.
+/// </summary>
+public sealed class DatabaseDsn
+{
+    public const string MySqlNotSupportedMessage =
+        "MySQL is not supported yet by this MogileFS implementation (DSN {0}); use a DBI:SQLite: or DBI:Pg: database";
+
+    /// <summary>Connect timeout in seconds: the same as 2.73's DBI connect timeout.</summary>
+    public const int ConnectTimeoutSeconds = 10;
+
+    private readonly Dictionary<string, string> _parameters;
+
+    private DatabaseDsn(DatabaseKind kind, string original, string? database, string? host, int? port,
+        Dictionary<string, string> parameters)
+    {
+        Kind = kind;
+        Original = original;
+        Database = database;
+        Host = host;
+        Port = port;
+        _parameters = parameters;
+    }
+
+    public DatabaseKind Kind { get; }
+
+    /// <summary>The DSN exactly as given.</summary>
+    public string Original { get; }
+
+    /// <summary>SQLite: the database file path (or <c>:memory:</c>). Pg/MySQL: the database name, when given.</summary>
+    public string? Database { get; }
+
+    /// <summary>Pg/MySQL: the host (Pg: may be a Unix-socket directory), when given.</summary>
+    public string? Host { get; }
+
+    public int? Port { get; }
+
+    /// <summary>Every key=value element of the DSN, keys lower-cased (aliases not folded).</summary>
+    public IReadOnlyDictionary<string, string> Parameters => _parameters;
+
+    public override string ToString() => Original;
+
+    public static bool TryParse(string? dsn, out DatabaseDsn? result)
+    {
+        try { result = Parse(dsn!); return true; }
+        catch (DatabaseDsnException) { result = null; return false; }
+    }
+
+    public static DatabaseDsn Parse(string dsn)
+    {
+        ArgumentNullException.ThrowIfNull(dsn);
+        if (StartsWith(dsn, "DBI:mysql:", out var rest))
+            return ParseMySql(dsn, rest);
+        if (StartsWith(dsn, "DBI:SQLite:", out rest))
+            return ParseSqlite(dsn, rest);
+        if (StartsWith(dsn, "DBI:Pg:", out rest))
+            return ParsePg(dsn, rest);
+        if (StartsWith(dsn, "DBI:Oracle:", out _))
+            throw new DatabaseDsnException(
+                "Error loading MogileFS::Store::Oracle: Oracle databases are not supported (DSN " + dsn + ")");
+        throw new DatabaseDsnException("Unknown database type: " + dsn);
+    }
+
+    private static bool StartsWith(string dsn, string prefix, out string rest)
+    {
+        if (dsn.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            rest = dsn[prefix.Length..];
+            return true;
+        }
+        rest = "";
+        return false;
+    }
+
+    // DBD::SQLite: "dbname=FILE" (or db=/database=), optionally followed by ";attr=value";
+    // anything else is the file name itself.
+    private static DatabaseDsn ParseSqlite(string original, string rest)
+    {
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        string file = rest;
+        int eq = rest.IndexOf('=');
+        if (eq > 0)
+        {
+            string key = rest[..eq].Trim().ToLowerInvariant();
+            if (key is "dbname" or "db" or "database")
+            {
+                string value = rest[(eq + 1)..];
+                int semi = value.IndexOf(';');
+                if (semi >= 0)
+                {
+                    foreach (var (k, v) in SplitPairs(value[(semi + 1)..], ';'))
+                        parameters[k] = v;
+                    value = value[..semi];
+                }
+                file = value;
+                parameters[key] = value;
+            }
+        }
+        if (file.Length == 0)
+            throw new DatabaseDsnException("SQLite DSN names no database file: " + original);
+        return new DatabaseDsn(DatabaseKind.Sqlite, original, file, null, null, parameters);
+    }
+
+    // DBD::Pg: ';'-separated libpq keywords; database/db are aliases of dbname.
+    private static DatabaseDsn ParsePg(string original, string rest)
+    {
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in SplitPairs(rest, ';'))
+        {
+            if (k.Length == 0)
+                throw new DatabaseDsnException("Malformed PostgreSQL DSN element in " + original);
+            parameters[k] = v;
+        }
+        string? db = Get(parameters, "dbname") ?? Get(parameters, "database") ?? Get(parameters, "db");
+        string? host = Get(parameters, "host") ?? Get(parameters, "hostaddr");
+        int? port = ParsePort(Get(parameters, "port"), original);
+        return new DatabaseDsn(DatabaseKind.Postgres, original, db, host, port, parameters);
+    }
+
+    // DBD::mysql: elements separated by ';' or ':'; key=value or positional database, host, port.
+    private static DatabaseDsn ParseMySql(string original, string rest)
+    {
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        var positional = new List<string>();
+        foreach (var element in rest.Split([';', ':'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = element.IndexOf('=');
+            if (eq < 0) positional.Add(element);
+            else parameters[element[..eq].Trim().ToLowerInvariant()] = element[(eq + 1)..].Trim();
+        }
+        string? db = Get(parameters, "database") ?? Get(parameters, "db") ?? Get(parameters, "dbname")
+            ?? (positional.Count > 0 ? positional[0] : null);
+        string? host = Get(parameters, "host") ?? Get(parameters, "hostname")
+            ?? (positional.Count > 1 ? positional[1] : null);
+        string? portText = Get(parameters, "port") ?? (positional.Count > 2 ? positional[2] : null);
+        return new DatabaseDsn(DatabaseKind.MySql, original, db, host, ParsePort(portText, original), parameters);
+    }
+
+    private static int? ParsePort(string? text, string original)
+    {
+        if (string.IsNullOrEmpty(text)) return null;
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+            throw new DatabaseDsnException($"Invalid port '{text}' in DSN {original}");
+        return port;
+    }
+
+    private static string? Get(Dictionary<string, string> p, string key) =>
+        p.TryGetValue(key, out var v) && v.Length > 0 ? v : null;
+
+    private static IEnumerable<(string Key, string Value)> SplitPairs(string text, char separator)
+    {
+        foreach (var element in text.Split(separator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (element.Trim().Length == 0) continue;
+            int eq = element.IndexOf('=');
+            if (eq < 0) yield return ("", element);
+            else yield return (element[..eq].Trim().ToLowerInvariant(), element[(eq + 1)..].Trim());
+        }
+    }
+
+    /// <summary>Throws <see cref="DatabaseNotSupportedException"/> for a backend we cannot use.</summary>
+    public void EnsureSupported()
+    {
+        if (Kind == DatabaseKind.MySql)
+            throw new DatabaseNotSupportedException(string.Format(MySqlNotSupportedMessage, Original));
+    }
+
+    /// <summary>
+    /// The ADO.NET connection string. SQLite: the file, created if missing (as DBD::SQLite does),
+    /// pooled, with a 30 s busy/command timeout (2.73 uses 5 s; a longer wait never hurts a
+    /// caller and avoids spurious "database is locked" under load). User and password are
+    /// ignored for SQLite. Pg: host (or socket directory), port, database, user, password and
+    /// the 10 s connect timeout of 2.73; libpq keywords we know are passed on.
+    /// </summary>
+    public string ToConnectionString(string? user, string? password)
+    {
+        switch (Kind)
+        {
+            case DatabaseKind.Sqlite:
+                return new SqliteConnectionStringBuilder
+                {
+                    DataSource = Database,
+                    Mode = SqliteOpenMode.ReadWriteCreate,
+                    Pooling = true,
+                    DefaultTimeout = 30,
+                }.ToString();
+            case DatabaseKind.Postgres:
+                return BuildNpgsql(user, password).ToString();
+            default:
+                EnsureSupported();
+                throw new InvalidOperationException();
+        }
+    }
+
+    private NpgsqlConnectionStringBuilder BuildNpgsql(string? user, string? password)
+    {
+        var b = new NpgsqlConnectionStringBuilder();
+        b.Host = Host ?? Environment.GetEnvironmentVariable("PGHOST")
+            ?? (Directory.Exists("/var/run/postgresql") ? "/var/run/postgresql" : "localhost");
+        b.Port = Port ?? (int.TryParse(Environment.GetEnvironmentVariable("PGPORT"), out int envPort) ? envPort : 5432);
+        // An explicit user/password (db_user/db_pass) wins over user=/password= in the DSN, as with DBD::Pg.
+        string? effectiveUser = !string.IsNullOrEmpty(user) ? user : Get(_parameters, "user")
+            ?? Environment.GetEnvironmentVariable("PGUSER") ?? Environment.UserName;
+        b.Username = effectiveUser;
+        string? effectivePassword = !string.IsNullOrEmpty(password) ? password : Get(_parameters, "password");
+        if (effectivePassword != null) b.Password = effectivePassword;
+        b.Database = Database ?? Environment.GetEnvironmentVariable("PGDATABASE") ?? effectiveUser;
+        b.Timeout = ConnectTimeoutSeconds;
+        if (Get(_parameters, "connect_timeout") is { } ct && int.TryParse(ct, out int seconds) && seconds > 0)
+            b.Timeout = seconds;
+        if (Get(_parameters, "sslmode") is { } sslmode && Enum.TryParse<SslMode>(sslmode.Replace("-", ""), true, out var mode))
+            b.SslMode = mode;
+        if (Get(_parameters, "options") is { } options) b.Options = options;
+        b.ApplicationName = Get(_parameters, "application_name") ?? "mogilefs";
+        return b;
+    }
+
+    /// <summary>A new, closed connection for this DSN (SqliteConnection or NpgsqlConnection).</summary>
+    public DbConnection CreateConnection(string? user, string? password)
+    {
+        EnsureSupported();
+        return Kind == DatabaseKind.Sqlite
+            ? new SqliteConnection(ToConnectionString(user, password))
+            : new NpgsqlConnection(ToConnectionString(user, password));
+    }
+
+    /// <summary>Builds the DSN mogdbsetup and the tracker use for a database on a host
+    /// (<c>DBI:Pg:dbname=&lt;db&gt;;host=&lt;h&gt;[;port=&lt;p&gt;]</c>, <c>DBI:SQLite:&lt;db&gt;</c>, …).</summary>
+    public static DatabaseDsn ForHost(DatabaseKind kind, string database, string? host, int? port) => kind switch
+    {
+        DatabaseKind.Sqlite => Parse("DBI:SQLite:" + database),
+        DatabaseKind.Postgres => Parse($"DBI:Pg:dbname={database};host={host ?? "localhost"}" + (port is { } p ? $";port={p}" : "")),
+        _ => Parse($"DBI:mysql:{database};host={host ?? "localhost"}" + (port is { } q ? $";port={q}" : "")),
+    };
+}

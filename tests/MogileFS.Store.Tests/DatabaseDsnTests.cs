@@ -1,0 +1,111 @@
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace MogileFS.Store.Tests;
+
+public sealed class DatabaseDsnTests
+{
+    [Theory]
+    [InlineData("DBI:SQLite:/var/lib/mogilefs/db.sqlite", "/var/lib/mogilefs/db.sqlite")]
+    [InlineData("dbi:sqlite:/tmp/x.db", "/tmp/x.db")]
+    [InlineData("DBI:SQLite:dbname=/tmp/x.db", "/tmp/x.db")]
+    [InlineData("DBI:SQLite:db=/tmp/x.db", "/tmp/x.db")]
+    [InlineData("DBI:SQLite:database=/tmp/x.db;sqlite_unicode=1", "/tmp/x.db")]
+    [InlineData("DBI:SQLite:relative.db", "relative.db")]
+    public void Sqlite_file_is_taken_from_either_form(string dsn, string file)
+    {
+        var d = DatabaseDsn.Parse(dsn);
+        Assert.Equal(DatabaseKind.Sqlite, d.Kind);
+        Assert.Equal(file, d.Database);
+        Assert.Equal(dsn, d.Original);
+        var b = new SqliteConnectionStringBuilder(d.ToConnectionString("ignored", "ignored"));
+        Assert.Equal(file, b.DataSource);
+        Assert.True(b.Pooling);
+    }
+
+    [Fact]
+    public void Pg_dsn_becomes_an_npgsql_connection_string()
+    {
+        var d = DatabaseDsn.Parse("DBI:Pg:dbname=mogilefs;host=db1;port=5433");
+        Assert.Equal(DatabaseKind.Postgres, d.Kind);
+        Assert.Equal(("mogilefs", "db1", 5433), (d.Database, d.Host, d.Port));
+        var b = new NpgsqlConnectionStringBuilder(d.ToConnectionString("mogile", "secret"));
+        Assert.Equal("db1", b.Host);
+        Assert.Equal(5433, b.Port);
+        Assert.Equal("mogilefs", b.Database);
+        Assert.Equal("mogile", b.Username);
+        Assert.Equal("secret", b.Password);
+        Assert.Equal(10, b.Timeout);
+    }
+
+    [Fact]
+    public void Pg_accepts_aliases_and_a_socket_directory_and_defaults_the_port()
+    {
+        var d = DatabaseDsn.Parse("dbi:pg:database=mfs;host=/run/postgresql");
+        var b = new NpgsqlConnectionStringBuilder(d.ToConnectionString("u", ""));
+        Assert.Equal("/run/postgresql", b.Host);
+        Assert.Equal("mfs", b.Database);
+        Assert.Equal(5432, b.Port);
+        Assert.Equal("mfs", DatabaseDsn.Parse("DBI:Pg:db=mfs").Database);
+    }
+
+    [Fact]
+    public void Pg_user_in_the_dsn_is_used_only_without_an_explicit_one()
+    {
+        var d = DatabaseDsn.Parse("DBI:Pg:dbname=m;host=h;user=dsnuser;password=dsnpass");
+        Assert.Equal("dsnuser", new NpgsqlConnectionStringBuilder(d.ToConnectionString(null, null)).Username);
+        Assert.Equal("dsnpass", new NpgsqlConnectionStringBuilder(d.ToConnectionString(null, null)).Password);
+        Assert.Equal("cli", new NpgsqlConnectionStringBuilder(d.ToConnectionString("cli", "x")).Username);
+    }
+
+    [Theory]
+    [InlineData("DBI:mysql:mogilefs", "mogilefs", null, null)]
+    [InlineData("DBI:mysql:mogilefs:host=127.0.0.1", "mogilefs", "127.0.0.1", null)]
+    [InlineData("DBI:mysql:database=mogilefs;host=db1;port=3306", "mogilefs", "db1", 3306)]
+    [InlineData("DBI:MYSQL:mogilefs:db1:3306", "mogilefs", "db1", 3306)]
+    public void MySql_is_recognised_but_not_supported(string dsn, string db, string? host, int? port)
+    {
+        var d = DatabaseDsn.Parse(dsn);
+        Assert.Equal(DatabaseKind.MySql, d.Kind);
+        Assert.Equal((db, host, port), (d.Database, d.Host, d.Port));
+        var ex = Assert.Throws<DatabaseNotSupportedException>(() => d.ToConnectionString("u", "p"));
+        Assert.StartsWith("MySQL is not supported yet", ex.Message);
+    }
+
+    [Fact]
+    public void Oracle_fails_like_the_original()
+    {
+        var ex = Assert.Throws<DatabaseDsnException>(() => DatabaseDsn.Parse("DBI:Oracle:orcl"));
+        Assert.StartsWith("Error loading MogileFS::Store::Oracle", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("mogilefs")]
+    [InlineData("DBI:ODBC:x")]
+    [InlineData("SQLite:/tmp/x")]
+    [InlineData("")]
+    public void Unknown_types_fail_like_the_original(string dsn)
+    {
+        var ex = Assert.Throws<DatabaseDsnException>(() => DatabaseDsn.Parse(dsn));
+        Assert.Equal("Unknown database type: " + dsn, ex.Message);
+    }
+
+    [Theory]
+    [InlineData("DBI:SQLite:")]
+    [InlineData("DBI:SQLite:dbname=")]
+    [InlineData("DBI:Pg:dbname=x;port=abc")]
+    [InlineData("DBI:Pg:dbname=x;port=70000")]
+    public void Malformed_dsns_get_a_clear_error(string dsn)
+    {
+        var ex = Assert.Throws<DatabaseDsnException>(() => DatabaseDsn.Parse(dsn));
+        Assert.Contains(dsn, ex.Message);
+    }
+
+    [Fact]
+    public void ForHost_builds_the_dsns_mogdbsetup_builds()
+    {
+        Assert.Equal("DBI:Pg:dbname=mogilefs;host=db1;port=5432", DatabaseDsn.ForHost(DatabaseKind.Postgres, "mogilefs", "db1", 5432).Original);
+        Assert.Equal("DBI:Pg:dbname=mogilefs;host=localhost", DatabaseDsn.ForHost(DatabaseKind.Postgres, "mogilefs", null, null).Original);
+        Assert.Equal("DBI:SQLite:/tmp/m.db", DatabaseDsn.ForHost(DatabaseKind.Sqlite, "/tmp/m.db", "ignored", null).Original);
+    }
+}
