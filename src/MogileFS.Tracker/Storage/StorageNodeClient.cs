@@ -1,0 +1,389 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using MogileFS.Tracker.Commands.Files;
+
+namespace MogileFS.Tracker.Storage;
+
+public enum HeadStatus { Ok, Missing, CantReach }
+
+/// <summary>Result of a HEAD: the size from Content-Length, 404 (missing), or anything else (cantreach).</summary>
+public readonly record struct HeadResult(HeadStatus Status, long Size, string Error)
+{
+    public static HeadResult Found(long size) => new(HeadStatus.Ok, size, "");
+}
+
+public enum MkcolStatus { Created, NotSupported, Failed }
+
+public enum DigestStatus { Ok, Missing, Failed }
+
+public readonly record struct DigestResult(DigestStatus Status, byte[]? Digest, string Error);
+
+public enum CopyStatus { Ok, SourceError, DestinationError }
+
+public readonly record struct CopyResult(CopyStatus Status, string Error);
+
+/// <summary>
+/// Everything the tracker's file commands ask of a storage node: HEAD for sizes, MKCOL for upload
+/// directories, digests (side channel first, HTTP GET fallback) and the GET+PUT copy of httpcopy.
+/// An interface so tests can put a misbehaving node behind it.
+/// </summary>
+public interface IStorageNodeClient
+{
+    /// <summary>HEAD http://ip:port/path within node_timeout.</summary>
+    Task<HeadResult> HeadAsync(string ip, int port, string path, CancellationToken ct = default);
+
+    /// <summary>MKCOL http://ip:port/dir (dir ends with '/').</summary>
+    Task<MkcolStatus> MkcolAsync(string ip, int port, string dir, CancellationToken ct = default);
+
+    /// <summary>
+    /// Digest of the stored data: <c>&lt;ALG&gt; &lt;path&gt;</c> on the side channel (mogstored_stream_port),
+    /// falling back to an HTTP GET on http://ip:httpPort/path when the side channel is unreachable, says
+    /// the file is missing, or does not support the request (as 2.73's HTTPFile::digest).
+    /// <paramref name="expectedSize"/> sets the deadline (size / 2 MiB/s + node_timeout).
+    /// </summary>
+    Task<DigestResult> DigestAsync(string ip, int httpPort, string path, HashType alg, long expectedSize, CancellationToken ct = default);
+
+    /// <summary>
+    /// GET the source replica (must have exactly <paramref name="expectedLength"/> bytes) and PUT it to the
+    /// destination, streaming. <paramref name="contentMd5"/> (raw digest) is sent as Content-MD5 when given.
+    /// </summary>
+    Task<CopyResult> CopyAsync(string srcUrl, string dstUrl, long expectedLength, byte[]? contentMd5, CancellationToken ct = default);
+}
+
+/// <summary>
+/// HTTP through one pooled <see cref="HttpClient"/> (keep-alive connections per node, like 2.73's
+/// connection pool) and the side channel through a small pool of idle TCP connections per node.
+/// Timeouts: connect = conn_timeout, each HEAD/MKCOL = node_timeout (tracker-protocol.md §11.5).
+/// </summary>
+public sealed class StorageNodeClient : IStorageNodeClient, IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly TimeSpan _nodeTimeout;
+    private readonly TimeSpan _connTimeout;
+    private readonly int _streamPort;
+    private readonly ConcurrentDictionary<string, ConcurrentBag<SideChannelConnection>> _sideChannels = new();
+    private static readonly HttpMethod Mkcol = new("MKCOL");
+    private const int MaxIdleSideChannels = 8;
+
+    public StorageNodeClient(TimeSpan nodeTimeout, TimeSpan connTimeout, int mogstoredStreamPort)
+    {
+        _nodeTimeout = nodeTimeout > TimeSpan.Zero ? nodeTimeout : TimeSpan.FromSeconds(2);
+        _connTimeout = connTimeout > TimeSpan.Zero ? connTimeout : TimeSpan.FromSeconds(2);
+        _streamPort = mogstoredStreamPort;
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = _connTimeout,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            MaxConnectionsPerServer = 64,
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd("MogileFS-Tracker-NET/2.73");
+    }
+
+    public TimeSpan NodeTimeout => _nodeTimeout;
+
+    private static Uri MakeUri(string ip, int port, string path)
+        => new("http://" + ip + ":" + port.ToString(CultureInfo.InvariantCulture) + path, UriKind.Absolute);
+
+    public async Task<HeadResult> HeadAsync(string ip, int port, string path, CancellationToken ct = default)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(_nodeTimeout);
+        try
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Head, MakeUri(ip, port, path));
+            using var res = await _http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
+            int code = (int)res.StatusCode;
+            if (code >= 200 && code <= 299)
+            {
+                if (res.Content.Headers.ContentLength is long len) return HeadResult.Found(len);
+                // lighttpd 1.4 omits Content-Length for empty files (2.73 counts that as 0).
+                foreach (var p in res.Headers.Server)
+                    if (p.Product?.Name?.StartsWith("lighttpd", StringComparison.OrdinalIgnoreCase) == true)
+                        return HeadResult.Found(0);
+                return new HeadResult(HeadStatus.CantReach, 0, $"HEAD {path} on {ip}:{port} returned no Content-Length");
+            }
+            if (code == 404) return new HeadResult(HeadStatus.Missing, 0, $"HEAD {path} on {ip}:{port} returned 404");
+            return new HeadResult(HeadStatus.CantReach, 0, $"Failed HEAD check for http://{ip}:{port}{path} ({code}): {res.ReasonPhrase}");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new HeadResult(HeadStatus.CantReach, 0, $"HEAD http://{ip}:{port}{path} timed out after {_nodeTimeout.TotalSeconds:0.###}s");
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or SocketException or UriFormatException)
+        {
+            return new HeadResult(HeadStatus.CantReach, 0, $"HEAD http://{ip}:{port}{path} failed: {e.Message}");
+        }
+    }
+
+    public async Task<MkcolStatus> MkcolAsync(string ip, int port, string dir, CancellationToken ct = default)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(_nodeTimeout);
+        try
+        {
+            using var req = new HttpRequestMessage(Mkcol, MakeUri(ip, port, dir));
+            req.Content = new ByteArrayContent(Array.Empty<byte>());
+            using var res = await _http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
+            int code = (int)res.StatusCode;
+            if (code >= 200 && code <= 299) return MkcolStatus.Created;
+            // 405 = "already exists" on WebDAV servers (nginx, Apache): the directory is there.
+            if (code == 405) return MkcolStatus.Created;
+            if (code == 400 || code == 501) return MkcolStatus.NotSupported;
+            return MkcolStatus.Failed;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return MkcolStatus.Failed; }
+        catch (Exception e) when (e is HttpRequestException or IOException or SocketException or UriFormatException) { return MkcolStatus.Failed; }
+    }
+
+    public async Task<DigestResult> DigestAsync(string ip, int httpPort, string path, HashType alg, long expectedSize, CancellationToken ct = default)
+    {
+        var side = await SideChannelDigestAsync(ip, path, alg, expectedSize, ct).ConfigureAwait(false);
+        if (side.Status == DigestStatus.Ok) return side;
+        var http = await HttpDigestAsync(ip, httpPort, path, alg, ct).ConfigureAwait(false);
+        if (http.Status != DigestStatus.Ok && side.Error.Length > 0)
+            return http with { Error = http.Error + "; side channel: " + side.Error };
+        return http;
+    }
+
+    private async Task<DigestResult> HttpDigestAsync(string ip, int port, string path, HashType alg, CancellationToken ct)
+    {
+        try
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Get, MakeUri(ip, port, path));
+            using var connectCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            connectCts.CancelAfter(_nodeTimeout);
+            using var res = await _http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, connectCts.Token).ConfigureAwait(false);
+            int code = (int)res.StatusCode;
+            if (code == 404) return new DigestResult(DigestStatus.Missing, null, $"GET {path} on {ip}:{port} returned 404");
+            if (code < 200 || code > 299)
+                return new DigestResult(DigestStatus.Failed, null, $"Failed {FileChecksum.Name(alg)} (GET) check for http://{ip}:{port}{path} ({code})");
+            using var hasher = FileChecksum.CreateHasher(alg);
+            await using var body = await res.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            var buf = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+            try
+            {
+                while (true)
+                {
+                    // Each read must make progress within node_timeout; a large file may take long in total.
+                    using var readCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    readCts.CancelAfter(_nodeTimeout);
+                    int n = await body.ReadAsync(buf.AsMemory(0, buf.Length), readCts.Token).ConfigureAwait(false);
+                    if (n == 0) break;
+                    hasher.AppendData(buf, 0, n);
+                }
+            }
+            finally { System.Buffers.ArrayPool<byte>.Shared.Return(buf); }
+            return new DigestResult(DigestStatus.Ok, hasher.GetHashAndReset(), "");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new DigestResult(DigestStatus.Failed, null, $"GET http://{ip}:{port}{path} timed out");
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or SocketException or UriFormatException)
+        {
+            return new DigestResult(DigestStatus.Failed, null, $"GET http://{ip}:{port}{path} failed: {e.Message}");
+        }
+    }
+
+    private async Task<DigestResult> SideChannelDigestAsync(string ip, string path, HashType alg, long expectedSize, CancellationToken ct)
+    {
+        if (_streamPort <= 0) return new DigestResult(DigestStatus.Failed, null, "");
+        string algName = FileChecksum.Name(alg);
+        var deadline = TimeSpan.FromSeconds(Math.Max(0, expectedSize) / (2.0 * 1024 * 1024)) + _nodeTimeout;
+        string key = ip + ":" + _streamPort.ToString(CultureInfo.InvariantCulture);
+        var bag = _sideChannels.GetOrAdd(key, _ => new ConcurrentBag<SideChannelConnection>());
+        // A pooled connection may have been closed by the node meanwhile: retry once on a fresh one.
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            bool pooled = bag.TryTake(out var conn);
+            try
+            {
+                if (!pooled)
+                {
+                    conn = await SideChannelConnection.ConnectAsync(ip, _streamPort, _connTimeout, ct).ConfigureAwait(false);
+                }
+                string? line = await conn!.RequestAsync(algName + " " + path + "\r\n", deadline, ct).ConfigureAwait(false);
+                if (line is null)
+                {
+                    conn.Dispose();
+                    if (pooled) continue;
+                    return new DigestResult(DigestStatus.Failed, null, "EOF from mogstored side channel");
+                }
+                var result = ParseDigestLine(line, path, alg);
+                if (bag.Count < MaxIdleSideChannels) bag.Add(conn); else conn.Dispose();
+                return result;
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                conn?.Dispose();
+                return new DigestResult(DigestStatus.Failed, null, $"side channel {key}: {algName} {path} timed out");
+            }
+            catch (Exception e) when (e is IOException or SocketException)
+            {
+                conn?.Dispose();
+                if (pooled) continue;
+                return new DigestResult(DigestStatus.Failed, null, $"side channel {key}: {e.Message}");
+            }
+        }
+        return new DigestResult(DigestStatus.Failed, null, $"side channel {key} unavailable");
+    }
+
+    /// <summary>Parses a side-channel digest reply (storage-node.md §5.2): <c>&lt;uri&gt; &lt;ALG&gt;=&lt;hex&gt;</c>, <c>=-1</c> = missing.</summary>
+    public static DigestResult ParseDigestLine(string line, string path, HashType alg)
+    {
+        string prefix = path + " " + FileChecksum.Name(alg) + "=";
+        if (line.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            var rest = line.AsSpan(prefix.Length);
+            if (rest.SequenceEqual("-1")) return new DigestResult(DigestStatus.Missing, null, "side channel: file missing");
+            bool lowerHex = rest.Length == 2 * FileChecksum.DigestLength(alg);
+            foreach (char c in rest) if (!(char.IsAsciiDigit(c) || (c >= 'a' && c <= 'f'))) { lowerHex = false; break; }
+            if (lowerHex) return new DigestResult(DigestStatus.Ok, Convert.FromHexString(rest), "");
+        }
+        if (line.StartsWith("ERROR", StringComparison.Ordinal))
+            return new DigestResult(DigestStatus.Failed, null, ""); // old server: silently fall back to HTTP
+        return new DigestResult(DigestStatus.Failed, null, "mogstored failed to handle (" + FileChecksum.Name(alg) + " " + path + "): " + line);
+    }
+
+    public async Task<CopyResult> CopyAsync(string srcUrl, string dstUrl, long expectedLength, byte[]? contentMd5, CancellationToken ct = default)
+    {
+        HttpResponseMessage src;
+        try
+        {
+            using var getCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            getCts.CancelAfter(_nodeTimeout);
+            var req = new HttpRequestMessage(HttpMethod.Get, new Uri(srcUrl, UriKind.Absolute));
+            src = await _http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, getCts.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or SocketException or UriFormatException
+                                      || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            return new CopyResult(CopyStatus.SourceError, $"Error: Resource {srcUrl} failed to return an HTTP response: {e.Message}");
+        }
+        using (src)
+        {
+            int code = (int)src.StatusCode;
+            if (code < 200 || code > 299)
+                return new CopyResult(CopyStatus.SourceError, $"Error: Resource {srcUrl} failed: HTTP {code}");
+            long? clen = src.Content.Headers.ContentLength;
+            if (clen != expectedLength)
+                return new CopyResult(CopyStatus.SourceError, $"File {srcUrl} has unexpected content-length of {clen?.ToString(CultureInfo.InvariantCulture) ?? "(none)"}, not {expectedLength}");
+            try
+            {
+                await using var body = await src.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+                using var put = new HttpRequestMessage(HttpMethod.Put, new Uri(dstUrl, UriKind.Absolute));
+                put.Content = new StreamContent(new ExactLengthStream(body, expectedLength), 1 << 16);
+                put.Content.Headers.ContentLength = expectedLength;
+                if (contentMd5 is { Length: 16 }) put.Content.Headers.ContentMD5 = contentMd5;
+                using var res = await _http.SendAsync(put, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+                int pc = (int)res.StatusCode;
+                if (pc < 200 || pc > 299)
+                    return new CopyResult(CopyStatus.DestinationError, $"Got HTTP status code {pc} PUTing to {dstUrl}");
+                return new CopyResult(CopyStatus.Ok, "");
+            }
+            catch (ExactLengthStream.SourceShortException e)
+            {
+                return new CopyResult(CopyStatus.SourceError, e.Message);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or SocketException or UriFormatException)
+            {
+                return new CopyResult(CopyStatus.DestinationError, $"PUT {dstUrl} failed: {e.Message}");
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        foreach (var bag in _sideChannels.Values)
+            while (bag.TryTake(out var c)) c.Dispose();
+    }
+
+    /// <summary>Wraps the source body: reports a short source as a source error rather than a PUT failure.</summary>
+    private sealed class ExactLengthStream(Stream inner, long length) : Stream
+    {
+        private long _read;
+        public sealed class SourceShortException(string m) : IOException(m);
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => length;
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_read >= length) return 0;
+            int n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, length - _read)], cancellationToken).ConfigureAwait(false);
+            if (n == 0) throw new SourceShortException($"source ended after {_read} of {length} bytes");
+            _read += n;
+            return n;
+        }
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>One line-oriented connection to a node's side channel.</summary>
+    private sealed class SideChannelConnection : IDisposable
+    {
+        private readonly Socket _socket;
+        private readonly byte[] _buf = new byte[4096];
+        private int _len;
+
+        private SideChannelConnection(Socket s) { _socket = s; }
+
+        public static async Task<SideChannelConnection> ConnectAsync(string ip, int port, TimeSpan timeout, CancellationToken ct)
+        {
+            var s = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                cts.CancelAfter(timeout);
+                await s.ConnectAsync(ip, port, cts.Token).ConfigureAwait(false);
+                return new SideChannelConnection(s);
+            }
+            catch
+            {
+                s.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Sends one request and reads one CRLF line; null on EOF.</summary>
+        public async Task<string?> RequestAsync(string request, TimeSpan deadline, CancellationToken ct)
+        {
+            _len = 0;
+            var bytes = Encoding.Latin1.GetBytes(request);
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(deadline);
+            await _socket.SendAsync(bytes, SocketFlags.None, cts.Token).ConfigureAwait(false);
+            while (true)
+            {
+                int nl = Array.IndexOf(_buf, (byte)'\n', 0, _len);
+                if (nl >= 0)
+                {
+                    int end = nl > 0 && _buf[nl - 1] == (byte)'\r' ? nl - 1 : nl;
+                    return Encoding.Latin1.GetString(_buf, 0, end);
+                }
+                if (_len == _buf.Length) throw new IOException("side channel line too long");
+                int n = await _socket.ReceiveAsync(_buf.AsMemory(_len), SocketFlags.None, cts.Token).ConfigureAwait(false);
+                if (n == 0) return null;
+                _len += n;
+            }
+        }
+
+        public void Dispose() => _socket.Dispose();
+    }
+}
