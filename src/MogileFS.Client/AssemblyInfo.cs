@@ -1,1 +1,4 @@
-namespace MogileFS.Client;
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("MogileFS.Client.Tests")]
+[assembly: InternalsVisibleTo("MogileFS.Tools")]

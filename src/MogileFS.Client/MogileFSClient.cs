@@ -1,0 +1,409 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using MogileFS.Client.Protocol;
+using MogileFS.Client.Storage;
+using MogileFS.Client.Tracker;
+
+namespace MogileFS.Client;
+
+/// <summary>
+/// Stores, fetches, lists, renames and deletes files in one MogileFS domain. Thread-safe:
+/// create one per domain and share it.
+/// </summary>
+/// <example>
+/// <code>
+/// using var mogile = new MogileFSClient(new MogileFSClientOptions
+/// {
+///     Trackers = { "10.0.0.1:7001", "10.0.0.2:7001" },
+///     Domain = "photos",
+/// });
+/// await using (var file = File.OpenRead("cat.jpg"))
+///     await mogile.StoreAsync("cat.jpg", file, new StoreOptions { Class = "originals" });
+/// await using (var output = File.Create("copy.jpg"))
+///     await mogile.FetchAsync("cat.jpg", output);
+/// </code>
+/// </example>
+public sealed class MogileFSClient : IDisposable
+{
+    private readonly TrackerBackend _backend;
+    private readonly bool _ownsBackend;
+    private readonly StorageHttp _http;
+
+    /// <summary>Creates a client with its own tracker connections.</summary>
+    /// <exception cref="ArgumentException">No domain or no trackers configured.</exception>
+    public MogileFSClient(MogileFSClientOptions options) : this(new TrackerBackend(options), ownsBackend: true) { }
+
+    /// <summary>Creates a client that shares <paramref name="backend"/> (e.g. with a <see cref="MogileFSAdmin"/>).</summary>
+    public MogileFSClient(TrackerBackend backend) : this(backend, ownsBackend: false) { }
+
+    private MogileFSClient(TrackerBackend backend, bool ownsBackend)
+    {
+        if (string.IsNullOrEmpty(backend.Options.Domain))
+            throw new ArgumentException("a domain is required for file operations", nameof(backend));
+        _backend = backend;
+        _ownsBackend = ownsBackend;
+        Domain = backend.Options.Domain!;
+        _http = new StorageHttp(backend.Options);
+    }
+
+    /// <summary>The domain this client works in.</summary>
+    public string Domain { get; }
+
+    /// <summary>The tracker connection pool (for sending raw commands).</summary>
+    public TrackerBackend Backend => _backend;
+
+    private static KeyValuePair<string, string?> P(string k, string? v) => new(k, v);
+    private static string N(long v) => v.ToString(CultureInfo.InvariantCulture);
+
+    // ---------------------------------------------------------------- store
+
+    /// <summary>
+    /// Stores <paramref name="content"/> under <paramref name="key"/>: <c>create_open</c>, an HTTP PUT
+    /// streamed to the first destination the tracker offers (the others are tried if it fails and
+    /// the data can be re-read), then <c>create_close</c> with the size and optional checksum.
+    /// An existing file with the same key is replaced.
+    /// </summary>
+    /// <returns>The fid, length and location of the new file.</returns>
+    /// <exception cref="MogileFSTrackerException">The tracker refused (<c>unreg_class</c>, <c>no_devices</c>, <c>size_mismatch</c>, ...).</exception>
+    /// <exception cref="MogileFSStorageException">No destination accepted the data.</exception>
+    /// <exception cref="MogileFSConnectionException">Tracker unreachable or timed out.</exception>
+    public async Task<StoreResult> StoreAsync(string key, Stream content, StoreOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(content);
+        options ??= new StoreOptions();
+        long? length = options.Length;
+        if (length is null && content.CanSeek) length = Math.Max(0, content.Length - content.Position);
+        if (length < 0) throw new ArgumentOutOfRangeException(nameof(options), "Length must not be negative");
+
+        var openArgs = new List<KeyValuePair<string, string?>>();
+        if (options.CreateOpenArgs != null) openArgs.AddRange(options.CreateOpenArgs.Select(kv => P(kv.Key, kv.Value)));
+        openArgs.Add(P("domain", Domain));
+        openArgs.Add(P("class", string.IsNullOrEmpty(options.Class) ? null : options.Class));
+        openArgs.Add(P("key", key));
+        openArgs.Add(P("fid", N(options.Fid ?? 0)));
+        openArgs.Add(P("multi_dest", "1"));
+        if (length > 0) openArgs.Add(P("size", N(length.Value)));
+        var open = await _backend.SendAsync("create_open", openArgs, RequestSafety.NotIdempotent, null, cancellationToken)
+            .ConfigureAwait(false);
+
+        var fid = open.GetInt64("fid");
+        var dests = new List<(int DevId, string Path)>();
+        if (open.ContainsKey("dev_count"))
+        {
+            long count = open.GetInt64("dev_count");
+            for (int i = 1; i <= count; i++)
+            {
+                var path = open.Get($"path_{i}");
+                if (!string.IsNullOrEmpty(path)) dests.Add(((int)open.GetInt64($"devid_{i}"), path));
+            }
+        }
+        else if (open.Get("path") is { Length: > 0 } single)
+        {
+            dests.Add(((int)open.GetInt64("devid"), single));
+        }
+        if (dests.Count == 0)
+            throw new MogileFSProtocolException($"create_open for '{key}' returned no destination");
+
+        long startPosition = content.CanSeek ? content.Position : 0;
+        var attempts = new List<StorageAttempt>();
+        (int DevId, string Path)? written = null;
+        long bytes = 0;
+        string? checksum = null;
+        foreach (var dest in dests)
+        {
+            using var hash = options.Checksum switch
+            {
+                ChecksumAlgorithm.Md5 => IncrementalHash.CreateHash(HashAlgorithmName.MD5),
+                ChecksumAlgorithm.Sha1 => IncrementalHash.CreateHash(HashAlgorithmName.SHA1),
+                _ => null,
+            };
+            var outcome = await _http.PutAsync(dest.Path, content, length, hash, options.Progress, cancellationToken)
+                .ConfigureAwait(false);
+            if (outcome.Error is null)
+            {
+                written = dest;
+                bytes = outcome.BytesSent;
+                if (hash != null)
+                {
+                    var hex = Convert.ToHexStringLower(hash.GetHashAndReset());
+                    checksum = (options.Checksum == ChecksumAlgorithm.Md5 ? "MD5:" : "SHA-1:") + hex;
+                }
+                break;
+            }
+            attempts.Add(new StorageAttempt(dest.Path, outcome.Status, outcome.Error));
+            if (outcome.SourceTouched && outcome.BytesSent > 0)
+            {
+                if (!content.CanSeek) break; // the data is gone; cannot try another destination
+                content.Position = startPosition;
+            }
+        }
+        if (written is null)
+        {
+            var detail = string.Join("; ", attempts.Select(a => $"{a.Url}: {a.Error}"));
+            if (attempts.Count < dests.Count)
+                detail += " (the source stream cannot be rewound, so the other destinations were not tried)";
+            throw new MogileFSStorageException("storage", $"upload of '{key}' failed: {detail}", attempts);
+        }
+
+        var closeArgs = new List<KeyValuePair<string, string?>>();
+        if (options.CreateCloseArgs != null) closeArgs.AddRange(options.CreateCloseArgs.Select(kv => P(kv.Key, kv.Value)));
+        closeArgs.Add(P("fid", N(fid)));
+        closeArgs.Add(P("devid", N(written.Value.DevId)));
+        closeArgs.Add(P("domain", Domain));
+        closeArgs.Add(P("size", N(bytes)));
+        closeArgs.Add(P("key", key));
+        closeArgs.Add(P("path", written.Value.Path));
+        if (checksum != null)
+        {
+            closeArgs.Add(P("checksum", checksum));
+            if (options.ChecksumVerify) closeArgs.Add(P("checksumverify", "1"));
+        }
+        await _backend.SendAsync("create_close", closeArgs, RequestSafety.NotIdempotent,
+            options.ChecksumVerify ? Timeout.InfiniteTimeSpan : null, cancellationToken).ConfigureAwait(false);
+        return new StoreResult(fid, bytes, written.Value.DevId, written.Value.Path, checksum);
+    }
+
+    /// <summary>Stores a byte buffer under <paramref name="key"/>.</summary>
+    public Task<StoreResult> StoreBytesAsync(string key, ReadOnlyMemory<byte> data, string? @class = null,
+        CancellationToken cancellationToken = default)
+        => StoreAsync(key, new ReadOnlyMemoryStream(data), new StoreOptions { Class = @class }, cancellationToken);
+
+    /// <summary>Stores the file at <paramref name="localPath"/> under <paramref name="key"/>.</summary>
+    public async Task<StoreResult> StoreFileAsync(string key, string localPath, StoreOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        await using var fs = new FileStream(localPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true);
+        return await StoreAsync(key, fs, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    // ---------------------------------------------------------------- fetch
+
+    /// <summary>
+    /// Writes the file stored under <paramref name="key"/> to <paramref name="destination"/>:
+    /// <c>get_paths</c>, then a GET of each path in order until one succeeds. A download that
+    /// breaks part-way resumes from the same offset on the next copy (HTTP Range), so nothing
+    /// is written twice and the destination need not be seekable.
+    /// </summary>
+    /// <returns>The number of bytes written.</returns>
+    /// <exception cref="MogileFSTrackerException"><c>unknown_key</c> and other tracker errors.</exception>
+    /// <exception cref="MogileFSStorageException">No copy could be read (<c>no_paths</c> when the tracker knows none).</exception>
+    public async Task<long> FetchAsync(string key, Stream destination, FetchOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        options ??= new FetchOptions();
+        var paths = await GetPathsAsync(key, new GetPathsOptions { NoVerify = options.NoVerify, Zone = options.Zone },
+            cancellationToken).ConfigureAwait(false);
+        return await FetchPathsAsync(key, paths, destination, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    internal async Task<long> FetchPathsAsync(string key, IReadOnlyList<string> paths, Stream destination,
+        FetchOptions options, CancellationToken cancellationToken)
+    {
+        if (paths.Count == 0)
+            throw new MogileFSStorageException("no_paths", $"no paths found for key '{key}' (no readable copy)", []);
+        var attempts = new List<StorageAttempt>();
+        var written = new StrongBox<long>(0);
+        foreach (var path in paths)
+        {
+            var outcome = await _http.GetAsync(path, destination, written.Value, written, options.LengthKnown,
+                options.Progress, cancellationToken).ConfigureAwait(false);
+            if (outcome.Error is null) return written.Value;
+            attempts.Add(new StorageAttempt(path, outcome.Status, outcome.Error));
+        }
+        throw new MogileFSStorageException("storage",
+            $"could not fetch '{key}' from any of {paths.Count} path(s): " +
+            string.Join("; ", attempts.Select(a => $"{a.Url}: {a.Error}")), attempts);
+    }
+
+    /// <summary>Reads the whole file into memory. Meant for small files.</summary>
+    public async Task<byte[]> GetBytesAsync(string key, CancellationToken cancellationToken = default)
+    {
+        using var ms = new MemoryStream();
+        await FetchAsync(key, ms, null, cancellationToken).ConfigureAwait(false);
+        return ms.ToArray();
+    }
+
+    /// <summary>Downloads the file to <paramref name="localPath"/> (written to a temporary name, renamed when complete).</summary>
+    public async Task<long> FetchToFileAsync(string key, string localPath, FetchOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        var full = Path.GetFullPath(localPath);
+        var tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.part");
+        try
+        {
+            long n;
+            await using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1, useAsync: true))
+                n = await FetchAsync(key, fs, options, cancellationToken).ConfigureAwait(false);
+            File.Move(tmp, full, overwrite: true);
+            return n;
+        }
+        catch
+        {
+            try { File.Delete(tmp); } catch { }
+            throw;
+        }
+    }
+
+    // ---------------------------------------------------------------- metadata
+
+    /// <summary>The URLs of the copies of <paramref name="key"/>, best first (may be empty).</summary>
+    /// <exception cref="MogileFSTrackerException"><c>unknown_key</c> when the key does not exist.</exception>
+    public async Task<IReadOnlyList<string>> GetPathsAsync(string key, GetPathsOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        options ??= new GetPathsOptions();
+        var r = await _backend.SendAsync("get_paths", [
+            P("domain", Domain), P("key", key), P("noverify", options.NoVerify ? "1" : "0"),
+            P("zone", options.Zone), P("pathcount", options.PathCount is { } pc ? N(pc) : null),
+        ], RequestSafety.Idempotent, null, cancellationToken).ConfigureAwait(false);
+        long n = r.GetInt64("paths");
+        var list = new List<string>((int)Math.Min(n, 64));
+        for (int i = 1; i <= n; i++)
+            if (r.Get($"path{i}") is { Length: > 0 } p) list.Add(p);
+        return list;
+    }
+
+    /// <summary>Deletes <paramref name="key"/>. Returns false when it did not exist.</summary>
+    public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _backend.SendAsync("delete", [P("domain", Domain), P("key", key)], RequestSafety.NotIdempotent,
+                null, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (MogileFSTrackerException e) when (e.ErrorCode == "unknown_key") { return false; }
+    }
+
+    /// <summary>
+    /// Renames <paramref name="fromKey"/> to <paramref name="toKey"/>. Returns false when
+    /// <paramref name="fromKey"/> did not exist. Throws <c>key_exists</c> when the target is taken.
+    /// </summary>
+    public async Task<bool> RenameAsync(string fromKey, string toKey, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _backend.SendAsync("rename", [P("domain", Domain), P("from_key", fromKey), P("to_key", toKey)],
+                RequestSafety.NotIdempotent, null, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (MogileFSTrackerException e) when (e.ErrorCode == "unknown_key") { return false; }
+    }
+
+    /// <summary>Moves an existing file to another class (the tracker re-replicates it).</summary>
+    public Task UpdateClassAsync(string key, string @class, CancellationToken cancellationToken = default)
+        => _backend.SendAsync("updateclass", [P("domain", Domain), P("key", key), P("class", @class)],
+            RequestSafety.NotIdempotent, null, cancellationToken);
+
+    /// <summary>Metadata of <paramref name="key"/>, or <see langword="null"/> when it does not exist.</summary>
+    public async Task<MogileFileInfo?> FileInfoAsync(string key, bool includeDevices = false,
+        CancellationToken cancellationToken = default)
+    {
+        TrackerResponse r;
+        try
+        {
+            r = await _backend.SendAsync("file_info", [P("domain", Domain), P("key", key), P("devices", includeDevices ? "1" : "0")],
+                RequestSafety.Idempotent, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MogileFSTrackerException e) when (e.ErrorCode == "unknown_key") { return null; }
+        IReadOnlyList<int>? devids = null;
+        if (r.Get("devids") is { } d)
+            devids = d.Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+        return new MogileFileInfo(r.GetInt64("fid"), r.Get("domain") ?? Domain, r.Get("class") ?? "default",
+            r.Get("key") ?? key, r.GetInt64("length"), (int)r.GetInt64("devcount"), r.Get("checksum"), devids, r);
+    }
+
+    /// <summary>Everything the tracker knows about the file stored under <paramref name="key"/> (<c>file_debug</c>).</summary>
+    public async Task<IReadOnlyDictionary<string, string>> FileDebugAsync(string key, CancellationToken cancellationToken = default)
+        => await _backend.SendAsync("file_debug", [P("domain", Domain), P("key", key)], RequestSafety.Idempotent,
+            null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Everything the tracker knows about file id <paramref name="fid"/> (<c>file_debug</c>).</summary>
+    public async Task<IReadOnlyDictionary<string, string>> FileDebugAsync(long fid, CancellationToken cancellationToken = default)
+        => await _backend.SendAsync("file_debug", [P("domain", Domain), P("fid", N(fid))], RequestSafety.Idempotent,
+            null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// One page of keys starting with <paramref name="prefix"/> and greater than <paramref name="after"/>
+    /// (at most <paramref name="limit"/>, which the tracker caps at 1000). An empty page when nothing matches.
+    /// </summary>
+    public async Task<KeyPage> ListKeysPageAsync(string? prefix, string? after, int limit = 1000,
+        CancellationToken cancellationToken = default)
+    {
+        TrackerResponse r;
+        try
+        {
+            r = await _backend.SendAsync("list_keys", [
+                P("domain", Domain), P("prefix", string.IsNullOrEmpty(prefix) ? null : prefix),
+                P("after", string.IsNullOrEmpty(after) ? null : after), P("limit", N(limit)),
+            ], RequestSafety.Idempotent, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MogileFSTrackerException e) when (e.ErrorCode == "none_match") { return new KeyPage([], null); }
+        long n = r.GetInt64("key_count");
+        var keys = new List<string>((int)Math.Min(n, 1000));
+        for (int i = 1; i <= n; i++) keys.Add(r.Get($"key_{i}") ?? "");
+        return new KeyPage(keys, r.Get("next_after") ?? (keys.Count > 0 ? keys[^1] : null));
+    }
+
+    /// <summary>
+    /// Every key starting with <paramref name="prefix"/>, ascending, fetched page by page as the
+    /// caller enumerates.
+    /// </summary>
+    public async IAsyncEnumerable<string> ListKeysAsync(string? prefix = null, int pageSize = 1000,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (pageSize is < 1 or > 1000) throw new ArgumentOutOfRangeException(nameof(pageSize), "1..1000");
+        string? after = null;
+        while (true)
+        {
+            var page = await ListKeysPageAsync(prefix, after, pageSize, cancellationToken).ConfigureAwait(false);
+            foreach (var k in page.Keys) yield return k;
+            if (page.Keys.Count < pageSize || page.NextAfter is null) yield break;
+            after = page.NextAfter;
+        }
+    }
+
+    /// <summary>Checks that a tracker answers (<c>noop</c>).</summary>
+    public Task NoopAsync(CancellationToken cancellationToken = default)
+        => _backend.SendAsync("noop", [], RequestSafety.Idempotent, null, cancellationToken);
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _http.Dispose();
+        if (_ownsBackend) _backend.Dispose();
+    }
+
+    /// <summary>A read-only, seekable stream over memory (no copy).</summary>
+    private sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> data) : Stream
+    {
+        private int _pos;
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => data.Length;
+        public override long Position { get => _pos; set => _pos = (int)Math.Clamp(value, 0, data.Length); }
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+        public override int Read(Span<byte> buffer)
+        {
+            int n = Math.Min(buffer.Length, data.Length - _pos);
+            data.Span.Slice(_pos, n).CopyTo(buffer);
+            _pos += n;
+            return n;
+        }
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => new(Read(buffer.Span));
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => Task.FromResult(Read(buffer, offset, count));
+        public override long Seek(long offset, SeekOrigin origin) => Position = origin switch
+        {
+            SeekOrigin.Begin => offset, SeekOrigin.Current => _pos + offset, _ => data.Length + offset,
+        };
+        public override void Flush() { }
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
