@@ -1,0 +1,173 @@
+using System.Data.Common;
+using MogileFS.Core.Protocol;
+
+namespace MogileFS.Store;
+
+/// <summary>Tuning of a <see cref="MetadataStore"/>.</summary>
+public sealed class StoreOptions
+{
+    /// <summary>SQLite: read connections kept open (writes use one more, serialised). PostgreSQL: pool size for everything.</summary>
+    public int MaxConnections { get; set; } = 16;
+
+    /// <summary>How often a write that hit SQLITE_BUSY/LOCKED or a PostgreSQL deadlock/serialisation failure is retried.</summary>
+    public int TransientRetries { get; set; } = 20;
+
+    /// <summary>SQLite busy timeout (ms) on each connection.</summary>
+    public int SqliteBusyTimeoutMs { get; set; } = 5000;
+}
+
+/// <summary>
+/// The metadata store: one class, one concrete subclass per database (<see cref="SqliteMetadataStore"/>,
+/// <see cref="PostgresMetadataStore"/>). The SQL is written once, in the partial files per area
+/// (<c>MetadataStore.Namespace.cs</c>, <c>.Cluster.cs</c>, <c>.Settings.cs</c>, <c>.Files.cs</c>, ...);
+/// the subclasses only supply connections, error classification, byte-string binding and the
+/// few dialect tokens (<c>{NOW}</c> = database unix time as an integer).
+///
+/// How to write a store method (any partial):
+/// <code>
+/// public ValueTask&lt;long?&gt; FindFidAsync(int dmid, string key, CancellationToken ct) =>
+///     ReadAsync((dmid, key), static async (s, a, ct) =>
+///         await s.Sql("SELECT fid FROM file WHERE dmid = @d AND dkey = CAST(@k AS TEXT)")
+///                .Int("@d", a.dmid).Text("@k", a.key).ScalarInt64Async(ct), ct);
+/// </code>
+/// Rules: byte-string parameters are bound with <see cref="StoreCommand.Text"/> and written in SQL as
+/// <c>CAST(@p AS TEXT)</c> (SQLite then stores non-UTF-8 bytes exactly as the Perl tracker did);
+/// byte-string columns are read with <see cref="StoreSession.GetText"/>. Writes go through
+/// <see cref="WriteAsync{T}"/>: one transaction, retried as a whole on busy/deadlock, so the body must
+/// be idempotent up to its commit and must not do network I/O. Duplicate keys surface as
+/// <see cref="DbException"/>; test them with <see cref="IsDuplicateKey"/>.
+/// </summary>
+public abstract partial class MetadataStore : IAsyncDisposable
+{
+    protected MetadataStore(StoreOptions? options)
+    {
+        Options = options ?? new StoreOptions();
+    }
+
+    public StoreOptions Options { get; }
+
+    public abstract DatabaseKind Kind { get; }
+
+    /// <summary>Opens (lazily connects) the store named by a DBI DSN. MySQL → <see cref="DatabaseNotSupportedException"/>.</summary>
+    public static MetadataStore Open(DatabaseDsn dsn, string? user, string? password, StoreOptions? options = null) =>
+        dsn.Kind switch
+        {
+            DatabaseKind.Sqlite => new SqliteMetadataStore(dsn.Database ?? throw new DatabaseDsnException("SQLite DSN without a database file"), options),
+            DatabaseKind.Postgres => new PostgresMetadataStore(dsn.ToConnectionString(user, password), options),
+            _ => throw new DatabaseNotSupportedException(string.Format(DatabaseDsn.MySqlNotSupportedMessage, dsn.Original)),
+        };
+
+    // ---- sessions -------------------------------------------------------------------------
+
+    /// <summary>Runs <paramref name="body"/> on a pooled connection without a transaction (reads).</summary>
+    public async ValueTask<T> ReadAsync<TState, T>(TState state, Func<StoreSession, TState, CancellationToken, ValueTask<T>> body, CancellationToken ct)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var s = await RentAsync(write: false, ct).ConfigureAwait(false);
+            bool ok = false;
+            try
+            {
+                var r = await body(s, state, ct).ConfigureAwait(false);
+                ok = true;
+                return r;
+            }
+            catch (Exception e) when (IsTransient(e) && attempt < Options.TransientRetries)
+            {
+                ok = s.IsHealthy();
+            }
+            catch (Exception e) when (e is not DbException || IsDuplicateKey(e))
+            {
+                ok = s.IsHealthy();
+                throw;
+            }
+            finally
+            {
+                Return(s, write: false, ok);
+            }
+            await Task.Delay(Backoff(attempt), ct).ConfigureAwait(false);
+        }
+    }
+
+    public ValueTask<T> ReadAsync<T>(Func<StoreSession, CancellationToken, ValueTask<T>> body, CancellationToken ct) =>
+        ReadAsync(body, static (s, b, ct) => b(s, ct), ct);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in one transaction (SQLite: BEGIN IMMEDIATE on the single writer
+    /// connection; PostgreSQL: a pooled connection) and commits. Busy/locked/deadlock errors roll back
+    /// and re-run the whole body.
+    /// </summary>
+    public async ValueTask<T> WriteAsync<TState, T>(TState state, Func<StoreSession, TState, CancellationToken, ValueTask<T>> body, CancellationToken ct)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var s = await RentAsync(write: true, ct).ConfigureAwait(false);
+            bool ok = false;
+            try
+            {
+                await s.BeginAsync(ct).ConfigureAwait(false);
+                var r = await body(s, state, ct).ConfigureAwait(false);
+                await s.CommitAsync(ct).ConfigureAwait(false);
+                ok = true;
+                return r;
+            }
+            catch (Exception e) when (IsTransient(e) && attempt < Options.TransientRetries)
+            {
+                ok = await s.TryRollbackAsync().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                ok = await s.TryRollbackAsync().ConfigureAwait(false) && (e is not DbException || IsDuplicateKey(e) || !IsConnectionError(e));
+                throw;
+            }
+            finally
+            {
+                Return(s, write: true, ok);
+            }
+            await Task.Delay(Backoff(attempt), ct).ConfigureAwait(false);
+        }
+    }
+
+    public ValueTask<T> WriteAsync<T>(Func<StoreSession, CancellationToken, ValueTask<T>> body, CancellationToken ct) =>
+        WriteAsync(body, static (s, b, ct) => b(s, ct), ct);
+
+    public async ValueTask WriteAsync(Func<StoreSession, CancellationToken, ValueTask> body, CancellationToken ct) =>
+        await WriteAsync(body, static async (s, b, ct) => { await b(s, ct).ConfigureAwait(false); return true; }, ct).ConfigureAwait(false);
+
+    private static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(Math.Min(200, 2 << Math.Min(attempt, 7)) * (0.5 + Random.Shared.NextDouble()));
+
+    // ---- dialect hooks --------------------------------------------------------------------
+
+    /// <summary>Leases a session (connection + statement cache).</summary>
+    protected abstract ValueTask<StoreSession> RentAsync(bool write, CancellationToken ct);
+
+    /// <summary>Gives a session back; <paramref name="healthy"/> false closes it (it is replaced on demand).</summary>
+    protected abstract void Return(StoreSession session, bool write, bool healthy);
+
+    /// <summary>Unique/primary-key violation (schema.md §6 rules).</summary>
+    public abstract bool IsDuplicateKey(Exception e);
+
+    /// <summary>Worth retrying the whole operation: SQLite BUSY/LOCKED, PostgreSQL deadlock/serialisation.</summary>
+    public abstract bool IsTransient(Exception e);
+
+    /// <summary>The connection itself is broken (server gone, file unreadable): drop it.</summary>
+    protected abstract bool IsConnectionError(Exception e);
+
+    /// <summary>Replaces dialect tokens in SQL written once for all databases.</summary>
+    protected internal abstract string RewriteSql(string sql);
+
+    /// <summary>Binds a byte string (see <see cref="ByteString"/>) to a text parameter.</summary>
+    protected internal abstract void BindText(DbParameter p, string? value);
+
+    /// <summary>Reads a text column as a byte string.</summary>
+    protected internal abstract string? ReadText(DbDataReader r, int ordinal);
+
+    /// <summary>Opens a new physical connection, configured.</summary>
+    protected internal abstract ValueTask<DbConnection> OpenConnectionAsync(CancellationToken ct);
+
+    public abstract ValueTask DisposeAsync();
+
+    /// <summary>Throws when the database cannot be reached (start-up check, health).</summary>
+    public ValueTask<long> PingAsync(CancellationToken ct) =>
+        ReadAsync(static async (s, ct) => await s.Sql("SELECT {NOW}").ScalarInt64Async(ct).ConfigureAwait(false) ?? 0, ct);
+}
