@@ -1,3 +1,4 @@
+using MogileFS.Core.Model;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;

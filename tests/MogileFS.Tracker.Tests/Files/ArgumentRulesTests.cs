@@ -1,3 +1,4 @@
+using MogileFS.Core.Model;
 using MogileFS.Tracker.Commands.Files;
 using MogileFS.Tracker.Commands.Rebalance;
 

@@ -1,3 +1,4 @@
+using MogileFS.Core.Model;
 using System.Security.Cryptography;
 using System.Text;
 using MogileFS.Tracker.Commands.Files;

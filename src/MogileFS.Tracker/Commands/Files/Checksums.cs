@@ -1,15 +1,6 @@
-namespace MogileFS.Tracker.Commands.Files;
+using MogileFS.Core.Model;
 
-/// <summary>
-/// Checksum algorithms and their stored numbers (schema.md §3.13: <c>hashtype</c> 1 = MD5, 2 = SHA-1).
-/// The numbers and names are stored/exchanged values and never change.
-/// </summary>
-public enum HashType : byte
-{
-    None = 0,
-    MD5 = 1,
-    SHA1 = 2,
-}
+namespace MogileFS.Tracker.Commands.Files;
 
 /// <summary>A parsed <c>&lt;ALG&gt;:&lt;hex&gt;</c> checksum (wire format of create_close / file_info).</summary>
 public sealed class FileChecksum
