@@ -290,7 +290,8 @@ public abstract partial class MetadataStore
     /// list_keys (schema.md §8): keys of a domain starting with a literal prefix (LIKE with escapes),
     /// greater than <paramref name="after"/>, ascending, at most <paramref name="limit"/>. Ordering and
     /// the comparison with <c>after</c> are bytewise on both databases. Prefix matching is ASCII
-    /// case-insensitive unless <paramref name="caseSensitive"/>.
+    /// case-insensitive on SQLite unless <paramref name="caseSensitive"/>; always case-sensitive on
+    /// PostgreSQL, as 2.73 on PostgreSQL (its LIKE is case-sensitive).
     /// </summary>
     public ValueTask<List<string>> ListKeysAsync(int dmid, string likePattern, string after, int limit, bool caseSensitive, CancellationToken ct) =>
         ReadAsync((dmid, likePattern, after, limit, caseSensitive), static async (s, a, ct) =>
@@ -299,9 +300,7 @@ public abstract partial class MetadataStore
             if (a.limit <= 0) return list;
             string sql;
             if (s.Kind == DatabaseKind.Postgres)
-                sql = a.caseSensitive
-                    ? "SELECT dkey FROM file WHERE dmid = @d AND dkey LIKE CAST(@p AS TEXT) ESCAPE '\\' AND dkey COLLATE \"C\" > CAST(@a AS TEXT) COLLATE \"C\" ORDER BY dkey COLLATE \"C\" LIMIT @n"
-                    : "SELECT dkey FROM file WHERE dmid = @d AND dkey ILIKE CAST(@p AS TEXT) ESCAPE '\\' AND dkey COLLATE \"C\" > CAST(@a AS TEXT) COLLATE \"C\" ORDER BY dkey COLLATE \"C\" LIMIT @n";
+                sql = "SELECT dkey FROM file WHERE dmid = @d AND dkey LIKE CAST(@p AS TEXT) ESCAPE '\\' AND dkey COLLATE \"C\" > CAST(@a AS TEXT) COLLATE \"C\" ORDER BY dkey COLLATE \"C\" LIMIT @n";
             else
                 sql = a.caseSensitive
                     ? "SELECT dkey FROM file WHERE dmid = @d AND dkey GLOB CAST(@g AS TEXT) AND dkey > CAST(@a AS TEXT) ORDER BY dkey LIMIT @n"
