@@ -1,0 +1,208 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace MogileFS.StorageNode.Http;
+
+/// <summary>
+/// One HTTP connection: a read loop over a fixed receive buffer (request line + headers
+/// must fit in <see cref="StorageNodeOptions.MaxHeaderBytes"/>), requests served in order
+/// (pipelining works), responses written straight into pooled buffers. Method handlers
+/// live in the partial files beside this one.
+/// </summary>
+internal sealed partial class HttpConnection
+{
+    private const int StateIdle = 0, StateBusy = 1, StateClosed = 2;
+
+    private readonly HttpService _svc;
+    private readonly Socket _socket;
+    private readonly RequestHead _req = new();
+    private byte[] _buf;
+    private byte[] _path;
+    private int _start, _end;
+    private int _state = StateBusy;
+    public long LastActivity = Environment.TickCount64;
+
+    public HttpConnection(HttpService svc, Socket socket)
+    {
+        _svc = svc;
+        _socket = socket;
+        int size = Math.Max(1024, svc.Options.MaxHeaderBytes);
+        _buf = ArrayPool<byte>.Shared.Rent(size);
+        _path = ArrayPool<byte>.Shared.Rent(size + 64);
+    }
+
+    private int MaxHead => _svc.Options.MaxHeaderBytes;
+
+    public async Task RunAsync()
+    {
+        try
+        {
+            await LoopAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or OperationCanceledException)
+        {
+            // peer went away, timeout sweep or shutdown abort
+        }
+        catch (Exception ex)
+        {
+            Log.ConnectionError(_svc.Logger, null, ex);
+        }
+        finally
+        {
+            Volatile.Write(ref _state, StateClosed);
+            try { _socket.Dispose(); } catch (Exception) { }
+            _svc.Remove(this);
+            var b = _buf; _buf = []; ArrayPool<byte>.Shared.Return(b);
+            var p = _path; _path = []; ArrayPool<byte>.Shared.Return(p);
+        }
+    }
+
+    /// <summary>Closes the connection if it is between requests (graceful stop).</summary>
+    public void CloseIfIdle()
+    {
+        if (Interlocked.CompareExchange(ref _state, StateClosed, StateIdle) == StateIdle)
+            try { _socket.Dispose(); } catch (Exception) { }
+    }
+
+    /// <summary>Closes the connection whatever it is doing (timeout, forced stop).</summary>
+    public void Abort()
+    {
+        Volatile.Write(ref _state, StateClosed);
+        try { _socket.Dispose(); } catch (Exception) { }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask LoopAsync()
+    {
+        while (true)
+        {
+            // Blank lines between requests are ignored (RFC 9112 §2.2), e.g. a CRLF after a chunked body.
+            while (_start < _end && (_buf[_start] == '\r' || _buf[_start] == '\n')) _start++;
+            int headEnd = FindHeadEnd();
+            if (headEnd < 0)
+            {
+                if (_end - _start >= MaxHead)
+                {
+                    bool lineDone = _buf.AsSpan(_start, _end - _start).IndexOf((byte)'\n') >= 0;
+                    await SendSimpleAsync(lineDone ? 431 : 414, ReadOnlyMemory<byte>.Empty, keepAlive: false).ConfigureAwait(false);
+                    return;
+                }
+                if (_start == _end)
+                {
+                    _start = _end = 0;
+                    if (Interlocked.CompareExchange(ref _state, StateIdle, StateBusy) != StateBusy) return;
+                    if (_svc.Stopping) { CloseIfIdle(); return; }
+                }
+                else if (_end + 512 > MaxHead || _end == _buf.Length)
+                {
+                    Buffer.BlockCopy(_buf, _start, _buf, 0, _end - _start);
+                    _end -= _start;
+                    _start = 0;
+                }
+                int n = await _socket.ReceiveAsync(_buf.AsMemory(_end, Math.Min(_buf.Length, MaxHead + 4) - _end), SocketFlags.None).ConfigureAwait(false);
+                if (n == 0) return;
+                _end += n;
+                LastActivity = Environment.TickCount64;
+                if (Volatile.Read(ref _state) == StateIdle &&
+                    Interlocked.CompareExchange(ref _state, StateBusy, StateIdle) != StateIdle) return;
+                continue;
+            }
+
+            var parsed = _req.Parse(_buf, _start, headEnd);
+            _start = headEnd;
+            if (parsed != ParseResult.Ok)
+            {
+                await SendSimpleAsync(parsed == ParseResult.UnsupportedVersion ? 505 : 400, ReadOnlyMemory<byte>.Empty, keepAlive: false).ConfigureAwait(false);
+                return;
+            }
+
+            bool keep;
+            switch (_req.Method)
+            {
+                case HttpMethod.Get:
+                case HttpMethod.Head:
+                    keep = await HandleGetAsync().ConfigureAwait(false);
+                    break;
+                case HttpMethod.Put:
+                    keep = await HandlePutAsync().ConfigureAwait(false);
+                    break;
+                case HttpMethod.Delete:
+                    keep = await HandleDeleteAsync().ConfigureAwait(false);
+                    break;
+                default:
+                    // MKCOL, OPTIONS, POST, lowercase methods...: 400 like mogstored (the tracker relies on it).
+                    keep = await SendSimpleAsync(400, ReadOnlyMemory<byte>.Empty, KeepAliveFor(bodyConsumed: !HasUnreadBody)).ConfigureAwait(false);
+                    break;
+            }
+            if (!keep || _svc.Stopping) return;
+        }
+    }
+
+    /// <summary>A non-PUT request that announced a body: we do not read it, so the connection cannot be reused.</summary>
+    private bool HasUnreadBody => _req.Chunked || (_req.HasContentLength && _req.ContentLength > 0);
+
+    private bool KeepAliveFor(bool bodyConsumed) => bodyConsumed && _req.WantsKeepAlive && !_svc.Stopping;
+
+    /// <summary>Index just after the blank line ending the head, or -1.</summary>
+    private int FindHeadEnd()
+    {
+        var span = _buf.AsSpan(_start, _end - _start);
+        int i = span.IndexOf("\r\n\r\n"u8);
+        if (i >= 0)
+        {
+            // A bare "\n\n" earlier would end the head sooner.
+            int j = span[..i].IndexOf("\n\n"u8);
+            return _start + (j >= 0 ? j + 2 : i + 4);
+        }
+        // Lenient: heads ending with bare LFs.
+        for (int k = span.IndexOf((byte)'\n'); k >= 0 && k < span.Length - 1;)
+        {
+            if (span[k + 1] == '\n') return _start + k + 2;
+            if (span[k + 1] == '\r' && k + 2 < span.Length && span[k + 2] == '\n') return _start + k + 3;
+            int next = span[(k + 1)..].IndexOf((byte)'\n');
+            if (next < 0) break;
+            k += 1 + next;
+        }
+        return -1;
+    }
+
+    private ReadOnlySpan<byte> Target => _buf.AsSpan(_req.TargetStart, _req.TargetLength);
+
+    private async ValueTask<bool> SendSimpleAsync(int code, ReadOnlyMemory<byte> message, bool keepAlive, bool withBody = true)
+    {
+        byte[] out_ = ArrayPool<byte>.Shared.Rent(ResponseWriter.SimpleOverhead + message.Length);
+        try
+        {
+            int n = WriteSimple(out_, code, message.Span, keepAlive, withBody);
+            await SendAsync(out_.AsMemory(0, n)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(out_);
+        }
+        return keepAlive;
+    }
+
+    private static int WriteSimple(byte[] dest, int code, ReadOnlySpan<byte> message, bool keepAlive, bool withBody)
+    {
+        var w = new ResponseWriter(dest);
+        w.Simple(code, message, keepAlive, withBody);
+        return w.Position;
+    }
+
+    private ValueTask<bool> SendSimpleAsync(int code, string message, bool keepAlive, bool withBody = true) =>
+        SendSimpleAsync(code, System.Text.Encoding.UTF8.GetBytes(message), keepAlive, withBody);
+
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> data)
+    {
+        LastActivity = Environment.TickCount64;
+        while (data.Length > 0)
+        {
+            int n = await _socket.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
+            if (n <= 0) throw new SocketException((int)SocketError.ConnectionReset);
+            data = data[n..];
+            LastActivity = Environment.TickCount64;
+        }
+    }
+}

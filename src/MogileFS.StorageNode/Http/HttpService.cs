@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using MogileFS.StorageNode.Native;
+using Microsoft.Extensions.Logging;
+
+namespace MogileFS.StorageNode.Http;
+
+/// <summary>
+/// The HTTP side of the node: accepts connections, enforces the connection limit, sweeps
+/// idle/stalled connections (Perlbal's 30 s rule) and coordinates a graceful stop:
+/// idle keep-alive connections are closed at once, busy ones finish their request, and
+/// whatever is still running when the grace period ends is aborted (an aborted upload
+/// removes its temporary file, so nothing partial is left behind).
+/// </summary>
+internal sealed class HttpService
+{
+    private readonly ConcurrentDictionary<HttpConnection, byte> _connections = new();
+    private Socket? _listener;
+    private Task? _acceptLoop;
+    private Timer? _sweeper;
+    private int _count;
+
+    public HttpService(StorageNodeOptions options, DocRoot root, ILogger logger)
+    {
+        Options = options;
+        Root = root;
+        Logger = logger;
+        Pid = Libc.GetPid();
+    }
+
+    public StorageNodeOptions Options { get; }
+    public DocRoot Root { get; }
+    public ILogger Logger { get; }
+    public int Pid { get; }
+    public volatile bool Stopping;
+
+    public IPEndPoint EndPoint { get; private set; } = new(IPAddress.Any, 0);
+
+    public int ConnectionCount => Volatile.Read(ref _count);
+
+    public void Start(IPEndPoint endPoint)
+    {
+        var s = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        s.Bind(endPoint);
+        s.Listen(1024);
+        _listener = s;
+        EndPoint = (IPEndPoint)s.LocalEndPoint!;
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+        var period = TimeSpan.FromTicks(Math.Clamp(Options.IdleTimeout.Ticks / 6, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(5).Ticks));
+        _sweeper = new Timer(_ => Sweep(), null, period, period);
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        var listener = _listener!;
+        while (!Stopping)
+        {
+            Socket s;
+            try
+            {
+                s = await listener.AcceptAsync().ConfigureAwait(false);
+            }
+            catch (Exception) when (Stopping) { break; }
+            catch (ObjectDisposedException) { break; }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset or SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                if (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+                    await Task.Delay(10).ConfigureAwait(false);
+                continue;
+            }
+            catch (Exception ex)
+            {
+                Log.AcceptFailed(Logger, ex);
+                await Task.Delay(100).ConfigureAwait(false);
+                continue;
+            }
+
+            s.NoDelay = true;
+            if (Interlocked.Increment(ref _count) > Options.MaxConns)
+            {
+                Interlocked.Decrement(ref _count);
+                Log.TooManyConnections(Logger, Options.MaxConns, SafeRemote(s));
+                _ = RefuseAsync(s);
+                continue;
+            }
+            var conn = new HttpConnection(this, s);
+            _connections[conn] = 0;
+            if (Stopping) conn.CloseIfIdle();
+            // Start the connection on the pool so the accept loop keeps accepting.
+            ThreadPool.UnsafeQueueUserWorkItem(static c => _ = c.RunAsync(), conn, preferLocal: false);
+        }
+    }
+
+    private static EndPoint? SafeRemote(Socket s)
+    {
+        try { return s.RemoteEndPoint; } catch (Exception) { return null; }
+    }
+
+    private static async Task RefuseAsync(Socket s)
+    {
+        try
+        {
+            var buf = new byte[ResponseWriter.SimpleOverhead + 64];
+            int n = Write503(buf);
+            await s.SendAsync(buf.AsMemory(0, n), SocketFlags.None).ConfigureAwait(false);
+            s.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception) { }
+        finally { s.Dispose(); }
+    }
+
+    private static int Write503(byte[] buf)
+    {
+        var w = new ResponseWriter(buf);
+        w.Simple(503, "Too many connections"u8, keepAlive: false, withBody: true);
+        return w.Position;
+    }
+
+    internal void Remove(HttpConnection c)
+    {
+        if (_connections.TryRemove(c, out _)) Interlocked.Decrement(ref _count);
+    }
+
+    private void Sweep()
+    {
+        long now = Environment.TickCount64;
+        long limit = (long)Options.IdleTimeout.TotalMilliseconds;
+        foreach (var c in _connections.Keys)
+            if (now - Volatile.Read(ref c.LastActivity) > limit) c.Abort();
+    }
+
+    /// <summary>Stops accepting; closes idle connections; waits up to <paramref name="grace"/>
+    /// for busy ones, then aborts the rest and waits for their cleanup.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        Stopping = true;
+        try { _listener?.Dispose(); } catch (Exception) { }
+        if (_acceptLoop != null) await _acceptLoop.ConfigureAwait(false);
+        var deadline = Environment.TickCount64 + (long)grace.TotalMilliseconds;
+        while (!_connections.IsEmpty)
+        {
+            foreach (var c in _connections.Keys) c.CloseIfIdle();
+            if (Environment.TickCount64 >= deadline)
+            {
+                Log.GraceExpired(Logger, _connections.Count);
+                foreach (var c in _connections.Keys) c.Abort();
+                break;
+            }
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+        // Aborted connections finish their cleanup (temp files) quickly.
+        var end = Environment.TickCount64 + 5000;
+        while (!_connections.IsEmpty && Environment.TickCount64 < end)
+            await Task.Delay(10).ConfigureAwait(false);
+        if (_sweeper != null) await _sweeper.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Runtime.InteropServices;
+
+namespace MogileFS.StorageNode.Native;
+
+/// <summary>
+/// Every file access of the node goes through here, relative to an open descriptor of the
+/// docroot. Paths are resolved with openat2(RESOLVE_BENEATH): a symlink or anything else
+/// that would lead outside the docroot fails with EXDEV instead of being followed.
+/// The one exception is the first level (the <c>devN</c> directories): operators sometimes
+/// make those symlinks to the real disk, so a path that escapes only because its first
+/// component is a symlink is retried beneath that (followed) first component.
+/// Without openat2 (kernels before 5.6, seccomp) the path is opened normally and its
+/// resolved location (/proc/self/fd) is checked against the docroot instead.
+/// </summary>
+internal sealed unsafe class DocRoot : IDisposable
+{
+    private int _fd;
+    private readonly string _realPath;
+
+    public DocRoot(string path)
+    {
+        Path = path;
+        _realPath = System.IO.Path.GetFullPath(ResolveLinks(path));
+        byte* p = stackalloc byte[Libc.Encoding.GetMaxByteCount(path.Length) + 1];
+        int n = Libc.Encoding.GetBytes(path, new Span<byte>(p, Libc.Encoding.GetMaxByteCount(path.Length)));
+        p[n] = 0;
+        _fd = Libc.Open(p, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+        if (_fd < 0)
+        {
+            int err = Libc.Errno;
+            throw new IOException($"Docroot {path}: {Libc.StrError(err)}");
+        }
+    }
+
+    public string Path { get; }
+
+    public int Fd => _fd;
+
+    private static string ResolveLinks(string path)
+    {
+        try
+        {
+            var di = new DirectoryInfo(path);
+            var target = di.ResolveLinkTarget(true);
+            return target?.FullName ?? di.FullName;
+        }
+        catch (IOException) { return path; }
+    }
+
+    /// <summary>Opens <paramref name="rel"/> (NUL-terminated, no leading slash, "." for the root)
+    /// beneath the docroot. Returns the fd, or -errno.</summary>
+    public int Open(byte* rel, int relLen, int flags, int mode = 0)
+    {
+        flags |= Libc.O_CLOEXEC;
+        int fd = Libc.OpenAt2(_fd, rel, flags, mode, Libc.RESOLVE_BENEATH | Libc.RESOLVE_NO_MAGICLINKS);
+        if (fd >= 0) return fd;
+        if (fd == -2) return OpenChecked(rel, flags, mode);
+        int err = Libc.Errno;
+        if (err != Libc.EXDEV) return -err;
+
+        // Escape detected. Allow it only when the first component is a symlinked device dir.
+        int slash = -1;
+        for (int i = 0; i < relLen; i++) if (rel[i] == (byte)'/') { slash = i; break; }
+        if (slash <= 0 || slash == relLen - 1) return -Libc.EXDEV;
+        rel[slash] = 0;
+        int dev = Libc.OpenAt(_fd, rel, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+        rel[slash] = (byte)'/';
+        if (dev < 0) return -Libc.EXDEV;
+        fd = Libc.OpenAt2(dev, rel + slash + 1, flags, mode, Libc.RESOLVE_BENEATH | Libc.RESOLVE_NO_MAGICLINKS);
+        err = fd < 0 ? Libc.Errno : 0;
+        Libc.Close(dev);
+        return fd >= 0 ? fd : -err;
+    }
+
+    /// <summary>Fallback without openat2: plain openat, then verify where it landed.</summary>
+    private int OpenChecked(byte* rel, int flags, int mode)
+    {
+        int fd = Libc.OpenAt(_fd, rel, flags, mode);
+        if (fd < 0) return -Libc.Errno;
+        try
+        {
+            string target = File.ResolveLinkTarget($"/proc/self/fd/{fd}", false)?.FullName ?? "";
+            if (target == _realPath || target.StartsWith(_realPath.EndsWith('/') ? _realPath : _realPath + "/", StringComparison.Ordinal))
+                return fd;
+            // Symlinked first-level device directories are allowed, as with openat2.
+            string relStr = Marshal.PtrToStringUTF8((nint)rel) ?? "";
+            int slash = relStr.IndexOf('/');
+            if (slash > 0)
+            {
+                string dev = ResolveLinks(System.IO.Path.Combine(_realPath, relStr[..slash]));
+                string devFull = System.IO.Path.GetFullPath(dev);
+                if (target.StartsWith(devFull + "/", StringComparison.Ordinal) || target == devFull)
+                    return fd;
+            }
+        }
+        catch (IOException) { }
+        Libc.Close(fd);
+        return -Libc.EXDEV;
+    }
+
+    /// <summary>Stat of a path beneath the docroot (through an O_PATH open, so the same
+    /// containment rules apply). Returns 0 or -errno.</summary>
+    public int Stat(byte* rel, int relLen, out Libc.StatX st)
+    {
+        int fd = Open(rel, relLen, Libc.O_PATH);
+        if (fd < 0) { st = default; return fd; }
+        int r = Libc.FStat(fd, out st);
+        int err = r < 0 ? Libc.Errno : 0;
+        Libc.Close(fd);
+        return r < 0 ? -err : 0;
+    }
+
+    public void Dispose()
+    {
+        int fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0) Libc.Close(fd);
+    }
+}

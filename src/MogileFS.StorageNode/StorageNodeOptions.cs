@@ -1,0 +1,57 @@
+namespace MogileFS.StorageNode;
+
+/// <summary>
+/// Settings of one storage node. Defaults are those of MogileFS 2.73 mogstored unless
+/// the comment says otherwise. <see cref="MogstoredCommandLine"/> fills this from flags
+/// and the config file.
+/// </summary>
+public sealed class StorageNodeOptions
+{
+    /// <summary>HTTP address, <c>ip:port</c> or a bare port (all addresses). Same default as 2.73.</summary>
+    public string HttpListen { get; set; } = "0.0.0.0:7500";
+
+    /// <summary>Side-channel address, <c>ip:port</c> or a bare port. Same default as 2.73.</summary>
+    public string MgmtListen { get; set; } = "0.0.0.0:7501";
+
+    /// <summary>Directory holding the <c>devN</c> directories. Same default as 2.73.</summary>
+    public string DocRoot { get; set; } = "/var/mogdata";
+
+    /// <summary>Most concurrent HTTP connections; more are answered 503 and closed.
+    /// (2.73 applied this as the file-descriptor limit.) Same default as 2.73.</summary>
+    public int MaxConns { get; set; } = 10000;
+
+    /// <summary>Feed <c>watch</c> subscribers with per-device utilisation. Same default as 2.73.</summary>
+    public bool IoStat { get; set; } = true;
+
+    /// <summary>Command whose output is parsed like <c>iostat -dx 1 30</c> (env MOG_IOSTAT_CMD in 2.73).
+    /// Null: utilisation is computed from /proc/diskstats once a second (ours).</summary>
+    public string? IoStatCommand { get; set; } = Environment.GetEnvironmentVariable("MOG_IOSTAT_CMD");
+
+    /// <summary>Period of the iostat report from /proc/diskstats.</summary>
+    public TimeSpan IoStatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Period of the <c>devN/usage</c> rewrite (10 s in 2.73). Zero disables the writer.</summary>
+    public TimeSpan UsageInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Replace <c>used</c> by <c>du</c> output (env MOG_DEV_USAGE_VIA_DU in 2.73).</summary>
+    public bool UsageViaDu { get; set; } = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("MOG_DEV_USAGE_VIA_DU"));
+
+    /// <summary>Idle keep-alive timeout and no-progress timeout (30 s in Perlbal).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a graceful stop (SIGTERM) waits for requests in flight before
+    /// aborting them (aborted uploads leave nothing behind). Ours; 2.73 exited at once.</summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Largest request line plus headers, in bytes (ours; 414/431 beyond).</summary>
+    public int MaxHeaderBytes { get; set; } = 8192;
+
+    /// <summary>Write the PID here once listening; removed on a clean stop.</summary>
+    public string? PidFile { get; set; }
+
+    /// <summary>HTTP engine: only <c>perlbal</c> (ours, built in) and <c>none</c> are served in-process.</summary>
+    public string Server { get; set; } = "perlbal";
+
+    /// <summary>fsync a PUT before renaming it into place (ours; off like 2.73 and nginx).</summary>
+    public bool FsyncUploads { get; set; }
+}
