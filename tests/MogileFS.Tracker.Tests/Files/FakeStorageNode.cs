@@ -36,10 +36,10 @@ public sealed class FakeStorageNode : IAsyncDisposable
     public bool SideChannelDrops { get; set; }
     public int PutStatus { get; set; } = 201;
 
-    public FakeStorageNode(string ip = "127.0.0.1")
+    public FakeStorageNode(string ip = "127.0.0.1", int sidePort = 0)
     {
         _http = new TcpListener(IPAddress.Parse(ip), 0);
-        _side = new TcpListener(IPAddress.Parse(ip), 0);
+        _side = new TcpListener(IPAddress.Parse(ip), sidePort);
         _http.Start();
         _side.Start();
         _tasks.Add(AcceptLoop(_http, ServeHttp));

@@ -95,8 +95,7 @@ public static partial class FileCommands
             classid = cls.ClassId;
         }
 
-        Span<long> prof = stackalloc long[5];
-        prof[0] = Stopwatch.GetTimestamp();
+        long tBegin = Stopwatch.GetTimestamp();
         if (!ctx.Runtime.Monitor.HasCompletedFirstRound)
             await ctx.Runtime.Monitor.WaitForFirstRoundAsync(ctx.Cancellation).ConfigureAwait(false);
         snap = ctx.Snapshot;
@@ -186,7 +185,7 @@ public static partial class FileCommands
         }
         if (profile)
         {
-            prof[1] = tWait; prof[2] = tFind; prof[3] = tVivify; prof[4] = tEnd;
+            long[] prof = { tBegin, tWait, tFind, tVivify, tEnd };
             string[] names = { "begin", "wait_monitor", "find_deviceid", "vivify_dir_on_all_devs" };
             int p = 0;
             for (int i = 0; i < names.Length; i++)
@@ -325,8 +324,8 @@ public static partial class FileCommands
         var snap = ctx.Snapshot;
         int m = devids.Count;
 
+        var order = new int[m];
         Span<double> weights = m <= 32 ? stackalloc double[m] : new double[m];
-        Span<int> order = m <= 32 ? stackalloc int[m] : new int[m];
         for (int i = 0; i < m; i++)
         {
             if (!snap.TryGetDevice(devids[i], out var d) || !snap.TryGetHost(d.HostId, out _)) { weights[i] = 0; continue; }
