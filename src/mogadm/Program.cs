@@ -1,0 +1,1 @@
+return await MogileFS.Tools.Mogadm.MogadmProgram.RunAsync(args);

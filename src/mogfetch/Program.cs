@@ -1,0 +1,1 @@
+return await MogileFS.Tools.Commands.MogFetch.RunAsync(args);

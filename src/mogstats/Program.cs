@@ -1,0 +1,1 @@
+return await MogileFS.Cli.mogstats.MogStats.RunAsync(args);
