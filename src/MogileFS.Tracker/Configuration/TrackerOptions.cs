@@ -48,4 +48,18 @@ public sealed class TrackerOptions
     /// <summary>Where log lines go: stderr when running in the foreground, syslog when daemonized
     /// (as 2.73). Overridable with the extension key <c>log_target</c> (stderr|stdout|syslog).</summary>
     public string LogTarget { get; set; } = "";
+
+    // ---- not options of 2.73, but what loading found ----
+
+    /// <summary>The configuration file that was read (null: none).</summary>
+    public string? ConfigFile { get; set; }
+
+    /// <summary>Every key=value of the configuration file as read (including keys 2.73 ignores).</summary>
+    public IReadOnlyDictionary<string, string> FileSettings { get; set; } = new Dictionary<string, string>();
+
+    /// <summary>--no_http was given (accepted and ignored, as 2.73).</summary>
+    public bool NoHttp { get; set; }
+
+    /// <summary>--help was given: print <c>TrackerConfigLoader.Usage</c> and exit.</summary>
+    public bool ShowHelp { get; set; }
 }
