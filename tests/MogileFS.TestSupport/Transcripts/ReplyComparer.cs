@@ -24,6 +24,40 @@ public static class ReplyComparer
         return text;
     }
 
+    /// <summary>
+    /// vary-re patterns of the files that cannot match what they were meant to mask, and their
+    /// corrections. File 25 masks the worker pid of <c>:: [queryworker(2709)]</c> with a lookbehind
+    /// for <c>(queryworker(</c>, but the line has <c>[</c> before <c>queryworker</c>.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> Errata = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [@"(?<=\(queryworker\()\d+"] = @"(?<=queryworker\()\d+",
+    };
+
+    /// <summary>
+    /// Some vary-re patterns of the files were written against the decoded text: they have a space
+    /// where the wire (and so the escaped text) has '+' (<c> at .* line \d+\.</c> over
+    /// <c>+at+/REDACTED/...+line+344.</c>). A pattern that matches nothing in the expected lines is
+    /// therefore retried with every space standing for a space or a '+'. The choice is made on the
+    /// expected lines and then applied to both sides.
+    /// </summary>
+    public static List<string> EffectivePatterns(IReadOnlyList<string> expectedLines, IEnumerable<string> varyRegexes)
+    {
+        var result = new List<string>();
+        foreach (var given in varyRegexes)
+        {
+            string pattern = Errata.GetValueOrDefault(given, given);
+            if (expectedLines.Any(l => Regex.IsMatch(l, pattern)) || !pattern.Contains(' '))
+            {
+                result.Add(pattern);
+                continue;
+            }
+            string lenient = pattern.Replace(" ", "(?: |\\+)");
+            result.Add(expectedLines.Any(l => Regex.IsMatch(l, lenient)) ? lenient : pattern);
+        }
+        return result;
+    }
+
     /// <summary>Compares one reply line to a query (or a <c>:: </c> line).</summary>
     public static string? CompareLine(string expected, string actual, string? command,
         IReadOnlyList<string> varyKeys, IReadOnlyList<string> varyRegexes)
@@ -33,6 +67,7 @@ public static class ReplyComparer
         if (expectedStatus != actualStatus)
             return $"reply status differs: expected '{expectedStatus}', got '{actualStatus}'";
 
+        varyRegexes = EffectivePatterns([expected], varyRegexes);
         string e = ApplyRegexMasks(expected, varyRegexes);
         string a = ApplyRegexMasks(actual, varyRegexes);
         bool okLine = e.StartsWith("OK ", StringComparison.Ordinal) && e.EndsWith("\\r\\n", StringComparison.Ordinal);
@@ -63,6 +98,7 @@ public static class ReplyComparer
     /// <summary>Compares an admin reply block (every line including the final <c>.\r\n</c>).</summary>
     public static string? CompareBlock(IReadOnlyList<string> expected, IReadOnlyList<string> actual, IReadOnlyList<string> varyRegexes)
     {
+        varyRegexes = EffectivePatterns(expected, varyRegexes);
         var e = expected.Select(l => ApplyRegexMasks(l, varyRegexes)).ToList();
         var a = actual.Select(l => ApplyRegexMasks(l, varyRegexes)).ToList();
         // A block whose lines are masked entirely (!recent with '.*') may have any number of lines.
