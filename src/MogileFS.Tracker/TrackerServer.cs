@@ -1,35 +1,257 @@
+using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using MogileFS.Store;
+using MogileFS.Store.Schema;
+using MogileFS.Tracker.Commands;
 using MogileFS.Tracker.Configuration;
+using MogileFS.Tracker.Runtime;
+using MogileFS.Tracker.Server;
 
 namespace MogileFS.Tracker;
 
-/// <summary>The tracker: opens the database, loads the caches, listens on every <c>listen</c> address.</summary>
+/// <summary>
+/// The tracker: opens the database (schema check unless NoSchemaCheck), loads the metadata cache,
+/// runs the command families' start hooks and listens on every <c>listen</c> address.
+/// </summary>
 public sealed class TrackerServer : IAsyncDisposable
 {
     private readonly TrackerOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<ClientConnection, Task> _connections = new();
+    private readonly List<Socket> _listeners = new();
+    private readonly List<Task> _background = new();
+    private readonly object _stopGate = new();
+    private Task? _stopTask;
+    private long _queries;
+    private TrackerRuntime? _runtime;
+    private StorageNodeClientHolder? _nodes;
 
     public TrackerServer(TrackerOptions options, ILoggerFactory loggerFactory)
     {
         _options = options;
         _loggerFactory = loggerFactory;
+        Logger = loggerFactory.CreateLogger("MogileFS.Tracker");
+        Commands = TrackerCommands.CreateDefault();
+        Scheduler = new QueryScheduler(options.QueryJobs);
     }
 
-    /// <summary>Opens the DB (schema check unless NoSchemaCheck), binds all listen addresses, returns when listening.</summary>
-    public Task StartAsync(CancellationToken ct = default) => throw new NotImplementedException("TODO: tracker core deliverable 2");
+    internal ILogger Logger { get; }
+    internal CommandTable Commands { get; }
+    internal QueryScheduler Scheduler { get; }
+    internal RecentQueries Recent { get; } = new();
+    internal TrackerRuntime Runtime => _runtime ?? throw new InvalidOperationException("tracker not started");
+    internal long QueryCount => Interlocked.Read(ref _queries);
+    internal void CountQuery() => Interlocked.Increment(ref _queries);
+
+    /// <summary>The tracker-wide services (for tests and hosts that add jobs).</summary>
+    public TrackerRuntime Services => Runtime;
 
     public IReadOnlyList<IPEndPoint> EndPoints { get; private set; } = Array.Empty<IPEndPoint>();
 
     /// <summary>Completes on StopAsync or !shutdown.</summary>
     public Task Completion => _completion.Task;
 
-    public Task StopAsync()
+    /// <summary>Opens the DB (schema check unless NoSchemaCheck), binds all listen addresses, returns when listening.</summary>
+    public async Task StartAsync(CancellationToken ct = default)
     {
-        _completion.TrySetResult();
-        return Task.CompletedTask;
+        var dsn = DatabaseDsn.Parse(_options.DbDsn);
+        if (dsn.Kind == DatabaseKind.MySql)
+            throw new DatabaseNotSupportedException(string.Format(DatabaseDsn.MySqlNotSupportedMessage, dsn.Original));
+        if (!_options.NoSchemaCheck)
+            await SchemaInstaller.EnsureCompatibleAsync(dsn, _options.DbUser, _options.DbPass, ct).ConfigureAwait(false);
+
+        var store = MetadataStore.Open(dsn, _options.DbUser, _options.DbPass,
+            new StoreOptions { MaxConnections = Math.Clamp(_options.QueryJobs, 4, 32) });
+        try
+        {
+            _nodes = new StorageNodeClientHolder(new MogileFS.Tracker.Storage.StorageNodeClient(
+                TimeSpan.FromSeconds(_options.NodeTimeoutSeconds), TimeSpan.FromSeconds(_options.ConnTimeoutSeconds), _options.MogstoredStreamPort));
+            var rt = new TrackerRuntime(_options, store, _loggerFactory, _nodes.Client) { Stopping = _stop.Token };
+            _runtime = rt;
+            await rt.Metadata.ReloadAsync(ct).ConfigureAwait(false);
+            RegisterJobs(rt);
+            foreach (var name in new[] { "work_queue_for_delete", "work_queue_for_fsck", "work_queue_for_replicate",
+                         "work_sent_to_delete", "work_sent_to_fsck", "work_sent_to_replicate" })
+                rt.Jobs.Counters.TryAdd(name, 0);
+            Commands.Freeze();
+            foreach (var hook in Commands.StartHooks) await hook(rt, ct).ConfigureAwait(false);
+
+            var endpoints = ListenAddress.Resolve(_options.Listen, _options.ConfPort);
+            var bound = new List<IPEndPoint>();
+            foreach (var ep in endpoints)
+            {
+                var s = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                    s.Bind(ep);
+                    s.Listen(1024);
+                }
+                catch
+                {
+                    s.Dispose();
+                    throw;
+                }
+                _listeners.Add(s);
+                bound.Add((IPEndPoint)s.LocalEndPoint!);
+                Log.Listening(Logger, s.LocalEndPoint!);
+            }
+            EndPoints = bound;
+            foreach (var l in _listeners) _background.Add(AcceptLoopAsync(l));
+            _background.Add(rt.Metadata.RunRefresherAsync(rt.Monitor, _stop.Token));
+            _background.Add(WatchdogAsync());
+        }
+        catch
+        {
+            foreach (var l in _listeners) l.Dispose();
+            _listeners.Clear();
+            _nodes?.Dispose();
+            await store.DisposeAsync().ConfigureAwait(false);
+            _runtime = null;
+            throw;
+        }
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+    private void RegisterJobs(TrackerRuntime rt)
+    {
+        var qw = rt.Jobs.Register("queryworker", _options.QueryJobs);
+        void SyncWorkers(JobInfo j)
+        {
+            Scheduler.Limit = j.Desired;
+            var ids = new List<int>(j.Desired);
+            var old = j.WorkerIds;
+            for (int i = 0; i < j.Desired; i++) ids.Add(i < old.Count ? old[i] : JobRegistry.NewWorkerId());
+            j.SetWorkers(ids);
+        }
+        SyncWorkers(qw);
+        qw.DesiredChanged += SyncWorkers;
+        // The other job classes of 2.73 (background jobs register their workers when they run).
+        rt.Jobs.Register("delete", _options.DeleteJobs);
+        rt.Jobs.Register("fsck", _options.FsckJobs);
+        rt.Jobs.Register("job_master", _options.JobMaster ? 1 : 0, maxDesired: 1);
+        rt.Jobs.Register("monitor", _options.MonitorJobs, maxDesired: 1);
+        rt.Jobs.Register("reaper", _options.ReaperJobs);
+        rt.Jobs.Register("replicate", _options.ReplicateJobs);
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        var ct = _stop.Token;
+        while (!ct.IsCancellationRequested)
+        {
+            Socket s;
+            try
+            {
+                s = await listener.AcceptAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) { return; }
+            catch (ObjectDisposedException) { return; }
+            catch (SocketException e)
+            {
+                if (ct.IsCancellationRequested) return;
+                Log.AcceptFailed(Logger, e.Message, e);
+                await Task.Delay(10, CancellationToken.None).ConfigureAwait(false); // e.g. EMFILE: don't spin
+                continue;
+            }
+            try
+            {
+                s.NoDelay = true;
+                s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            }
+            catch (SocketException) { /* peer already gone */ }
+            var conn = new ClientConnection(this, s, ct);
+            _connections[conn] = RunConnectionAsync(conn);
+        }
+    }
+
+    private async Task RunConnectionAsync(ClientConnection conn)
+    {
+        await Task.Yield();
+        try
+        {
+            await conn.RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _connections.TryRemove(conn, out _);
+        }
+    }
+
+    /// <summary>Slow-reader watchdog (§2.1): a connection whose reply could not be written for 120 s is closed.</summary>
+    private async Task WatchdogAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(5));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                long now = Environment.TickCount64;
+                foreach (var c in _connections.Keys)
+                {
+                    long started = c.FlushStartedTicks;
+                    if (started != 0 && now - started > SlowReaderTimeout.TotalMilliseconds)
+                    {
+                        Log.ClosingConnection(Logger, c.Remote, "reply not written for 120 s (slow reader)");
+                        c.Abort();
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    internal static TimeSpan SlowReaderTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    internal void ReportCommandFailure(string command, Exception e)
+    {
+        Log.CommandFailed(Logger, command, e.Message, e);
+        Runtime.Errors.Publish($"[queryworker({Environment.ProcessId})] Error running command '{command}': {e.Message}");
+    }
+
+    /// <summary>!shutdown: stop without waiting for the caller.</summary>
+    internal void RequestShutdown() => _ = StopAsync();
+
+    public Task StopAsync()
+    {
+        lock (_stopGate)
+        {
+            return _stopTask ??= StopCoreAsync();
+        }
+    }
+
+    private async Task StopCoreAsync()
+    {
+        await Task.Yield();
+        Log.Stopping(Logger);
+        try { _stop.Cancel(); } catch (AggregateException) { }
+        foreach (var l in _listeners)
+        {
+            try { l.Close(); } catch { /* closing */ }
+        }
+        foreach (var c in _connections.Keys) c.Abort();
+        try
+        {
+            await Task.WhenAll(_background.Concat(_connections.Values)).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (Exception) { /* timeouts/cancellations while stopping are expected */ }
+        if (_runtime != null) await _runtime.Store.DisposeAsync().ConfigureAwait(false);
+        _nodes?.Dispose();
+        _completion.TrySetResult();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private sealed class StorageNodeClientHolder(MogileFS.Tracker.Storage.StorageNodeClient client) : IDisposable
+    {
+        public MogileFS.Tracker.Storage.StorageNodeClient Client { get; } = client;
+        public void Dispose() => Client.Dispose();
+    }
 }

@@ -41,6 +41,12 @@ public sealed class JobInfo
     }
 
     public void SetWorkers(IEnumerable<int> ids) => Volatile.Write(ref _workerIds, ids.OrderBy(i => i).ToArray());
+
+    /// <summary>Receives <c>!to job message</c>: (message) → number of workers it reached.
+    /// Without a handler nothing is delivered and !to reports 0.</summary>
+    public Func<string, int>? MessageHandler { get; set; }
+
+    public int SendMessage(string message) => MessageHandler?.Invoke(message) ?? 0;
 }
 
 /// <summary>

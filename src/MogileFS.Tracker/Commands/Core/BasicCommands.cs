@@ -1,9 +1,49 @@
+using MogileFS.Core.Protocol;
+
 namespace MogileFS.Tracker.Commands.Core;
 
+/// <summary>noop, test, sleep, clear_cache, do_monitor_round (tracker-protocol.md §7.1-7.5).</summary>
 public static class BasicCommands
 {
-    public static void Register(CommandTable table)
+    public static void Register(CommandTable t)
     {
-        _ = table; // TODO(tracker core): handlers
+        t.Add("noop", static _ => ValueTask.CompletedTask, CommandFlags.NoDatabase);
+        t.Add("test", Test, CommandFlags.NoDatabase);
+        t.Add("sleep", SleepAsync, CommandFlags.NoDatabase);
+        t.Add("clear_cache", ClearCacheAsync);
+        t.Add("do_monitor_round", DoMonitorRoundAsync);
+    }
+
+    private static ValueTask Test(CommandContext ctx)
+    {
+        if (ctx.Args.IsTrue("crash")) throw new InvalidOperationException("Crashed on purpose");
+        return ValueTask.CompletedTask;
+    }
+
+    private static async ValueTask SleepAsync(CommandContext ctx)
+    {
+        var d = ctx.Args.Get("duration");
+        double seconds = Perl.IsTrue(d) ? Perl.Int(d) : 10;
+        if (double.IsNaN(seconds) || seconds <= 0) return;
+        // Sleeps as asked (2.73's endless watchdog retry for >= 30 s is not copied, 10.Q21); capped at a day.
+        await Task.Delay(TimeSpan.FromSeconds(Math.Min(seconds, 86400)), ctx.Clock, ctx.Cancellation).ConfigureAwait(false);
+    }
+
+    private static async ValueTask ClearCacheAsync(CommandContext ctx)
+    {
+        await ctx.Metadata.ReloadAsync(ctx.Cancellation).ConfigureAwait(false);
+        // The reply echoes every decoded argument (T02); callid is added by the framework.
+        var args = ctx.Args;
+        for (int i = 0; i < args.Count; i++)
+        {
+            var (name, value) = args[i];
+            if (name == "callid") continue;
+            ctx.Reply.Add(name, value);
+        }
+    }
+
+    private static async ValueTask DoMonitorRoundAsync(CommandContext ctx)
+    {
+        await ctx.Runtime.Monitor.WaitForNextRoundAsync(ctx.Cancellation).ConfigureAwait(false);
     }
 }
