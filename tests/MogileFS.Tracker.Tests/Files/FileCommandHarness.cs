@@ -71,7 +71,7 @@ public sealed class FileCommandHarness : IAsyncDisposable
     {
         var pg = await PostgresServer.GetSharedAsync();
         var db = await pg.CreateDatabaseAsync();
-        return await CreateAsync(pg.DsnFor(db), PostgresServer.User, PostgresServer.Password);
+        return await CreateAsync(db, PostgresServer.User, PostgresServer.Password); // CreateDatabaseAsync returns the DBI DSN
     }
 
     private static async Task<FileCommandHarness> CreateAsync(string dsn, string? user, string? pass)
