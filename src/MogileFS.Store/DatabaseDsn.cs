@@ -250,6 +250,20 @@ public sealed class DatabaseDsn
             : new NpgsqlConnection(ToConnectionString(user, password));
     }
 
+    /// <summary>
+    /// The port mogdbsetup fills in when --dbport is not given. 2.73 compares the host string
+    /// *numerically* with "localhost" and "127.0.0.1" (both then count as 0 and 127), so only a
+    /// host whose leading number is neither 0 nor 127 — in practice a dotted IP outside 127/8 —
+    /// gets 3306 (MySQL) / 5432 (Postgres); every other host leaves the driver default.
+    /// </summary>
+    public static int? MogDbSetupDefaultPort(DatabaseKind kind, string host)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(host, @"^[ \t\n\x0B\f\r]*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)");
+        double n = m.Success ? double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        if (n == 0 || n == 127) return null;
+        return kind switch { DatabaseKind.MySql => 3306, DatabaseKind.Postgres => 5432, _ => null };
+    }
+
     /// <summary>Builds the DSN mogdbsetup and the tracker use for a database on a host
     /// (<c>DBI:Pg:dbname=&lt;db&gt;;host=&lt;h&gt;[;port=&lt;p&gt;]</c>, <c>DBI:SQLite:&lt;db&gt;</c>, …).</summary>
     public static DatabaseDsn ForHost(DatabaseKind kind, string database, string? host, int? port) => kind switch

@@ -1,1 +1,3 @@
-return 0;
+using MogileFS.Cli.mogdbsetup;
+
+return await MogDbSetup.RunAsync(args, Console.In, Console.Out, Console.Error);
