@@ -79,6 +79,8 @@ public sealed class TrackerServer : IAsyncDisposable
                 rt.Jobs.Counters.TryAdd(name, 0);
             Commands.Freeze();
             foreach (var hook in Commands.StartHooks) await hook(rt, ct).ConfigureAwait(false);
+            // The start-up load counts as the first "monitor round" unless a real monitor job took over.
+            if (!rt.Monitor.DrivenByMonitorJob) rt.Monitor.RoundCompleted();
 
             var endpoints = ListenAddress.Resolve(_options.Listen, _options.ConfPort);
             var bound = new List<IPEndPoint>();
