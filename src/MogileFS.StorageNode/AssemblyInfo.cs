@@ -1,1 +1,5 @@
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("MogileFS.StorageNode.Tests")]
+
 namespace MogileFS.StorageNode;

@@ -307,8 +307,10 @@ internal sealed partial class HttpConnection
         (offset, count) = TrySendFileNow(fd, offset, count);
         if (count == 0) return;
 
-        using var handle = new SafeFileHandle(fd, ownsHandle: false);
-        using var fs = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+        // SendPacketsElement wants an async FileStream: reopen our descriptor through /proc
+        // (same open file, no path lookup under the docroot again).
+        using var handle = File.OpenHandle($"/proc/self/fd/{fd}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+        using var fs = new FileStream(handle, FileAccess.Read, bufferSize: 0, isAsync: true);
         var args = _sendFileArgs ??= CreateSendFileArgs();
         while (count > 0)
         {

@@ -29,6 +29,7 @@ internal sealed partial class HttpConnection
     {
         bool chunked = _req.Chunked;
         long len = chunked ? 0 : _req.ContentLength;
+        _lingerOnClose = true; // cleared below once the body has been consumed
         if (len < 0)
             return await SendSimpleAsync(400, $"Content-length of {len} is invalid.", keepAlive: false).ConfigureAwait(false);
 
@@ -42,6 +43,7 @@ internal sealed partial class HttpConnection
         if (code != 0)
         {
             bool consumed = !chunked && len == 0;
+            _lingerOnClose = !consumed;
             return await SendSimpleAsync(code, message, keepAlive: consumed && wantsKeepAlive && !_svc.Stopping).ConfigureAwait(false);
         }
 
@@ -61,6 +63,7 @@ internal sealed partial class HttpConnection
                 if (!await ReceiveBodyAsync(len).ConfigureAwait(false)) return false;
             }
 
+            _lingerOnClose = _writeErrno != 0;
             if (_writeErrno != 0)
                 return await SendSimpleAsync(WriteErrorStatus(_writeErrno), WriteErrorMessage(_writeErrno), keepAlive: false).ConfigureAwait(false);
 

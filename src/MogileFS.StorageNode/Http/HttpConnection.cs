@@ -39,6 +39,9 @@ internal sealed partial class HttpConnection
         try
         {
             await LoopAsync().ConfigureAwait(false);
+            // Unread request bytes (an early error answer) would turn our close into a reset.
+            if ((_lingerOnClose || _end > _start) && Volatile.Read(ref _state) != StateClosed)
+                await LingerAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or OperationCanceledException)
         {
@@ -58,18 +61,55 @@ internal sealed partial class HttpConnection
         }
     }
 
+    private bool _lingerOnClose;
+
+    /// <summary>
+    /// After answering a request whose body we did not read (an early error on a PUT), a plain
+    /// close would make the kernel reset the connection while the client is still sending, and
+    /// the client could lose our answer. So: stop sending, drain what still arrives for a moment
+    /// (bounded in time and bytes), then close — nginx's lingering close.
+    /// </summary>
+    private async ValueTask LingerAsync()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            long drained = 0;
+            while (drained < 64L * 1024 * 1024)
+            {
+                int n = await _socket.ReceiveAsync(_buf.AsMemory(0, _buf.Length), SocketFlags.None, cts.Token).ConfigureAwait(false);
+                if (n == 0) break;
+                drained += n;
+            }
+        }
+        catch (Exception) { }
+    }
+
     /// <summary>Closes the connection if it is between requests (graceful stop).</summary>
     public void CloseIfIdle()
     {
-        if (Interlocked.CompareExchange(ref _state, StateClosed, StateIdle) == StateIdle)
-            try { _socket.Dispose(); } catch (Exception) { }
+        if (Interlocked.CompareExchange(ref _state, StateClosed, StateIdle) == StateIdle) ShutdownSocket();
     }
 
-    /// <summary>Closes the connection whatever it is doing (timeout, forced stop).</summary>
+    /// <summary>Ends the connection whatever it is doing (timeout, forced stop). shutdown(2)
+    /// wakes the pending receive/send, so the loop unwinds (removing any upload temp file)
+    /// and closes normally; disposing a socket with a pending operation would reset it.</summary>
     public void Abort()
     {
         Volatile.Write(ref _state, StateClosed);
+        ShutdownSocket();
+    }
+
+    /// <summary>Last resort when the loop did not unwind after <see cref="Abort"/>.</summary>
+    public void ForceClose()
+    {
         try { _socket.Dispose(); } catch (Exception) { }
+    }
+
+    private void ShutdownSocket()
+    {
+        try { _socket.Shutdown(SocketShutdown.Both); } catch (Exception) { }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

@@ -154,6 +154,7 @@ internal sealed class HttpService
         var end = Environment.TickCount64 + 5000;
         while (!_connections.IsEmpty && Environment.TickCount64 < end)
             await Task.Delay(10).ConfigureAwait(false);
+        foreach (var c in _connections.Keys) c.ForceClose();
         if (_sweeper != null) await _sweeper.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -58,18 +58,30 @@ internal sealed unsafe class DocRoot : IDisposable
         int err = Libc.Errno;
         if (err != Libc.EXDEV) return -err;
 
-        // Escape detected. Allow it only when the first component is a symlinked device dir.
-        int slash = -1;
+        // Escape detected. Allow it only when the first component is a symlinked device
+        // directory (devN -> /mnt/disk): resolve the rest beneath that directory.
+        int slash = relLen;
         for (int i = 0; i < relLen; i++) if (rel[i] == (byte)'/') { slash = i; break; }
-        if (slash <= 0 || slash == relLen - 1) return -Libc.EXDEV;
+        if (!IsDeviceName(new ReadOnlySpan<byte>(rel, slash))) return -Libc.EXDEV;
+        byte saved = rel[slash];
         rel[slash] = 0;
         int dev = Libc.OpenAt(_fd, rel, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
-        rel[slash] = (byte)'/';
+        rel[slash] = saved;
         if (dev < 0) return -Libc.EXDEV;
-        fd = Libc.OpenAt2(dev, rel + slash + 1, flags, mode, Libc.RESOLVE_BENEATH | Libc.RESOLVE_NO_MAGICLINKS);
+        byte dot = (byte)'.';
+        byte* rest = slash + 1 < relLen ? rel + slash + 1 : null;
+        byte* here = stackalloc byte[2] { dot, 0 };
+        fd = Libc.OpenAt2(dev, rest != null ? rest : here, flags, mode, Libc.RESOLVE_BENEATH | Libc.RESOLVE_NO_MAGICLINKS);
         err = fd < 0 ? Libc.Errno : 0;
         Libc.Close(dev);
         return fd >= 0 ? fd : -err;
+    }
+
+    private static bool IsDeviceName(ReadOnlySpan<byte> name)
+    {
+        if (name.Length < 4 || !name.StartsWith("dev"u8)) return false;
+        foreach (byte b in name[3..]) if (b < '0' || b > '9') return false;
+        return true;
     }
 
     /// <summary>Fallback without openat2: plain openat, then verify where it landed.</summary>

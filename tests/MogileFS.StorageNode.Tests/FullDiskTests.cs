@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using MogileFS.StorageNode.Tests.Support;
+using MogileFS.TestSupport;
+
+namespace MogileFS.StorageNode.Tests;
+
+/// <summary>Skipped (with the reason) unless a tmpfs can be mounted, i.e. running as root with
+/// CAP_SYS_ADMIN, which CI has.</summary>
+public sealed class TmpfsFactAttribute : FactAttribute
+{
+    private static readonly Lazy<string?> Problem = new(Probe);
+
+    public TmpfsFactAttribute()
+    {
+        if (Problem.Value != null) Skip = Problem.Value;
+    }
+
+    private static string? Probe()
+    {
+        if (!Processes.IsRoot) return "needs root to mount a small tmpfs (full-disk test)";
+        using var dir = new TempDirectory("mogstored-mountprobe-");
+        if (!Tmpfs.Mount(dir.Path, "64k", out string err)) return "cannot mount tmpfs: " + err;
+        Tmpfs.Unmount(dir.Path);
+        return null;
+    }
+}
+
+internal static class Tmpfs
+{
+    public static bool Mount(string path, string size, out string error)
+    {
+        var r = Run("mount", "-t", "tmpfs", "-o", $"size={size}", "tmpfs", path);
+        error = r.Output;
+        return r.Code == 0;
+    }
+
+    public static void Unmount(string path) => Run("umount", "-l", path);
+
+    private static (int Code, string Output) Run(string file, params string[] args)
+    {
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+            string o = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            return (p.ExitCode, o.Trim());
+        }
+        catch (Exception ex) { return (-1, ex.Message); }
+    }
+}
+
+public sealed class FullDiskTests
+{
+    [TmpfsFact]
+    public async Task Full_disk_gives_507_leaves_nothing_and_reads_keep_working()
+    {
+        using var dir = new TempDirectory("mogstored-full-");
+        string root = dir.CreateSubdirectory("docroot");
+        string dev1 = dir.CreateSubdirectory("docroot", "dev1");
+        Assert.True(Tmpfs.Mount(dev1, "1m", out string err), err);
+        try
+        {
+            await using var node = await Node.StartAsync(docRoot: root);
+            node.WriteFile("/dev1/0/000/000/0000000001.fid", "still readable");
+
+            // 2 MB into a 1 MB file system
+            var big = new byte[2 * 1024 * 1024];
+            new Random(1).NextBytes(big);
+            using var http = node.Client();
+            var resp = await http.PutAsync("/dev1/0/000/000/0000000002.fid", new ByteArrayContent(big));
+            Assert.Equal(507, (int)resp.StatusCode);
+            Assert.Contains("No space left on device", await resp.Content.ReadAsStringAsync());
+
+            Assert.Equal(["0000000001.fid"], Directory.GetFiles(node.PathOf("/dev1/0/000/000")).Select(f => Path.GetFileName(f)).ToArray());
+            Assert.Equal("still readable", await http.GetStringAsync("/dev1/0/000/000/0000000001.fid"));
+
+            // the space was given back: a small upload works again
+            var ok = await http.PutAsync("/dev1/0/000/000/0000000003.fid", new ByteArrayContent(new byte[100_000]));
+            Assert.True(ok.IsSuccessStatusCode, ok.StatusCode.ToString());
+            Assert.Equal(100_000, new FileInfo(node.PathOf("/dev1/0/000/000/0000000003.fid")).Length);
+
+            // raw exchange: answered at once with Connection: close, body not awaited
+            var raw = await Raw.ExchangeAsync(node.Http, "PUT /dev1/0/000/000/0000000004.fid HTTP/1.0\r\nContent-Length: 5000000\r\n\r\n" + new string('z', 1_200_000), quietMs: 3000);
+            Assert.StartsWith("HTTP/1.0 507 Insufficient Storage\r\n", raw);
+            Assert.Contains("Connection: close\r\n", raw);
+            Assert.False(File.Exists(node.PathOf("/dev1/0/000/000/0000000004.fid")));
+            Assert.DoesNotContain(Directory.GetFiles(node.PathOf("/dev1/0/000/000")), f => f.EndsWith(".tmp"));
+        }
+        finally
+        {
+            Tmpfs.Unmount(dev1);
+        }
+    }
+}

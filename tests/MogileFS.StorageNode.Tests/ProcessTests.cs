@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using MogileFS.StorageNode.Tests.Support;
+using MogileFS.TestSupport;
+
+namespace MogileFS.StorageNode.Tests;
+
+/// <summary>The <c>mogstored</c> executable started the way the 2.73 test suite starts it.</summary>
+public sealed partial class ProcessTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("mogstored-proc-");
+    private readonly List<int> _pids = [];
+
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Kill(int pid, int sig);
+
+    private const int SIGTERM = 15, SIGKILL = 9;
+
+    public void Dispose()
+    {
+        foreach (var pid in _pids)
+            if (Alive(pid)) Kill(pid, SIGKILL);
+        _dir.Dispose();
+    }
+
+    private static bool Alive(int pid) => Kill(pid, 0) == 0 && !IsZombie(pid);
+
+    private static bool IsZombie(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2] == "Z"; }
+        catch (IOException) { return false; }
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private static string Dll => Path.Combine(AppContext.BaseDirectory, "mogstored.dll");
+
+    private Process Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var p = Process.Start(psi)!;
+        _pids.Add(p.Id);
+        return p;
+    }
+
+    private string DocRoot()
+    {
+        string root = _dir.CreateSubdirectory("docroot");
+        Directory.CreateDirectory(Path.Combine(root, "dev1"));
+        return root;
+    }
+
+    [Fact]
+    public async Task Starts_with_the_test_suite_flags_prints_Running_and_exits_0_on_SIGTERM()
+    {
+        string root = DocRoot();
+        int hp = FreePort(), mp = FreePort();
+        using var p = Start("--skipconfig", $"--httplisten=127.0.0.1:{hp}", $"--mgmtlisten=127.0.0.1:{mp}", "--maxconns=1000", $"--docroot={root}");
+        var stderr = p.StandardError.ReadToEndAsync();
+        var line = await p.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal("Running.", line);
+
+        var ep = new IPEndPoint(IPAddress.Loopback, hp);
+        Assert.StartsWith("HTTP/1.0 200 OK", await Raw.ExchangeAsync(ep, "GET / HTTP/1.0\r\n\r\n"));
+        Assert.Equal("/dev1/x -1\r\n<<TIMEOUT>>", await Raw.ExchangeAsync(new IPEndPoint(IPAddress.Loopback, mp), "size /dev1/x\r\n"));
+        for (int i = 0; i < 100 && !File.Exists(Path.Combine(root, "dev1", "usage")); i++) await Task.Delay(50);
+        Assert.True(File.Exists(Path.Combine(root, "dev1", "usage")), "usage file within 5 s");
+
+        Assert.Equal(0, Kill(p.Id, SIGTERM));
+        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.True(p.ExitCode == 0, await stderr);
+    }
+
+    [Fact]
+    public async Task Sigterm_lets_an_upload_in_flight_complete()
+    {
+        string root = DocRoot();
+        int hp = FreePort(), mp = FreePort();
+        using var p = Start("--skipconfig", $"--httplisten=127.0.0.1:{hp}", $"--mgmtlisten=127.0.0.1:{mp}", $"--docroot={root}");
+        Assert.Equal("Running.", await p.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20)));
+        using var s = await Raw.ConnectAsync(new IPEndPoint(IPAddress.Loopback, hp));
+        await Raw.SendAsync(s, "PUT /dev1/0/000/000/0000000001.fid HTTP/1.0\r\nContent-Length: 10\r\n\r\nhello");
+        await Task.Delay(300);
+        Assert.Equal(0, Kill(p.Id, SIGTERM));
+        await Task.Delay(300);
+        // no new connections while stopping
+        await Assert.ThrowsAnyAsync<SocketException>(() => Raw.ConnectAsync(new IPEndPoint(IPAddress.Loopback, hp)));
+        await Raw.SendAsync(s, "world");
+        var r = await Raw.ReadAllAsync(s, 5000);
+        Assert.StartsWith("HTTP/1.0 200 OK", r);
+        Assert.EndsWith("Connection: close\r\n\r\n<h1>200 - OK</h1>\n<<EOF>>", r);
+        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(0, p.ExitCode);
+        Assert.Equal("helloworld", File.ReadAllText(Path.Combine(root, "dev1/0/000/000/0000000001.fid")));
+    }
+
+    [Fact]
+    public async Task Daemonize_with_pidfile_then_side_channel_shutdown()
+    {
+        string root = DocRoot();
+        string pidfile = _dir.Combine("mogstored.pid");
+        int hp = FreePort(), mp = FreePort();
+        using var launcher = Start("--skipconfig", $"--httplisten=127.0.0.1:{hp}", $"--mgmtlisten=127.0.0.1:{mp}", "--maxconns=1000", $"--docroot={root}", "--daemonize", $"--pidfile={pidfile}");
+        await launcher.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(launcher.ExitCode == 0, await launcher.StandardError.ReadToEndAsync());
+        Assert.Equal("", await launcher.StandardOutput.ReadToEndAsync());
+
+        int pid = int.Parse(File.ReadAllText(pidfile).Trim());
+        _pids.Add(pid);
+        Assert.NotEqual(launcher.Id, pid);
+        Assert.True(Alive(pid));
+        // the daemon left the launcher's session
+        Assert.Equal(pid.ToString(), File.ReadAllText($"/proc/{pid}/stat").Split(' ')[5]);
+
+        Assert.StartsWith("HTTP/1.0 200 OK", await Raw.ExchangeAsync(new IPEndPoint(IPAddress.Loopback, hp), "GET / HTTP/1.0\r\n\r\n"));
+        using var side = await Raw.ConnectAsync(new IPEndPoint(IPAddress.Loopback, mp));
+        await Raw.SendAsync(side, "shutdown\n");
+        Assert.Equal("<<EOF>>", await Raw.ReadAllAsync(side, 2000));
+        for (int i = 0; i < 80 && Alive(pid); i++) await Task.Delay(50);
+        Assert.False(Alive(pid), "the daemon is gone within 4 s");
+        Assert.False(File.Exists(pidfile));
+    }
+
+    [Fact]
+    public async Task Bad_flag_exits_with_usage()
+    {
+        using var p = Start("--bogus");
+        string err = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.NotEqual(0, p.ExitCode);
+        Assert.StartsWith("Unknown option: bogus\nUsage: mogstored [OPTS]", err);
+    }
+
+    [Fact]
+    public async Task Missing_docroot_is_reported()
+    {
+        using var p = Start("--skipconfig", "--httplisten=127.0.0.1:0", "--mgmtlisten=127.0.0.1:0", $"--docroot={_dir.Combine("nope")}");
+        string err = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.NotEqual(0, p.ExitCode);
+        Assert.Contains("does not exist", err);
+    }
+}
