@@ -1,1 +1,5 @@
-return 0;
+using MogileFS.Cli.mogilefsd;
+
+// mogilefsd: load the configuration (flags, file, defaults), check the process, then run the
+// tracker until SIGTERM/SIGINT or !shutdown. See docs/configuration.md.
+return await TrackerHost.RunAsync(args);

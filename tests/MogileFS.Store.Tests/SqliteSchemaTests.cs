@@ -203,9 +203,22 @@ public sealed class SqliteSchemaTests : IDisposable
         var ex = await Assert.ThrowsAsync<SchemaVersionException>(() => SchemaInstaller.EnsureCompatibleAsync(dsn, null, null));
         Assert.Equal("Server's database schema version of 16 doesn't match expected value of 17.  Halting.", ex.Message);
 
-        var empty = DatabaseDsn.Parse("DBI:SQLite:" + _dir.File("new.db"));
+        string emptyFile = _dir.File("empty.db");
+        using (var c = OpenSqlite(emptyFile)) Exec(c, "CREATE TABLE x (a INT)");
+        var empty = DatabaseDsn.Parse("DBI:SQLite:" + emptyFile);
         ex = await Assert.ThrowsAsync<SchemaVersionException>(() => SchemaInstaller.EnsureCompatibleAsync(empty, null, null));
         Assert.Equal("Server's database schema version of 0 doesn't match expected value of 17.  Halting.", ex.Message);
+    }
+
+    [Fact]
+    public async Task EnsureCompatible_does_not_create_a_missing_sqlite_file()
+    {
+        string missing = _dir.File("missing.db");
+        var ex = await Assert.ThrowsAsync<DatabaseDsnException>(() =>
+            SchemaInstaller.EnsureCompatibleAsync(DatabaseDsn.Parse("DBI:SQLite:" + missing), null, null));
+        Assert.Contains("does not exist", ex.Message);
+        Assert.Contains("mogdbsetup", ex.Message);
+        Assert.False(File.Exists(missing));
     }
 
     [Fact]

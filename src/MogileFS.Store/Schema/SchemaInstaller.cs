@@ -84,6 +84,10 @@ public static class SchemaInstaller
     {
         ArgumentNullException.ThrowIfNull(dsn);
         dsn.EnsureSupported();
+        // Opening a missing SQLite file would create an empty database; say what is wrong instead.
+        if (dsn.Kind == DatabaseKind.Sqlite && dsn.Database is { } file && file != ":memory:" && !File.Exists(file))
+            throw new DatabaseDsnException(
+                $"SQLite database file {file} does not exist; create it with: mogdbsetup --type=SQLite --dbname={file}");
         await using var connection = dsn.CreateConnection(user, password);
         await connection.OpenAsync(ct).ConfigureAwait(false);
         int version = await ReadVersionAsync(connection, ct).ConfigureAwait(false);
