@@ -1,0 +1,318 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using MogileFS.Client;
+
+namespace MogileFS.Cli.mogcluster;
+
+/// <summary>
+/// <c>mogcluster up</c>: a whole MogileFS installation on this machine for trying things out —
+/// one tracker (mogilefsd) on 127.0.0.1:7001, three storage nodes (mogstored) on 127.0.1.1-3:7500,
+/// a SQLite database (or a private PostgreSQL with <c>--postgres</c>), all under <c>./data</c>,
+/// with domain <c>default</c>, class <c>default</c>, hosts and devices registered and alive.
+/// Runs in the foreground; Ctrl-C (or SIGTERM) stops every process it started. Starting it
+/// again reuses the data folder: files stored before are still there.
+/// </summary>
+public static partial class LocalCluster
+{
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint GetEuid();
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    private const string Usage = """
+        Usage: cluster [up] [options]
+
+        Starts a local MogileFS cluster in the foreground: one tracker, three storage nodes on
+        different loopback addresses, a SQLite database, domain 'default' with class 'default'.
+        Everything lives in the data folder and survives restarts. Ctrl-C stops it all.
+
+          --data=DIR          data folder (default: ./data in the repository)
+          --postgres          use a private PostgreSQL server in DATA/postgres instead of SQLite
+          --pg-port=N         its port (default 55432)
+          --tracker=IP:PORT   tracker address (default 127.0.0.1:7001)
+          --ips=A,B,C         storage node addresses (default 127.0.1.1,127.0.1.2,127.0.1.3)
+          --http-port=N       storage nodes' HTTP port (default 7500)
+          --mgmt-port=N       storage nodes' side-channel port (default 7501)
+
+        """;
+
+    public static async Task<int> RunAsync(string[] argv)
+    {
+        var args = argv.ToList();
+        if (args.Count > 0 && !args[0].StartsWith('-'))
+        {
+            var verb = args[0];
+            args.RemoveAt(0);
+            if (verb != "up") { Console.Error.Write($"unknown command '{verb}'\n{Usage}"); return 2; }
+        }
+        var opt = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var a in args)
+        {
+            if (a is "--help" or "-h") { Console.Write(Usage); return 0; }
+            if (!a.StartsWith("--", StringComparison.Ordinal)) { Console.Error.Write($"unexpected argument '{a}'\n{Usage}"); return 2; }
+            var eq = a.IndexOf('=');
+            opt[eq < 0 ? a[2..] : a[2..eq]] = eq < 0 ? "1" : a[(eq + 1)..];
+        }
+        var known = new[] { "data", "postgres", "pg-port", "tracker", "ips", "http-port", "mgmt-port" };
+        if (opt.Keys.FirstOrDefault(k => !known.Contains(k)) is { } bad) { Console.Error.Write($"unknown option --{bad}\n{Usage}"); return 2; }
+
+        var settings = new Settings
+        {
+            Data = Path.GetFullPath(opt.GetValueOrDefault("data") ?? Path.Combine(RepositoryRoot(), "data")),
+            Postgres = opt.ContainsKey("postgres"),
+            PgPort = int.Parse(opt.GetValueOrDefault("pg-port") ?? "55432"),
+            Tracker = opt.GetValueOrDefault("tracker") ?? "127.0.0.1:7001",
+            Ips = (opt.GetValueOrDefault("ips") ?? "127.0.1.1,127.0.1.2,127.0.1.3").Split(',', StringSplitOptions.RemoveEmptyEntries),
+            HttpPort = int.Parse(opt.GetValueOrDefault("http-port") ?? "7500"),
+            MgmtPort = int.Parse(opt.GetValueOrDefault("mgmt-port") ?? "7501"),
+        };
+
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+
+        await using var children = new ChildProcesses();
+        PostgresLocal? pg = null;
+        var pidFile = Path.Combine(settings.Data, "cluster.pid");
+        try
+        {
+            Directory.CreateDirectory(settings.Data);
+            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var other) && other != Environment.ProcessId
+                && ProcessAlive(other))
+            {
+                Console.Error.WriteLine($"cluster: a cluster is already running from {settings.Data} (pid {other}); stop it first");
+                return 1;
+            }
+            File.WriteAllText(pidFile, Environment.ProcessId + "\n");
+            var logs = Directory.CreateDirectory(Path.Combine(settings.Data, "logs")).FullName;
+            var conf = Directory.CreateDirectory(Path.Combine(settings.Data, "conf")).FullName;
+
+            // 1. The database.
+            string dsn; string dbUser = "", dbPass = "";
+            if (settings.Postgres)
+            {
+                pg = new PostgresLocal(Path.Combine(settings.Data, "postgres"), settings.PgPort, Path.Combine(logs, "postgres.log"));
+                Console.WriteLine($"starting PostgreSQL on 127.0.0.1:{settings.PgPort} ...");
+                await pg.StartAsync(stop.Token);
+                dbUser = "mogile"; dbPass = "mogile";
+                await RunToolAsync("mogdbsetup", ["--type=Postgres", "--dbhost=127.0.0.1", $"--dbport={settings.PgPort}", "--dbname=mogilefs",
+                    "--dbrootuser=postgres", $"--dbuser={dbUser}", $"--dbpassword={dbPass}", "--yes"], stop.Token);
+                dsn = $"DBI:Pg:dbname=mogilefs;host=127.0.0.1;port={settings.PgPort}";
+            }
+            else
+            {
+                var dbFile = Path.Combine(settings.Data, "mogilefs.sqlite");
+                await RunToolAsync("mogdbsetup", ["--type=SQLite", "--yes", $"--dbname={dbFile}"], stop.Token);
+                dsn = "DBI:SQLite:dbname=" + dbFile;
+            }
+
+            // 2. Storage nodes, each with one device directory.
+            for (int i = 0; i < settings.Ips.Length; i++)
+            {
+                int devid = i + 1;
+                var docroot = Path.Combine(settings.Data, "nodes", $"node{devid}");
+                Directory.CreateDirectory(Path.Combine(docroot, $"dev{devid}"));
+                var file = Path.Combine(conf, $"mogstored-node{devid}.conf");
+                File.WriteAllText(file,
+                    $"# written by the local cluster command\nhttplisten = {settings.Ips[i]}:{settings.HttpPort}\n" +
+                    $"mgmtlisten = {settings.Ips[i]}:{settings.MgmtPort}\ndocroot = {docroot}\n");
+                children.Start($"mogstored node{devid}", Exe("mogstored"), [$"--config={file}"], Path.Combine(logs, $"mogstored-node{devid}.log"));
+            }
+            foreach (var ip in settings.Ips) await WaitForPortAsync(ip, settings.HttpPort, "mogstored", children, stop.Token);
+
+            // 3. The tracker.
+            var trackerConf = Path.Combine(conf, "mogilefsd.conf");
+            File.WriteAllText(trackerConf,
+                "# written by the local cluster command\n" +
+                $"db_dsn = {dsn}\n" + (dbUser.Length > 0 ? $"db_user = {dbUser}\ndb_pass = {dbPass}\n" : "") +
+                $"listen = {settings.Tracker}\nquery_jobs = 20\nmogstored_stream_port = {settings.MgmtPort}\n" +
+                (GetEuid() == 0 ? "user = root\n" : ""));
+            children.Start("mogilefsd", Exe("mogilefsd"), [$"--config={trackerConf}"], Path.Combine(logs, "mogilefsd.log"));
+            var (tIp, tPort) = SplitHostPort(settings.Tracker);
+            await WaitForPortAsync(tIp, tPort, "mogilefsd", children, stop.Token);
+
+            // 4. Domain, class, hosts and devices (already there after a restart: fine).
+            await RegisterAsync(settings, stop.Token);
+
+            PrintBanner(settings, dsn);
+            var exited = Task.WhenAny(children.Children.Select(c => c.Process.WaitForExitAsync()));
+            var done = await Task.WhenAny(exited, Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }));
+            if (done == exited && !stop.IsCancellationRequested)
+            {
+                var dead = children.Children.First(c => c.Process.HasExited);
+                Console.Error.WriteLine($"cluster: {dead.Name} exited unexpectedly (code {dead.Process.ExitCode}); see {logs}");
+                Console.WriteLine("stopping the cluster ...");
+                await children.StopAllAsync(Console.Out);
+                return 1;
+            }
+            Console.WriteLine("\nstopping the cluster ...");
+            await children.StopAllAsync(Console.Out);
+            return 0;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Console.WriteLine("\ninterrupted; stopping ...");
+            await children.StopAllAsync(Console.Out);
+            return 130;
+        }
+        catch (ClusterException e)
+        {
+            Console.Error.WriteLine($"cluster: {e.Message}");
+            await children.StopAllAsync(Console.Out);
+            return 1;
+        }
+        finally
+        {
+            if (pg != null) { Console.WriteLine("  stopping PostgreSQL"); await pg.StopAsync(); }
+            try { File.Delete(pidFile); } catch (IOException) { }
+            Console.Out.Flush();
+        }
+    }
+
+    private sealed class Settings
+    {
+        public required string Data { get; init; }
+        public bool Postgres { get; init; }
+        public int PgPort { get; init; }
+        public required string Tracker { get; init; }
+        public required string[] Ips { get; init; }
+        public int HttpPort { get; init; }
+        public int MgmtPort { get; init; }
+    }
+
+    internal sealed class ClusterException(string message) : Exception(message);
+
+    private static string Exe(string name)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, name);
+        if (!File.Exists(path)) throw new ClusterException($"{path} is missing; build with ./cluster (or dotnet build src/mogcluster)");
+        return path;
+    }
+
+    private static bool ProcessAlive(int pid)
+    {
+        try { return !Process.GetProcessById(pid).HasExited; } catch (ArgumentException) { return false; }
+    }
+
+    private static (string Host, int Port) SplitHostPort(string s)
+    {
+        int c = s.LastIndexOf(':');
+        return c < 0 ? (s, 7001) : (s[..c], int.Parse(s[(c + 1)..]));
+    }
+
+    private static string RepositoryRoot()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "MogileFS.slnx"))) return dir.FullName;
+        }
+        return Environment.CurrentDirectory;
+    }
+
+    private static async Task RunToolAsync(string tool, string[] args, CancellationToken ct)
+    {
+        var psi = new ProcessStartInfo(Exe(tool)) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var output = p.StandardOutput.ReadToEndAsync(ct);
+        var error = p.StandardError.ReadToEndAsync(ct);
+        await p.WaitForExitAsync(ct);
+        if (p.ExitCode != 0)
+            throw new ClusterException($"{tool} failed (exit {p.ExitCode}): {(await error).Trim()} {(await output).Trim()}");
+    }
+
+    private static async Task WaitForPortAsync(string host, int port, string what, ChildProcesses children, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (children.Children.FirstOrDefault(c => c.Process.HasExited) is { Process: not null } dead)
+                throw new ClusterException($"{dead.Name} exited at start-up (code {dead.Process.ExitCode}); see the data/logs folder");
+            try
+            {
+                using var s = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                await s.ConnectAsync(host, port, ct);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100, ct);
+            }
+            catch (SocketException e)
+            {
+                throw new ClusterException($"{what} did not start listening on {host}:{port}: {e.Message}");
+            }
+        }
+    }
+
+    private static async Task RegisterAsync(Settings s, CancellationToken ct)
+    {
+        using var admin = new MogileFSAdmin(new MogileFSClientOptions { Trackers = [s.Tracker], RequestTimeout = TimeSpan.FromSeconds(15) });
+        async Task Ignore(Func<Task> action, params string[] codes)
+        {
+            try { await action(); }
+            catch (MogileFSTrackerException e) when (codes.Contains(e.ErrorCode)) { }
+        }
+        try
+        {
+            await Ignore(() => admin.CreateDomainAsync("default", ct), "domain_exists");
+            await Ignore(() => admin.CreateClassAsync("default", "default", 2, null, null, ct), "class_exists");
+            for (int i = 0; i < s.Ips.Length; i++)
+            {
+                var host = $"node{i + 1}";
+                var hs = new HostSettings { Ip = s.Ips[i], Port = s.HttpPort, Status = "alive" };
+                try { await admin.CreateHostAsync(host, hs, ct); }
+                catch (MogileFSTrackerException e) when (e.ErrorCode == "host_exists") { await admin.UpdateHostAsync(host, hs, ct); }
+                await Ignore(() => admin.CreateDeviceAsync(host, i + 1, "alive", ct), "existing_devid");
+            }
+        }
+        catch (MogileFSException e)
+        {
+            throw new ClusterException($"registering the domain, hosts and devices failed: {e.Message}");
+        }
+        // The tracker's monitor must see the devices before files can be stored.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var devs = await admin.GetDevicesAsync(null, ct);
+                if (devs.Count >= s.Ips.Length && devs.All(d => d.ObservedState == "writeable")) return;
+            }
+            catch (MogileFSException) { }
+            await Task.Delay(250, ct);
+        }
+        Console.Error.WriteLine("cluster: warning: the tracker has not yet reported every device writeable; uploads may fail with no_devices until it does");
+    }
+
+    private static void PrintBanner(Settings s, string dsn)
+    {
+        var bin = AppContext.BaseDirectory.TrimEnd('/');
+        var rel = Path.GetRelativePath(Environment.CurrentDirectory, bin);
+        if (!rel.StartsWith('.') && !rel.StartsWith('/')) rel = "./" + rel;
+        var t = s.Tracker;
+        Console.WriteLine($"""
+
+            MogileFS local cluster is up.
+              data      {s.Data}   ({(s.Postgres ? "PostgreSQL" : "SQLite")}: {dsn})
+              tracker   {t}
+            {string.Join("\n", s.Ips.Select((ip, i) => $"  storage   {ip}:{s.HttpPort}   host node{i + 1}, device dev{i + 1}"))}
+              domain    default (class default)
+              logs      {Path.Combine(s.Data, "logs")}
+
+            Try it from another terminal:
+              export PATH="{bin}:$PATH"
+              mogupload --trackers={t} --domain=default --key=hello --file=README.md
+              mogfetch --trackers={t} --domain=default --key=hello --file=/tmp/hello.txt
+              mogfileinfo --trackers={t} --domain=default --key=hello
+              moglistkeys --trackers={t} --domain=default --key_prefix=h
+              mogadm --trackers={t} check
+
+            Press Ctrl-C to stop everything.
+            """);
+    }
+}

@@ -1,0 +1,1 @@
+return await MogileFS.Cli.mogcluster.LocalCluster.RunAsync(args);
