@@ -1,0 +1,25 @@
+using System.Text;
+
+namespace MogileFS.LoadTool;
+
+/// <summary>The request each command sends. One request in flight per connection; keys are drawn
+/// at random from the prepared files so that caches see a spread of keys.</summary>
+internal static class Workloads
+{
+    public static readonly string[] All = ["noop", "get_paths", "create_open", "file_info", "list_keys"];
+
+    public static Func<int, long, Random, byte[]> For(string command, LoadSettings s) => command switch
+    {
+        "noop" => (_, _, _) => "noop\r\n"u8.ToArray(),
+        // What MogileFS::Client sends for get_paths with noverify.
+        "get_paths" => (_, _, r) => Line($"get_paths domain={s.Domain}&key={s.Key(r.Next(s.Files))}&noverify=1"),
+        // A new key each time (the temp file is simply abandoned, as clients that crash do).
+        "create_open" => (conn, i, _) => Line($"create_open domain={s.Domain}&class={s.Class}&key=bench/{s.RunId}/{conn}/{i}&fid=0&multi_dest=1"),
+        "file_info" => (_, _, r) => Line($"file_info domain={s.Domain}&key={s.Key(r.Next(s.Files))}&devices=1"),
+        // A page of 100 keys after a random key, the way foreach_key pages through a domain.
+        "list_keys" => (_, _, r) => Line($"list_keys domain={s.Domain}&prefix=load/&after={s.Key(r.Next(Math.Max(1, s.Files - 100)))}&limit=100"),
+        _ => throw new ArgumentException("unknown command " + command),
+    };
+
+    private static byte[] Line(string s) => Encoding.UTF8.GetBytes(s + "\r\n");
+}
