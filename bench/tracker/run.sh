@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Tracker load benchmark: builds Release, starts a fresh cluster from the built executables
+# (mogdbsetup + 2 x mogstored + mogilefsd, SQLite in a temp dir, all on 127.0.2.x), prepares
+# a domain/class/hosts/devices and FILES files through the protocol, then runs mogload for
+# noop, get_paths (noverify), create_open, file_info and list_keys at c = 1, 8, 64.
+# Prints ops/s and p50/p99 per command and concurrency; writes results.csv and the server logs
+# to OUT. Everything it starts is stopped on exit (by PID). See docs/testing.md.
+#
+# Environment: DURATION (s per run, 5), WARMUP (1), CONCURRENCY (1,8,64), FILES (2000),
+#   COMMANDS (noop,get_paths,create_open,file_info,list_keys), QUERY_JOBS (tracker query_jobs, 20),
+#   OUT (artifacts/bench/tracker-<time>), MOGILEFS_BIN (use these executables instead of building).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DURATION=${DURATION:-5}
+WARMUP=${WARMUP:-1}
+CONCURRENCY=${CONCURRENCY:-1,8,64}
+FILES=${FILES:-2000}
+COMMANDS=${COMMANDS:-noop,get_paths,create_open,file_info,list_keys}
+QUERY_JOBS=${QUERY_JOBS:-20}
+OUT=${OUT:-$ROOT/artifacts/bench/tracker-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+
+if [[ -z "${MOGILEFS_BIN:-}" ]]; then
+  echo "# building Release" >&2
+  for p in src/mogdbsetup src/mogstored src/mogilefsd bench/MogileFS.LoadTool; do
+    dotnet build -c Release --nologo -v quiet "$ROOT/$p" >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log" >&2; exit 1; }
+  done
+fi
+
+run() { # run NAME ARGS... : an executable from MOGILEFS_BIN or the Release build output
+  local name=$1; shift
+  if [[ -n "${MOGILEFS_BIN:-}" && -x "$MOGILEFS_BIN/$name" ]]; then
+    "$MOGILEFS_BIN/$name" "$@"
+  elif [[ -f "$ROOT/src/$name/bin/Release/net10.0/$name.dll" ]]; then
+    dotnet exec "$ROOT/src/$name/bin/Release/net10.0/$name.dll" "$@"
+  else
+    echo "no executable for $name" >&2; return 1
+  fi
+}
+MOGLOAD_DLL=$ROOT/bench/MogileFS.LoadTool/bin/Release/net10.0/mogload.dll
+[[ -f "$MOGLOAD_DLL" ]] || dotnet build -c Release --nologo -v quiet "$ROOT/bench/MogileFS.LoadTool" >>"$OUT/build.log"
+
+WORK=$(mktemp -d /tmp/mogbench.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+port_free() { ! (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+pick_port() { # a port free on every address given
+  local p
+  for _ in $(seq 100); do
+    p=$(( 20000 + RANDOM % 20000 ))
+    local ok=1
+    for ip in "$@"; do port_free "$ip" "$p" || ok=0; done
+    [[ $ok == 1 ]] && { echo "$p"; return; }
+  done
+  echo "no free port" >&2; return 1
+}
+wait_port() { # wait_port IP PORT PID
+  for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+    kill -0 "$3" 2>/dev/null || { echo "process $3 died before listening on $1:$2" >&2; return 1; }
+    sleep 0.05
+  done
+  echo "nothing listening on $1:$2" >&2; return 1
+}
+
+HTTP=$(pick_port 127.0.2.1 127.0.2.2)
+MGMT=$(pick_port 127.0.2.1 127.0.2.2)
+TRACKER_PORT=$(pick_port 127.0.2.1)
+
+run mogdbsetup --type=SQLite --yes --dbname="$WORK/mogilefs.sqlite" >"$OUT/mogdbsetup.log" 2>&1
+
+i=0
+for spec in "127.0.2.1:1 2" "127.0.2.2:3 4"; do
+  ip=${spec%%:*}; devs=${spec#*:}; i=$((i + 1))
+  mkdir -p "$WORK/node$i"
+  for d in $devs; do mkdir -p "$WORK/node$i/dev$d"; done
+  run mogstored --skipconfig --httplisten="$ip:$HTTP" --mgmtlisten="$ip:$MGMT" --docroot="$WORK/node$i" >"$OUT/mogstored-$i.log" 2>&1 &
+  PIDS+=($!)
+  wait_port "$ip" "$HTTP" "$!"
+done
+
+cat >"$WORK/mogilefsd.conf" <<CONF
+db_dsn = DBI:SQLite:dbname=$WORK/mogilefs.sqlite
+listen = 127.0.2.1:$TRACKER_PORT
+query_jobs = $QUERY_JOBS
+mogstored_stream_port = $MGMT
+$(if [[ $(id -u) == 0 ]]; then echo "user = root"; fi)
+CONF
+run mogilefsd --config="$WORK/mogilefsd.conf" >"$OUT/mogilefsd.log" 2>&1 &
+PIDS+=($!)
+wait_port 127.0.2.1 "$TRACKER_PORT" "$!"
+
+echo "# cluster: tracker 127.0.2.1:$TRACKER_PORT (query_jobs=$QUERY_JOBS), mogstored 127.0.2.{1,2}:$HTTP, SQLite; $(nproc) cores; results in $OUT"
+dotnet exec "$MOGLOAD_DLL" --tracker "127.0.2.1:$TRACKER_PORT" --prepare \
+  --node "h1=127.0.2.1:$HTTP:1,2" --node "h2=127.0.2.2:$HTTP:3,4" --files "$FILES" \
+  --commands "$COMMANDS" --concurrency "$CONCURRENCY" --duration "$DURATION" --warmup "$WARMUP" \
+  --csv "$OUT/results.csv" | tee "$OUT/results.txt"
