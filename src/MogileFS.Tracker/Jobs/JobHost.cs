@@ -1,0 +1,324 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using MogileFS.Store;
+using MogileFS.Tracker.Runtime;
+
+namespace MogileFS.Tracker.Jobs;
+
+/// <summary>
+/// Extension points for job families owned elsewhere (fsck, rebalance injection). Register from a
+/// command family's <c>OnStart</c> hook via <c>runtime.Feature&lt;JobHooks&gt;()</c>; the job host
+/// reads them when it starts.
+/// </summary>
+public sealed class JobHooks
+{
+    private readonly List<Func<TrackerRuntime, CancellationToken, Task>> _injectors = new();
+    private readonly ConcurrentDictionary<QueueTable, (string Job, Func<Claim, CancellationToken, Task> Handler, int Parallelism)> _workers = new();
+
+    /// <summary>Called at the start of every job-master pass (fsck/rebalance injection, jobs.md §4).</summary>
+    public void AddInjector(Func<TrackerRuntime, CancellationToken, Task> injector)
+    {
+        lock (_injectors) _injectors.Add(injector);
+    }
+
+    public IReadOnlyList<Func<TrackerRuntime, CancellationToken, Task>> Injectors
+    {
+        get { lock (_injectors) return _injectors.ToArray(); }
+    }
+
+    /// <summary>
+    /// Lets the job master claim rows of <paramref name="table"/> (Fsck or Rebalance) for workers of job
+    /// <paramref name="job"/> (registered in the JobRegistry; its count follows !want). The handler
+    /// owns the row outcome (delete or reschedule it); a row it leaves alone comes back after the lease.
+    /// </summary>
+    public void RegisterQueueWorker(QueueTable table, string job, Func<Claim, CancellationToken, Task> handler, int parallelism = 4) =>
+        _workers[table] = (job, handler, parallelism);
+
+    internal bool TryGetWorker(QueueTable table, out (string Job, Func<Claim, CancellationToken, Task> Handler, int Parallelism) w) =>
+        _workers.TryGetValue(table, out w);
+}
+
+/// <summary>
+/// The background jobs of one tracker (jobs.md §1): monitor first; after its first round the job
+/// master, replicate and delete workers, the reaper and the tempfile reaper. Everything is async
+/// loops on the thread pool; "workers" are loops with bounded parallelism, counted in the
+/// <see cref="JobRegistry"/> so !jobs/!want/!stats show and steer them. Started by the tracker after it
+/// listens; <see cref="StopAsync"/> cancels, waits for the loops and hands back unfinished claims.
+/// </summary>
+public sealed class JobHost : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop;
+    private readonly List<Task> _loops = new();
+    private readonly Dictionary<string, WorkerPool> _pools = new(StringComparer.Ordinal);
+    private readonly ILogger _log;
+    private Task? _run;
+    private volatile bool _crashed;
+
+    public JobHost(TrackerRuntime runtime, CancellationToken stopping)
+    {
+        Runtime = runtime;
+        Options = JobsOptions.From(runtime.Options);
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        Storage = new JobStorageClient(TimeSpan.FromSeconds(runtime.Options.ConnTimeoutSeconds > 0 ? runtime.Options.ConnTimeoutSeconds : 2));
+        Hooks = runtime.Feature<JobHooks>();
+        _log = runtime.LoggerFactory.CreateLogger("MogileFS.Tracker.Jobs");
+        Monitor = new MonitorJob(this);
+        JobMaster = new JobMaster(this);
+        Replicator = new Replicator(this);
+        Deleter = new DeleteWorker(this);
+        Reaper = new ReaperJob(this);
+        Tempfiles = new TempfileReaper(this);
+    }
+
+    public TrackerRuntime Runtime { get; }
+    public JobsOptions Options { get; }
+    public JobStorageClient Storage { get; }
+    public JobHooks Hooks { get; }
+    public MonitorJob Monitor { get; }
+    public JobMaster JobMaster { get; }
+    public Replicator Replicator { get; }
+    public DeleteWorker Deleter { get; }
+    public ReaperJob Reaper { get; }
+    public TempfileReaper Tempfiles { get; }
+    public CancellationToken Stopping => _stop.Token;
+
+    /// <summary>The job host of a tracker (null before the tracker started its jobs).</summary>
+    public static JobHost? Of(TrackerRuntime rt) => rt.Feature<JobHostSlot>().Host;
+
+    /// <summary>Starts the jobs; returns at once (the work runs until <see cref="StopAsync"/>).</summary>
+    public static JobHost Start(TrackerRuntime rt, CancellationToken stopping)
+    {
+        var host = new JobHost(rt, stopping);
+        rt.Feature<JobHostSlot>().Host = host;
+        host._run = host.RunAsync();
+        return host;
+    }
+
+    private async Task RunAsync()
+    {
+        var ct = _stop.Token;
+        var rt = Runtime;
+        JobLog.Starting(_log);
+        var monitorInfo = rt.Jobs.Register("monitor", rt.Options.MonitorJobs, maxDesired: 1);
+        monitorInfo.SetWorkers([JobRegistry.NewWorkerId()]);
+        _loops.Add(Guard("monitor", Monitor.RunAsync));
+        try
+        {
+            await rt.Monitor.WaitForFirstRoundAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) { return; }
+
+        var replicate = new LocalQueue(QueueTable.Replicate, "replicate");
+        var delete = new LocalQueue(QueueTable.Delete, "delete");
+        JobMaster.AddQueue(replicate);
+        JobMaster.AddQueue(delete);
+        AddPool("replicate", rt.Options.ReplicateJobs, replicate, Replicator.HandleAsync, Options.ReplicateParallelism);
+        AddPool("delete", rt.Options.DeleteJobs, delete, Deleter.HandleAsync, Options.DeleteParallelism);
+        foreach (var table in new[] { QueueTable.Fsck, QueueTable.Rebalance })
+        {
+            if (!Hooks.TryGetWorker(table, out var w)) continue;
+            var q = new LocalQueue(table, w.Job);
+            JobMaster.AddQueue(q);
+            AddPool(w.Job, table == QueueTable.Fsck ? rt.Options.FsckJobs : rt.Options.ReplicateJobs, q, w.Handler, w.Parallelism);
+        }
+        var jm = rt.Jobs.Register("job_master", rt.Options.JobMaster ? 1 : 0, maxDesired: 1);
+        void SyncSingle(JobInfo j) => j.SetWorkers(j.Desired > 0 ? (j.WorkerIds.Count > 0 ? j.WorkerIds : [JobRegistry.NewWorkerId()]) : []);
+        SyncSingle(jm);
+        jm.DesiredChanged += SyncSingle;
+        var reaper = rt.Jobs.Register("reaper", rt.Options.ReaperJobs);
+        SyncSingle(reaper);
+        reaper.DesiredChanged += SyncSingle;
+
+        _loops.Add(Guard("job_master", JobMaster.RunAsync));
+        _loops.Add(Guard("reaper", Reaper.RunAsync));
+        _loops.Add(Guard("tempfiles", Tempfiles.RunAsync));
+    }
+
+    private void AddPool(string job, int configured, LocalQueue queue, Func<Claim, CancellationToken, Task> handler, int parallelism)
+    {
+        var info = Runtime.Jobs.Register(job, configured);
+        var pool = new WorkerPool(this, info, queue, handler, parallelism);
+        lock (_pools) _pools[job] = pool;
+        pool.Start();
+    }
+
+    internal bool HasWorkers(LocalQueue q)
+    {
+        lock (_pools) return _pools.TryGetValue(q.JobName, out var p) && p.Info.Desired > 0;
+    }
+
+    private Task Guard(string name, Func<CancellationToken, Task> loop) => Task.Run(async () =>
+    {
+        var ct = _stop.Token;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await loop(ct).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (Exception e)
+            {
+                JobLog.JobFailed(_log, name, e.Message, e);
+                Runtime.Errors.Publish($"[{name}({Environment.ProcessId})] {e.Message}");
+                try { await Task.Delay(1000, ct).ConfigureAwait(false); } catch (OperationCanceledException) { return; }
+            }
+        }
+    });
+
+    /// <summary>Fault injection for tests: stop as if the process had been killed (claims are not handed back).</summary>
+    public Task CrashAsync()
+    {
+        _crashed = true;
+        return StopAsync();
+    }
+
+    public async Task StopAsync()
+    {
+        try { _stop.Cancel(); } catch (ObjectDisposedException) { }
+        var all = new List<Task>(_loops);
+        if (_run != null) all.Add(_run);
+        List<WorkerPool> pools;
+        lock (_pools) pools = _pools.Values.ToList();
+        foreach (var p in pools) all.Add(p.StopAsync());
+        try
+        {
+            await Task.WhenAll(all).WaitAsync(TimeSpan.FromSeconds(8)).ConfigureAwait(false);
+        }
+        catch (Exception) { /* cancellation/timeouts while stopping */ }
+        if (!_crashed) await JobMaster.ReleaseAllAsync().ConfigureAwait(false);
+        foreach (var name in new[] { "monitor", "job_master", "reaper", "replicate", "delete" })
+            if (Runtime.Jobs.TryGet(name, out var j)) j.SetWorkers([]);
+        try { await Runtime.Store.CloseLocksAsync().ConfigureAwait(false); } catch (Exception) { /* store closing */ }
+        Storage.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private sealed class JobHostSlot
+    {
+        public JobHost? Host { get; set; }
+    }
+}
+
+/// <summary>
+/// Workers of one job: <see cref="JobInfo.Desired"/> loops (follows !want), each running up to
+/// <c>parallelism</c> items at once from the local queue.
+/// </summary>
+internal sealed class WorkerPool
+{
+    private readonly JobHost _host;
+    private readonly LocalQueue _queue;
+    private readonly Func<Claim, CancellationToken, Task> _handler;
+    private readonly int _parallelism;
+    private readonly List<(int Id, CancellationTokenSource Stop, Task Loop)> _workers = new();
+    private readonly ConcurrentDictionary<Task, bool> _inFlight = new();
+    private readonly object _gate = new();
+
+    public WorkerPool(JobHost host, JobInfo info, LocalQueue queue, Func<Claim, CancellationToken, Task> handler, int parallelism)
+    {
+        _host = host;
+        Info = info;
+        _queue = queue;
+        _handler = handler;
+        _parallelism = Math.Max(1, parallelism);
+    }
+
+    public JobInfo Info { get; }
+
+    public void Start()
+    {
+        Info.DesiredChanged += _ => Sync();
+        Sync();
+    }
+
+    private void Sync()
+    {
+        lock (_gate)
+        {
+            if (_host.Stopping.IsCancellationRequested) return;
+            while (_workers.Count < Info.Desired)
+            {
+                var stop = CancellationTokenSource.CreateLinkedTokenSource(_host.Stopping);
+                int id = JobRegistry.NewWorkerId();
+                _workers.Add((id, stop, Task.Run(() => LoopAsync(stop.Token))));
+            }
+            while (_workers.Count > Info.Desired)
+            {
+                var w = _workers[^1];
+                _workers.RemoveAt(_workers.Count - 1);
+                w.Stop.Cancel();
+            }
+            Info.SetWorkers(_workers.Select(w => w.Id));
+        }
+        if (Info.Desired > 0) _host.JobMaster.Wake();
+    }
+
+    private async Task LoopAsync(CancellationToken workerStop)
+    {
+        using var slots = new SemaphoreSlim(_parallelism, _parallelism);
+        while (!workerStop.IsCancellationRequested)
+        {
+            Claim c;
+            try
+            {
+                await slots.WaitAsync(workerStop).ConfigureAwait(false);
+                try
+                {
+                    c = await _queue.TakeAsync(workerStop).ConfigureAwait(false);
+                }
+                catch
+                {
+                    slots.Release();
+                    throw;
+                }
+            }
+            catch (OperationCanceledException) { break; }
+            var t = RunOneAsync(c, slots);
+            _inFlight[t] = true;
+            _ = t.ContinueWith(done => _inFlight.TryRemove(done, out _), TaskScheduler.Default);
+        }
+        // A worker removed by !want lets its items finish; wait for them before it disappears.
+        while (!_inFlight.IsEmpty && !_host.Stopping.IsCancellationRequested)
+            await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task RunOneAsync(Claim c, SemaphoreSlim slots)
+    {
+        await Task.Yield();
+        try
+        {
+            await _handler(c, _host.Stopping).ConfigureAwait(false);
+            _host.JobMaster.Done(c);
+        }
+        catch (OperationCanceledException) when (_host.Stopping.IsCancellationRequested)
+        {
+            // stopping: the claim stays held and is handed back (or expires after a crash)
+        }
+        catch (Exception)
+        {
+            _host.JobMaster.Done(c); // handlers log their own failures; the row comes back after its lease
+        }
+        finally
+        {
+            try { slots.Release(); } catch (ObjectDisposedException) { }
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        List<Task> loops;
+        lock (_gate) loops = _workers.Select(w => w.Loop).ToList();
+        try
+        {
+            await Task.WhenAll(loops.Concat(_inFlight.Keys)).ConfigureAwait(false);
+        }
+        catch (Exception) { /* cancelled */ }
+        lock (_gate) _workers.Clear();
+    }
+}
