@@ -29,6 +29,7 @@ public sealed class TrackerServer : IAsyncDisposable
     private long _queries;
     private TrackerRuntime? _runtime;
     private StorageNodeClientHolder? _nodes;
+    private Jobs.JobHost? _jobs;
 
     public TrackerServer(TrackerOptions options, ILoggerFactory loggerFactory)
     {
@@ -106,6 +107,8 @@ public sealed class TrackerServer : IAsyncDisposable
             foreach (var l in _listeners) _background.Add(AcceptLoopAsync(l));
             _background.Add(rt.Metadata.RunRefresherAsync(rt.Monitor, _stop.Token));
             _background.Add(WatchdogAsync());
+            // Background jobs (docs/jobs.md): monitor now, the workers after its first round.
+            _jobs = Jobs.JobHost.Start(rt, _stop.Token);
         }
         catch
         {
@@ -240,6 +243,7 @@ public sealed class TrackerServer : IAsyncDisposable
             await Task.WhenAll(_background.Concat(_connections.Values)).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         }
         catch (Exception) { /* timeouts/cancellations while stopping are expected */ }
+        if (_jobs != null) await _jobs.StopAsync().ConfigureAwait(false);
         if (_runtime != null) await _runtime.Store.DisposeAsync().ConfigureAwait(false);
         _nodes?.Dispose();
         _completion.TrySetResult();
