@@ -52,6 +52,9 @@ public sealed class StorageNodeOptions
     /// <summary>HTTP engine: only <c>perlbal</c> (ours, built in) and <c>none</c> are served in-process.</summary>
     public string Server { get; set; } = "perlbal";
 
+    /// <summary>Tests: exercise the path-containment fallback used where openat2(2) is missing.</summary>
+    internal bool DisableOpenat2 { get; set; }
+
     /// <summary>fsync a PUT before renaming it into place (ours; off like 2.73 and nginx).</summary>
     public bool FsyncUploads { get; set; }
 }

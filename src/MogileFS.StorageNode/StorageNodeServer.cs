@@ -81,7 +81,7 @@ public sealed class StorageNodeServer : IAsyncDisposable
         if (!Directory.Exists(docroot))
             throw new DirectoryNotFoundException($"Docroot {docroot} does not exist");
 
-        _root = new DocRoot(docroot);
+        _root = new DocRoot(docroot, useOpenat2: !_options.DisableOpenat2);
         try
         {
             if (_options.IoStat) _ioStat = new IoStatMonitor(_options, _logger);

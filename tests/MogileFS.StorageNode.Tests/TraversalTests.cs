@@ -4,15 +4,27 @@ using MogileFS.StorageNode.Tests.Support;
 namespace MogileFS.StorageNode.Tests;
 
 /// <summary>No request, however encoded, reads, writes or deletes anything outside the docroot.</summary>
-public sealed class TraversalTests : IAsyncLifetime
+public sealed class TraversalTests : TraversalTestsBase
 {
+}
+
+/// <summary>The same, on the fallback used where openat2(2) is unavailable (old kernels, seccomp).</summary>
+public sealed class TraversalWithoutOpenat2Tests : TraversalTestsBase
+{
+    protected override bool UseOpenat2 => false;
+}
+
+public abstract class TraversalTestsBase : IAsyncLifetime
+{
+    protected virtual bool UseOpenat2 => true;
+
     private Node _node = null!;
     private string _outside = null!;
     private const string Secret = "TOP-SECRET-CONTENT";
 
     public async Task InitializeAsync()
     {
-        _node = await Node.StartAsync();
+        _node = await Node.StartAsync(o => o.DisableOpenat2 = !UseOpenat2);
         _outside = Path.GetDirectoryName(_node.DocRoot)!;
         File.WriteAllText(Path.Combine(_outside, "secret.txt"), Secret);
         Directory.CreateDirectory(Path.Combine(_outside, "outdir"));

@@ -17,8 +17,11 @@ internal sealed unsafe class DocRoot : IDisposable
     private int _fd;
     private readonly string _realPath;
 
-    public DocRoot(string path)
+    private readonly bool _noOpenat2;
+
+    public DocRoot(string path, bool useOpenat2 = true)
     {
+        _noOpenat2 = !useOpenat2;
         Path = path;
         _realPath = System.IO.Path.GetFullPath(ResolveLinks(path));
         byte* p = stackalloc byte[Libc.Encoding.GetMaxByteCount(path.Length) + 1];
@@ -52,6 +55,7 @@ internal sealed unsafe class DocRoot : IDisposable
     public int Open(byte* rel, int relLen, int flags, int mode = 0)
     {
         flags |= Libc.O_CLOEXEC;
+        if (_noOpenat2) return OpenChecked(rel, flags, mode);
         int fd = Libc.OpenAt2(_fd, rel, flags, mode, Libc.RESOLVE_BENEATH | Libc.RESOLVE_NO_MAGICLINKS);
         if (fd >= 0) return fd;
         if (fd == -2) return OpenChecked(rel, flags, mode);
@@ -97,7 +101,8 @@ internal sealed unsafe class DocRoot : IDisposable
             // Symlinked first-level device directories are allowed, as with openat2.
             string relStr = Marshal.PtrToStringUTF8((nint)rel) ?? "";
             int slash = relStr.IndexOf('/');
-            if (slash > 0)
+            if (slash < 0) slash = relStr.Length;
+            if (IsDeviceName(System.Text.Encoding.UTF8.GetBytes(relStr[..slash])))
             {
                 string dev = ResolveLinks(System.IO.Path.Combine(_realPath, relStr[..slash]));
                 string devFull = System.IO.Path.GetFullPath(dev);

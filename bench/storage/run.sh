@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Side-by-side load test of our mogstored and nginx serving the same files.
+#   bench/storage/run.sh            (DURATION=10s CONNS=64 THREADS=2 ROUNDS=1 by default)
+# Needs wrk and nginx (Debian packages "wrk" and "nginx"/"nginx-light"). Builds mogstored in
+# Release, starts both servers privately on loopback over one temporary docroot (on the same
+# disk as /tmp), and prints requests/s for GET 1 KB / 64 KB / 4 MB and PUT 1 KB / 64 KB.
+# PUT runs create fresh fid-like files; the disk is synced before and the files removed after.
+set -euo pipefail
+
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-1}
+MOG_PORT=${MOG_PORT:-17600}
+NGX_PORT=${NGX_PORT:-17700}
+TESTS=${TESTS:-"get1k get64k get4m put1k put64k"}
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+command -v wrk >/dev/null || { echo "wrk missing: apt-get install -y wrk" >&2; exit 1; }
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || { echo "nginx missing: apt-get install -y nginx-light" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/mogbench.XXXXXX)
+docroot=$work/docroot
+mkdir -p "$docroot/dev1/0/000/000" "$work/nginx-tmp"
+head -c 1024 /dev/urandom > "$docroot/dev1/0/000/000/0000000001.fid"
+head -c 65536 /dev/urandom > "$docroot/dev1/0/000/000/0000000064.fid"
+head -c 4194304 /dev/urandom > "$docroot/dev1/0/000/000/0000004096.fid"
+
+mog_pid=""; ngx_started=""
+cleanup() {
+  [ -n "$mog_pid" ] && kill "$mog_pid" 2>/dev/null && wait "$mog_pid" 2>/dev/null || true
+  [ -n "$ngx_started" ] && [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  sleep 0.5
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== building mogstored (Release)" >&2
+dotnet build "$repo/src/mogstored" -c Release -nologo -v q >&2
+MOGSTORED="$repo/src/mogstored/bin/Release/net10.0/mogstored"
+
+"$MOGSTORED" --skipconfig --httplisten=127.0.0.1:$MOG_PORT --mgmtlisten=127.0.0.1:$((MOG_PORT+1)) \
+  --docroot="$docroot" >"$work/mogstored.out" 2>"$work/mogstored.err" &
+mog_pid=$!
+
+cat > "$work/nginx.conf" <<NGX
+user root;
+worker_processes auto;
+daemon on;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  default_type text/plain;
+  client_body_temp_path $docroot/.nginx-tmp;
+  server {
+    listen 127.0.0.1:$NGX_PORT;
+    root $docroot;
+    client_max_body_size 0;
+    dav_methods PUT DELETE;
+    create_full_put_path on;
+    dav_access user:rw group:r all:r;
+  }
+}
+NGX
+mkdir -p "$docroot/.nginx-tmp"
+"$NGINX" -c "$work/nginx.conf" -p "$work" && ngx_started=1
+
+for i in $(seq 50); do
+  curl -sf -o /dev/null "http://127.0.0.1:$MOG_PORT/" && curl -sf -o /dev/null "http://127.0.0.1:$NGX_PORT/dev1/0/000/000/0000000001.fid" && break
+  sleep 0.1
+done
+
+run_wrk() { # url [script]
+  local out
+  if [ -n "${2:-}" ]; then out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$2" "$1" 2>&1)
+  else out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "$1" 2>&1); fi
+  local rps errs
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  errs=$(echo "$out" | awk '/Non-2xx/ {print $5} /Socket errors/ {print "sockerr"}' | tr '\n' ' ')
+  echo "${rps:-0}${errs:+ ($errs)}"
+}
+
+declare -A result
+for round in $(seq "$ROUNDS"); do
+  for t in $TESTS; do
+    for server in nginx mogstored; do
+      port=$([ $server = nginx ] && echo $NGX_PORT || echo $MOG_PORT)
+      case $t in
+        get1k)  r=$(run_wrk "http://127.0.0.1:$port/dev1/0/000/000/0000000001.fid") ;;
+        get64k) r=$(run_wrk "http://127.0.0.1:$port/dev1/0/000/000/0000000064.fid") ;;
+        get4m)  r=$(run_wrk "http://127.0.0.1:$port/dev1/0/000/000/0000004096.fid") ;;
+        put1k|put64k)
+          size=$([ $t = put1k ] && echo 1024 || echo 65536)
+          sync
+          r=$(BODY_SIZE=$size PUT_PREFIX=/dev1/b$server run_wrk "http://127.0.0.1:$port" "$here/put.lua")
+          sleep 0.5
+          rm -rf "$docroot/dev1/b$server" 2>/dev/null || { sleep 1; rm -rf "$docroot/dev1/b$server"; }
+          sync ;;
+      esac
+      result[$t,$server,$round]=$r
+      echo "round $round $t $server: $r" >&2
+    done
+  done
+done
+
+printf "\n%-8s %5s %14s %14s %7s\n" test round nginx mogstored ratio
+for round in $(seq "$ROUNDS"); do
+  for t in $TESTS; do
+    n=${result[$t,nginx,$round]}; m=${result[$t,mogstored,$round]}
+    ratio=$(awk -v a="${m%% *}" -v b="${n%% *}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+    printf "%-8s %5s %14s %14s %7s\n" "$t" "$round" "$n" "$m" "$ratio"
+  done
+done
