@@ -236,6 +236,35 @@ public abstract partial class MetadataStore
             return n;
         }, ct);
 
+    /// <summary>Reschedules a file_to_queue row: nexttry = now + <paramref name="delaySeconds"/>, failcount + 1 (capped at 255).</summary>
+    public ValueTask RescheduleFileQueueRowAsync(long fid, int type, long delaySeconds, CancellationToken ct) =>
+        WriteAsync((fid, type, delaySeconds), static async (s, a, ct) =>
+            await s.Sql("UPDATE file_to_queue SET nexttry = {NOW} + @d, failcount = CASE WHEN failcount < 255 THEN failcount + 1 ELSE 255 END WHERE fid = @f AND type = @t")
+                .Int("@d", a.delaySeconds).Int("@f", a.fid).Int("@t", a.type).ExecuteAsync(ct).ConfigureAwait(false), ct).AsValueTaskVoid();
+
+    /// <summary>Up to <paramref name="limit"/> replicas on <paramref name="devid"/> that have no rebalance queue row yet (drain).</summary>
+    public ValueTask<List<long>> GetUnqueuedDeviceFidsAsync(int devid, int limit, CancellationToken ct) =>
+        ReadAsync((devid, limit), static async (s, a, ct) =>
+        {
+            var list = new List<long>(Math.Min(a.limit, 1000));
+            await using var r = await s.Sql("SELECT o.fid FROM file_on o JOIN file f ON f.fid = o.fid WHERE o.devid = @d AND NOT EXISTS " +
+                                            "(SELECT 1 FROM file_to_queue q WHERE q.fid = o.fid AND q.type = @t) ORDER BY o.fid LIMIT @n")
+                .Int("@d", a.devid).Int("@t", RebalanceQueue).Int("@n", a.limit).ReaderAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) list.Add(StoreSession.GetInt64(r, 0) ?? 0);
+            return list;
+        }, ct);
+
+    /// <summary>Queues drain moves (type 2, devid = source, no destination restriction, flags = 1 marks a drain item).</summary>
+    public ValueTask<int> QueueDrainMovesAsync(int sourceDevid, IReadOnlyList<long> fids, CancellationToken ct) =>
+        fids.Count == 0 ? ValueTask.FromResult(0) : WriteAsync((sourceDevid, fids), static async (s, a, ct) =>
+        {
+            int n = 0;
+            foreach (var fid in a.fids)
+                n += await s.Sql("INSERT INTO file_to_queue (fid, devid, type, nexttry, failcount, flags, arg) VALUES (@f, @d, @t, {NOW}, 0, 1, NULL) ON CONFLICT (fid, type) DO NOTHING")
+                    .Int("@f", fid).Int("@d", a.sourceDevid).Int("@t", RebalanceQueue).ExecuteAsync(ct).ConfigureAwait(false);
+            return n;
+        }, ct);
+
     /// <summary>Server settings whose name starts with <paramref name="prefix"/> (read from the database).</summary>
     public ValueTask<Dictionary<string, string>> GetServerSettingsWithPrefixAsync(string prefix, CancellationToken ct) =>
         ReadAsync(prefix, static async (s, p, ct) =>

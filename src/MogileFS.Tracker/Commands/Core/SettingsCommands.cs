@@ -60,6 +60,7 @@ public static class SettingsCommands
             case "skip_devcount":
             case "skip_mkcol":
             case "case_sensitive_list_keys":
+            case "drain_moves_files": // ours: docs/fsck-rebalance.md
                 if (!Perl.IsTrue(value)) return "0";
                 if (StartsWithAny(value!, "0", "f", "off", "n")) return "0";
                 if (StartsWithAny(value!, "1", "t", "on", "y")) return "1";
@@ -72,6 +73,10 @@ public static class SettingsCommands
             case "memcache_servers":
             case "network_zones":
                 return hasValue ? value ?? "" : null;
+            case "scrub_rate": // ours, bytes per second with optional k/m/g: docs/fsck-rebalance.md
+                if (!Perl.IsTrue(value)) return "0";
+                if (MogileFS.Tracker.Jobs.Scrub.Scrubber.ParseRate(value) > 0) return value!.Trim();
+                throw new CommandException("invalid_format", "Must be numeric (bytes per second, optional k/m/g suffix)");
             case "fsck_checksum":
                 return value switch
                 {

@@ -13,7 +13,12 @@ public sealed class ReplicationPolicyCheck(DeviceObservations observations, long
 {
     private (MetadataSnapshot Snap, Dictionary<int, PolicyDevice> ById, List<PolicyDevice> All)? _cache;
 
-    public bool MeetsPolicy(MetadataSnapshot snapshot, ClassInfo cls, IReadOnlyList<int> devids)
+    public bool MeetsPolicy(MetadataSnapshot snapshot, ClassInfo cls, IReadOnlyList<int> devids) =>
+        Evaluate(snapshot, cls, devids) == PolicyVerdict.AllGood;
+
+    /// <summary>The policy's verdict for these copies against every known device.</summary>
+    /// <exception cref="NotSupportedException">the class's policy cannot decide (Union).</exception>
+    public PolicyVerdict Evaluate(MetadataSnapshot snapshot, ClassInfo cls, IReadOnlyList<int> devids)
     {
         var (byId, all) = Devices(snapshot);
         var on = new List<PolicyDevice>(devids.Count);
@@ -22,7 +27,7 @@ public sealed class ReplicationPolicyCheck(DeviceObservations observations, long
         var request = new PolicyRequest { On = on, Universe = all, AllDevices = all, ClassMin = cls.MinDevCount };
         try
         {
-            return ReplicationPolicy.ForClass(cls.ReplPolicy).ReplicateTo(request).Verdict == PolicyVerdict.AllGood;
+            return ReplicationPolicy.ForClass(cls.ReplPolicy).ReplicateTo(request).Verdict;
         }
         catch (PolicyNotUsableException e)
         {
