@@ -35,7 +35,9 @@ internal static class Preparer
         {
             await Ensure("do_monitor_round");
             var devices = LineConnection.ParseOk(await c.QueryAsync("get_devices"));
-            int writable = devices.Count(kv => kv.Key.EndsWith("_observed_state", StringComparison.Ordinal) && kv.Value == "writeable");
+            // Writeable and with known free space: create_open places files by free space.
+            int writable = devices.Count(kv => kv.Key.EndsWith("_observed_state", StringComparison.Ordinal) && kv.Value == "writeable"
+                && devices.GetValueOrDefault(kv.Key[..^"_observed_state".Length] + "_mb_free", "") != "");
             if (writable >= Math.Max(1, wanted)) break;
             if (sw.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"only {writable} of {wanted} devices writeable after 60 s");
             await Task.Delay(250);

@@ -304,13 +304,18 @@ public sealed class TestCluster : IAsyncDisposable
         {
             await QueryOkAsync("do_monitor_round").ConfigureAwait(false);
             var devices = await QueryOkAsync("get_devices").ConfigureAwait(false);
-            int writable = devices.Count(kv => kv.Key.EndsWith("_observed_state", StringComparison.Ordinal) && kv.Value == "writeable");
-            if (writable >= _nodes.Sum(n => n.Spec.Devices.Count)) return;
+            if (WritableWithSpace(devices) >= _nodes.Sum(n => n.Spec.Devices.Count)) return;
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("devices never became writeable: " + string.Join("&", devices.Select(kv => kv.Key + "=" + kv.Value)));
+                throw new TimeoutException("devices never became writeable with known free space: " + string.Join("&", devices.Select(kv => kv.Key + "=" + kv.Value)));
             await Task.Delay(200).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Devices the monitor has seen writeable and whose free space it knows (create_open
+    /// places files by free space: before the usage files are read, no device qualifies).</summary>
+    public static int WritableWithSpace(Dictionary<string, string> getDevicesReply) =>
+        getDevicesReply.Count(kv => kv.Key.EndsWith("_observed_state", StringComparison.Ordinal) && kv.Value == "writeable"
+            && getDevicesReply.GetValueOrDefault(kv.Key[..^"_observed_state".Length] + "_mb_free", "") != "");
 
     /// <summary>Uploads a file through the protocol the way MogileFS::Client does; returns its fid.</summary>
     public async Task<long> StoreFileAsync(string domain, string key, byte[] content, string? @class = null, TrackerHandle? tracker = null)

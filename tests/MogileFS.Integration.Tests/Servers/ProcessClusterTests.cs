@@ -88,7 +88,7 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IDisposable
         {
             await Ok("do_monitor_round");
             var devices = await Ok("get_devices");
-            if (devices.Count(kv => kv.Key.EndsWith("_observed_state", StringComparison.Ordinal) && kv.Value == "writeable") == 4) break;
+            if (Cluster.TestCluster.WritableWithSpace(devices) == 4) break;
             Assert.True(DateTime.UtcNow < deadline, "devices never became writeable");
         }
 

@@ -79,7 +79,7 @@ public abstract class TwoTrackerTests(ITestOutputHelper output)
         var (t1, t2) = (cluster.Trackers[0], cluster.Trackers[1]);
         await cluster.RegisterTopologyAsync();
         await EventuallyAsync(cluster, t2, "get_domains", r => r.Contains("=testdom", StringComparison.Ordinal));
-        await EventuallyAsync(cluster, t2, "get_devices", r => r.Split('&').Count(p => p.EndsWith("_observed_state=writeable", StringComparison.Ordinal)) == 4);
+        await EventuallyAsync(cluster, t2, "get_devices", r => TestCluster.WritableWithSpace(TrackerClient.ParseOk(r)) == 4);
 
         long fid = await cluster.StoreFileAsync("testdom", "k1", "payload"u8.ToArray(), tracker: t1);
         var info = await cluster.QueryOkAsync("file_info domain=testdom&key=k1", t2);

@@ -151,8 +151,10 @@ public static class ReplyComparer
     /// <summary>
     /// vary-keys: an exact key keeps its place but its value is masked (it must still be present
     /// when the expected reply has it; when the expected reply lacks it, it is optional). A wildcard
-    /// pattern's keys vary in name too (devpath_1 vs devpath_3): they must be as many as expected
-    /// and are then left out of the comparison; when none were expected they are optional.
+    /// pattern's keys vary in name and number (devpath_1 vs devpath_3; create_open's devid_* list is
+    /// 3 long in 2.73 because of its multi_dest host-check bug, 2 long for a server that keeps
+    /// "one device per host", with dev_count masked beside it): at least one must be present when
+    /// the capture had some, and they are left out of the comparison.
     /// </summary>
     private static void ApplyKeyMasks(List<KeyValuePair<string, string>> expected, List<KeyValuePair<string, string>> actual,
         IReadOnlyList<string> varyKeys, List<string> problems)
@@ -164,8 +166,8 @@ public static class ReplyComparer
             int aCount = actual.Count(p => rx.IsMatch(p.Key));
             if (glob.Contains('*'))
             {
-                if (eCount > 0 && aCount != eCount)
-                    problems.Add($"expected {eCount} key(s) matching '{glob}', got {aCount}");
+                if (eCount > 0 && aCount == 0)
+                    problems.Add($"expected key(s) matching '{glob}' ({eCount} in the capture), got none");
                 expected.RemoveAll(p => rx.IsMatch(p.Key));
                 actual.RemoveAll(p => rx.IsMatch(p.Key));
                 continue;
