@@ -10,10 +10,12 @@ public sealed class StoreOptions
     public int MaxConnections { get; set; } = 16;
 
     /// <summary>How often a write that hit SQLITE_BUSY/LOCKED or a PostgreSQL deadlock/serialisation failure is retried.</summary>
-    public int TransientRetries { get; set; } = 20;
+    public int TransientRetries { get; set; } = 2;
 
-    /// <summary>SQLite busy timeout (ms) on each connection.</summary>
-    public int SqliteBusyTimeoutMs { get; set; } = 5000;
+    /// <summary>SQLite busy timeout (ms) on each connection. Writes of this tracker are serialised in-process, so
+    /// SQLITE_BUSY only comes from other processes; with the retries a request gives up after a few seconds
+    /// (clients time out after 3 s anyway) instead of hanging.</summary>
+    public int SqliteBusyTimeoutMs { get; set; } = 1000;
 }
 
 /// <summary>

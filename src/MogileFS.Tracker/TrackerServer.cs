@@ -53,6 +53,9 @@ public sealed class TrackerServer : IAsyncDisposable
 
     public IReadOnlyList<IPEndPoint> EndPoints { get; private set; } = Array.Empty<IPEndPoint>();
 
+    /// <summary>Longest request line accepted (longer ones get <c>ERR line_too_long</c>; docs/tracker.md).</summary>
+    public const int MaxRequestLineBytes = ClientConnection.MaxLineBytes;
+
     /// <summary>Completes on StopAsync or !shutdown.</summary>
     public Task Completion => _completion.Task;
 

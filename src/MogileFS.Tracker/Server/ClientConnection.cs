@@ -106,6 +106,11 @@ internal sealed class ClientConnection
                     }
                     var lineSeq = buf.Slice(0, lf.Value);
                     buf = buf.Slice(buf.GetPosition(1, lf.Value));
+                    if (lineSeq.Length > MaxLineBytes)
+                    {
+                        ReplyBuilder.WriteError(_writer, "line_too_long", $"Request line longer than {MaxLineBytes} bytes", null);
+                        continue;
+                    }
                     ReadOnlyMemory<byte> line = lineSeq.IsSingleSegment ? lineSeq.First : CopyToScratch(lineSeq);
                     if (line.Length > 0 && line.Span[^1] == (byte)'\r') line = line[..^1];
                     if (line.Length == 0) continue;
