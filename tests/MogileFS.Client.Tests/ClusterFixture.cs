@@ -27,6 +27,20 @@ public sealed class ClusterFixture : IAsyncLifetime
             ConfigureTracker = o => o.MinFreeSpaceMb = 0,
         });
         await Cluster.RegisterTopologyAsync(Domain);
+        // Every tracker (not only the one registration went through) must see the devices writable.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        foreach (var t in Cluster.Trackers)
+        {
+            while (true)
+            {
+                await Cluster.QueryOkAsync("do_monitor_round", t);
+                var devices = await Cluster.QueryOkAsync("get_devices", t);
+                if (devices.Count(kv => kv.Key.EndsWith("_observed_state", StringComparison.Ordinal) && kv.Value == "writeable") >= 5) break;
+                if (DateTime.UtcNow > deadline)
+                    throw new TimeoutException($"tracker {t.EndPoint} never saw the devices writeable: " + string.Join("&", devices.Select(kv => kv.Key + "=" + kv.Value)));
+                await Task.Delay(200);
+            }
+        }
     }
 
     public IReadOnlyList<string> TrackerAddresses =>
@@ -39,4 +53,11 @@ public sealed class ClusterFixture : IAsyncLifetime
     });
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+/// <summary>The test classes that share one cluster (and run one after another, sparing the 2 cores).</summary>
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
 }
