@@ -76,44 +76,54 @@ for i in $(seq 50); do
   sleep 0.1
 done
 
-run_wrk() { # url [script]
-  local out
+# CPU time (clock ticks) used so far by the server's processes: a load-independent cost figure.
+server_pids() { if [ "$1" = nginx ]; then echo "$(cat "$work/nginx.pid") $(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ')"; else echo "$mog_pid"; fi; }
+cpu_ticks() { local t=0; for p in $(server_pids "$1"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
+HZ=$(getconf CLK_TCK)
+
+run_wrk() { # url [script] -> sets R (req/s + error note) and REQS
+  local out errs
   if [ -n "${2:-}" ]; then out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$2" "$1" 2>&1)
   else out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "$1" 2>&1); fi
-  local rps errs
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  errs=$(echo "$out" | awk '/Non-2xx/ {print $5} /Socket errors/ {print "sockerr"}' | tr '\n' ' ')
-  echo "${rps:-0}${errs:+ ($errs)}"
+  R=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  REQS=$(echo "$out" | awk '/requests in/ {print $1}')
+  errs=$(echo "$out" | awk '/Non-2xx/ {print "non2xx=" $5} /Socket errors/ {print "sockerr"}' | tr '\n' ' ')
+  R="${R:-0}${errs:+ ($errs)}"
 }
 
-declare -A result
+declare -A result cpu
 for round in $(seq "$ROUNDS"); do
   for t in $TESTS; do
     for server in nginx mogstored; do
       port=$([ $server = nginx ] && echo $NGX_PORT || echo $MOG_PORT)
+      c0=$(cpu_ticks $server)
       case $t in
-        get1k)  r=$(run_wrk "http://127.0.0.1:$port/dev1/0/000/000/0000000001.fid") ;;
-        get64k) r=$(run_wrk "http://127.0.0.1:$port/dev1/0/000/000/0000000064.fid") ;;
-        get4m)  r=$(run_wrk "http://127.0.0.1:$port/dev1/0/000/000/0000004096.fid") ;;
+        get1k)  run_wrk "http://127.0.0.1:$port/dev1/0/000/000/0000000001.fid" ;;
+        get64k) run_wrk "http://127.0.0.1:$port/dev1/0/000/000/0000000064.fid" ;;
+        get4m)  run_wrk "http://127.0.0.1:$port/dev1/0/000/000/0000004096.fid" ;;
         put1k|put64k)
           size=$([ $t = put1k ] && echo 1024 || echo 65536)
           sync
-          r=$(BODY_SIZE=$size PUT_PREFIX=/dev1/b$server run_wrk "http://127.0.0.1:$port" "$here/put.lua")
+          BODY_SIZE=$size PUT_PREFIX=/dev1/b$server run_wrk "http://127.0.0.1:$port" "$here/put.lua"
           sleep 0.5
           rm -rf "$docroot/dev1/b$server" 2>/dev/null || { sleep 1; rm -rf "$docroot/dev1/b$server"; }
           sync ;;
       esac
+      c1=$(cpu_ticks $server)
+      r=$R
+      us=$(awk -v c=$((c1 - c0)) -v hz="$HZ" -v n="${REQS:-0}" 'BEGIN { if (n > 0) printf "%.1f", c / hz * 1e6 / n; else print "-" }')
       result[$t,$server,$round]=$r
-      echo "round $round $t $server: $r" >&2
+      cpu[$t,$server,$round]=$us
+      echo "round $round $t $server: $r req/s, $us us CPU/req" >&2
     done
   done
 done
 
-printf "\n%-8s %5s %14s %14s %7s\n" test round nginx mogstored ratio
+printf "\n%-8s %5s %14s %14s %7s %12s %12s\n" test round nginx mogstored ratio "nginx us/req" "mog us/req"
 for round in $(seq "$ROUNDS"); do
   for t in $TESTS; do
     n=${result[$t,nginx,$round]}; m=${result[$t,mogstored,$round]}
     ratio=$(awk -v a="${m%% *}" -v b="${n%% *}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-    printf "%-8s %5s %14s %14s %7s\n" "$t" "$round" "$n" "$m" "$ratio"
+    printf "%-8s %5s %14s %14s %7s %12s %12s\n" "$t" "$round" "$n" "$m" "$ratio" "${cpu[$t,nginx,$round]}" "${cpu[$t,mogstored,$round]}"
   done
 done

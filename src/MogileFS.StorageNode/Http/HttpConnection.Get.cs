@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using Microsoft.Win32.SafeHandles;
 using MogileFS.StorageNode.Native;
 
 namespace MogileFS.StorageNode.Http;
@@ -295,44 +294,41 @@ internal sealed partial class HttpConnection
         return n;
     }
 
-    private SocketAsyncEventArgs? _sendFileArgs;
+    private readonly byte[] _oneByte = new byte[1];
 
     /// <summary>
-    /// sendfile(2) straight from the page cache. The first attempts are plain non-blocking
-    /// syscalls (most files fit in the socket buffer); when the socket is full the rest goes
-    /// through SendPacketsAsync, which waits for writability on the runtime's epoll thread.
+    /// sendfile(2) straight from the page cache, as plain non-blocking syscalls. When the socket
+    /// buffer is full, the next single byte of the file goes out through the runtime's async
+    /// send, which waits for writability on its epoll thread; then sendfile resumes. (That byte
+    /// is appended to the queued data, so it does not make a tiny packet.)
     /// </summary>
     private async ValueTask SendFileAsync(int fd, long offset, long count)
     {
-        (offset, count) = TrySendFileNow(fd, offset, count);
-        if (count == 0) return;
-
-        // SendPacketsElement wants an async FileStream: reopen our descriptor through /proc
-        // (same open file, no path lookup under the docroot again).
-        using var handle = File.OpenHandle($"/proc/self/fd/{fd}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
-        using var fs = new FileStream(handle, FileAccess.Read, bufferSize: 0, isAsync: true);
-        var args = _sendFileArgs ??= CreateSendFileArgs();
-        while (count > 0)
+        while (true)
         {
-            int chunk = (int)Math.Min(count, 16 * 1024 * 1024);
-            args.SendPacketsElements = [new SendPacketsElement(fs, offset, chunk)];
-            var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            args.UserToken = tcs;
-            if (!_socket.SendPacketsAsync(args)) tcs.TrySetResult();
-            await tcs.Task.ConfigureAwait(false);
-            if (args.SocketError != SocketError.Success) throw new SocketException((int)args.SocketError);
-            offset += chunk;
-            count -= chunk;
+            (offset, count) = TrySendFileNow(fd, offset, count);
+            if (count == 0) return;
+            if (!ReadOneByte(fd, offset)) throw new IOException("file shrank while being sent");
+            int n = await _socket.SendAsync(_oneByte, SocketFlags.None).ConfigureAwait(false);
+            if (n != 1) throw new SocketException((int)SocketError.ConnectionReset);
+            offset++;
+            count--;
             LastActivity = Environment.TickCount64;
         }
-        args.SendPacketsElements = null;
     }
 
-    private static SocketAsyncEventArgs CreateSendFileArgs()
+    private unsafe bool ReadOneByte(int fd, long offset)
     {
-        var a = new SocketAsyncEventArgs();
-        a.Completed += static (_, e) => ((TaskCompletionSource)e.UserToken!).TrySetResult();
-        return a;
+        fixed (byte* b = _oneByte)
+        {
+            while (true)
+            {
+                nint n = Libc.PRead(fd, b, 1, offset);
+                if (n == 1) return true;
+                if (n < 0 && Libc.Errno == Libc.EINTR) continue;
+                return false;
+            }
+        }
     }
 
     private unsafe (long, long) TrySendFileNow(int fd, long offset, long count)
