@@ -178,7 +178,7 @@ public class ToolProcessTests(ClusterFixture fx)
 
         Assert.Equal(0, (await Run("mogadm", T, "settings", "set", "memcache_ttl", "77")).ExitCode);
         var settings = await Run("mogadm", T, "settings", "list");
-        Assert.Contains("\n             memcache_ttl = 77\n", settings.Out);
+        Assert.Matches(new Regex(@"(^|\n) {13}memcache_ttl = 77\n"), settings.Out);
         var badSetting = await Run("mogadm", T, "settings", "set", "bogus", "1");
         Assert.Equal(1, badSetting.ExitCode);
         Assert.Equal("not_writable not_writable\n", badSetting.Err);
