@@ -44,6 +44,13 @@ public class ReplyComparerTests
     }
 
     [Fact]
+    public void Wildcards_inside_a_name_are_fields_of_varying_records_and_optional()
+    {
+        string[] keys = ["row_*_devid", "row_*_fid", "row_count"];
+        Assert.Null(Line("OK row_1_fid=5&row_1_devid=4&row_count=1\\r\\n", "OK row_1_fid=6&row_count=1\\r\\n", keys: keys));
+    }
+
+    [Fact]
     public void Get_domains_records_are_compared_as_sets_with_renumbering()
     {
         string expected = "OK domain2class1name=default&domain2=otherdom&domain2classes=1&domain1=testdom&domain1classes=2"
