@@ -72,6 +72,48 @@ public sealed partial class FsckCluster
         return long.Parse(open["fid"], System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// Puts <paramref name="count"/> files straight into the database and onto every device of
+    /// <paramref name="devids"/> (fids from <paramref name="firstFid"/>, keys seed-N, no queue rows).
+    /// Returns fid → content.
+    /// </summary>
+    public async Task<Dictionary<long, byte[]>> SeedOnAsync(int count, int size, string domain, string cls, int[] devids, long firstFid)
+    {
+        int dmid = Convert.ToInt32(await ScalarAsync("SELECT dmid FROM domain WHERE namespace = @d", ("@d", domain)));
+        int classid = Convert.ToInt32(await ScalarAsync("SELECT classid FROM class WHERE dmid = @m AND classname = @c", ("@m", dmid), ("@c", cls)));
+        var result = new Dictionary<long, byte[]>();
+        await using var conn = await OpenDatabaseAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        for (int i = 0; i < count; i++)
+        {
+            long fid = firstFid + i;
+            var data = new byte[size];
+            new Random((int)fid).NextBytes(data);
+            result[fid] = data;
+            foreach (int d in devids)
+            {
+                string file = FileOnDisk(fid, d);
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                await File.WriteAllBytesAsync(file, data);
+            }
+            await ExecAsync(conn, tx, "INSERT INTO file (fid, dmid, dkey, length, classid, devcount) VALUES (@f, @m, @k, @l, @c, @n)",
+                ("@f", fid), ("@m", dmid), ("@k", "seed-" + fid), ("@l", (long)size), ("@c", classid), ("@n", devids.Length));
+            foreach (int d in devids)
+                await ExecAsync(conn, tx, "INSERT INTO file_on (fid, devid) VALUES (@f, @d)", ("@f", fid), ("@d", d));
+        }
+        await tx.CommitAsync();
+        return result;
+    }
+
+    private static async Task ExecAsync(System.Data.Common.DbConnection conn, System.Data.Common.DbTransaction tx, string sql, params (string Name, object Value)[] ps)
+    {
+        await using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        foreach (var (n, v) in ps) AddParam(cmd, n, v);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
     public async Task<string?> SettingAsync(string name) =>
         (string?)await ScalarAsync("SELECT value FROM server_settings WHERE field = @f", ("@f", name));
 }
