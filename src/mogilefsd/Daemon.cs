@@ -25,7 +25,15 @@ internal static class Daemon
     public static async Task<int> SpawnAndWaitAsync(string[] args, TextWriter stderr)
     {
         using var pipe = new AnonymousPipeServerStream(PipeDirection.In, HandleInheritability.Inheritable);
-        var psi = new ProcessStartInfo { UseShellExecute = false };
+        // The child gets its own (immediately closed) pipes as stdio rather than ours: whatever it
+        // inherits would otherwise keep our caller's pipes open after we exit.
+        var psi = new ProcessStartInfo
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find our own executable");
         psi.FileName = self;
         // Run through the dotnet host ("dotnet mogilefsd.dll"): pass the assembly again.
@@ -45,6 +53,9 @@ internal static class Daemon
             return 1;
         }
         pipe.DisposeLocalCopyOfClientHandle();
+        child.StandardInput.Close();
+        child.StandardOutput.Close();
+        child.StandardError.Close();
         using (child)
         {
             using var reader = new StreamReader(pipe);
