@@ -28,12 +28,12 @@ if [[ -z "${MOGILEFS_BIN:-}" ]]; then
   done
 fi
 
-run() { # run NAME ARGS... : an executable from MOGILEFS_BIN or the Release build output
-  local name=$1; shift
+cmd_for() { # cmd_for NAME: sets CMD to the command line of an executable from MOGILEFS_BIN or the Release build
+  local name=$1
   if [[ -n "${MOGILEFS_BIN:-}" && -x "$MOGILEFS_BIN/$name" ]]; then
-    "$MOGILEFS_BIN/$name" "$@"
+    CMD=("$MOGILEFS_BIN/$name")
   elif [[ -f "$ROOT/src/$name/bin/Release/net10.0/$name.dll" ]]; then
-    dotnet exec "$ROOT/src/$name/bin/Release/net10.0/$name.dll" "$@"
+    CMD=(dotnet exec "$ROOT/src/$name/bin/Release/net10.0/$name.dll")
   else
     echo "no executable for $name" >&2; return 1
   fi
@@ -49,7 +49,7 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   done
-  rm -rf "$WORK"
+  rm -rf "$WORK" 2>/dev/null || { sleep 1; rm -rf "$WORK"; }
 }
 trap cleanup EXIT
 
@@ -77,14 +77,17 @@ HTTP=$(pick_port 127.0.2.1 127.0.2.2)
 MGMT=$(pick_port 127.0.2.1 127.0.2.2)
 TRACKER_PORT=$(pick_port 127.0.2.1)
 
-run mogdbsetup --type=SQLite --yes --dbname="$WORK/mogilefs.sqlite" >"$OUT/mogdbsetup.log" 2>&1
+cmd_for mogdbsetup
+"${CMD[@]}" --type=SQLite --yes --dbname="$WORK/mogilefs.sqlite" >"$OUT/mogdbsetup.log" 2>&1
 
 i=0
 for spec in "127.0.2.1:1 2" "127.0.2.2:3 4"; do
   ip=${spec%%:*}; devs=${spec#*:}; i=$((i + 1))
   mkdir -p "$WORK/node$i"
   for d in $devs; do mkdir -p "$WORK/node$i/dev$d"; done
-  run mogstored --skipconfig --httplisten="$ip:$HTTP" --mgmtlisten="$ip:$MGMT" --docroot="$WORK/node$i" >"$OUT/mogstored-$i.log" 2>&1 &
+  cmd_for mogstored
+  # Started from this shell (not a function or subshell), so $! is the server's own PID.
+  "${CMD[@]}" --skipconfig --httplisten="$ip:$HTTP" --mgmtlisten="$ip:$MGMT" --docroot="$WORK/node$i" >"$OUT/mogstored-$i.log" 2>&1 &
   PIDS+=($!)
   wait_port "$ip" "$HTTP" "$!"
 done
@@ -96,7 +99,8 @@ query_jobs = $QUERY_JOBS
 mogstored_stream_port = $MGMT
 $(if [[ $(id -u) == 0 ]]; then echo "user = root"; fi)
 CONF
-run mogilefsd --config="$WORK/mogilefsd.conf" >"$OUT/mogilefsd.log" 2>&1 &
+cmd_for mogilefsd
+"${CMD[@]}" --config="$WORK/mogilefsd.conf" >"$OUT/mogilefsd.log" 2>&1 &
 PIDS+=($!)
 wait_port 127.0.2.1 "$TRACKER_PORT" "$!"
 
