@@ -450,19 +450,7 @@ public abstract partial class MetadataStore
         {
             var handle = new NamedLock(this, name, id);
             if (_store.Kind == DatabaseKind.Postgres)
-            {
-                if (!_held.TryAdd(id, handle)) return null; // held by this store already
-                bool ok = false;
-                try
-                {
-                    ok = await PgTryLockAsync(id, ct).ConfigureAwait(false);
-                    return ok ? handle : null;
-                }
-                finally
-                {
-                    if (!ok) _held.TryRemove(id, out _);
-                }
-            }
+                return await PgTryLockAsync(handle, ct).ConfigureAwait(false) ? handle : null;
             var key = (_dbKey, id);
             if (!InProcess.TryAdd(key, handle)) return null;
             bool got = false;
@@ -517,8 +505,9 @@ public abstract partial class MetadataStore
             catch (InvalidOperationException) { return false; }
         }
 
-        private async ValueTask<bool> PgTryLockAsync(int id, CancellationToken ct)
+        private async ValueTask<bool> PgTryLockAsync(NamedLock handle, CancellationToken ct)
         {
+            int id = handle.LockId;
             await _pgGate.WaitAsync(ct).ConfigureAwait(false);
             try
             {
@@ -527,8 +516,14 @@ public abstract partial class MetadataStore
                     try
                     {
                         var c = await PgConnectionAsync(ct).ConfigureAwait(false);
+                        // Advisory locks are re-entrant within a session: refuse a second holder here.
+                        if (_held.ContainsKey(id)) return false;
                         if (!await PgScalarBoolAsync(c, "SELECT pg_try_advisory_lock(@k, @l)", ClusterKey, id, ct).ConfigureAwait(false)) return false;
-                        if (await PgScalarBoolAsync(c, "SELECT pg_try_advisory_lock(@k, @l)", _hostKey, id, ct).ConfigureAwait(false)) return true;
+                        if (await PgScalarBoolAsync(c, "SELECT pg_try_advisory_lock(@k, @l)", _hostKey, id, ct).ConfigureAwait(false))
+                        {
+                            _held[id] = handle;
+                            return true;
+                        }
                         await PgScalarBoolAsync(c, "SELECT pg_advisory_unlock(@k, @l)", ClusterKey, id, ct).ConfigureAwait(false);
                         return false;
                     }
@@ -548,8 +543,6 @@ public abstract partial class MetadataStore
         {
             if (_pg is { State: System.Data.ConnectionState.Open } c) return c;
             await DropPgConnectionAsync().ConfigureAwait(false);
-            // Locks held on a lost connection are gone; forget them so they can be taken again.
-            _held.Clear();
             _pg = await _store.OpenConnectionAsync(ct).ConfigureAwait(false);
             return _pg;
         }
@@ -558,6 +551,7 @@ public abstract partial class MetadataStore
         {
             var c = _pg;
             _pg = null;
+            _held.Clear(); // locks held on a lost connection are gone with it
             if (c != null)
             {
                 try { await c.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* already broken */ }

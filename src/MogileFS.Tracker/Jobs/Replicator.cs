@@ -225,8 +225,17 @@ public sealed class Replicator
             int src = preferredSource is int p && usable.Contains(p) ? p : usable[Random.Shared.Next(usable.Count)];
 
             CopyStarting?.Invoke(fid, dest);
-            var (ok, srcFault, digest, err) = await CopyAsync(fid, facts, src, dest, digestType, snap, ct).ConfigureAwait(false);
-            CopyFinished?.Invoke(fid, dest, ok);
+            bool ok = false, srcFault;
+            byte[]? digest;
+            string err;
+            try
+            {
+                (ok, srcFault, digest, err) = await CopyAsync(fid, facts, src, dest, digestType, snap, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                CopyFinished?.Invoke(fid, dest, ok);
+            }
             if (!ok)
             {
                 lastError = err;
@@ -297,7 +306,9 @@ public sealed class Replicator
         var known = facts.DevIds.Where(view.Devices.ContainsKey).ToList();
         var candidates = known.OrderBy(_ => Random.Shared.Next())
             .Where(d => CanDeleteFrom(snap, d) && ShouldReadFrom(snap, rt.Observations, d)).ToList();
-        foreach (var victim in candidates.Take(1))
+        // 2.73 tried only the first candidate and waited for the next attempt otherwise; we try each
+        // in turn, so a surplus copy goes in one pass.
+        foreach (var victim in candidates)
         {
             var rest = known.Where(d => d != victim && view.Devices[d].State != DeviceState.Dead).ToList();
             PolicyDecision decision;
@@ -312,7 +323,7 @@ public sealed class Replicator
                 });
             }
             catch (PolicyNotUsableException) { return false; }
-            if (!decision.IsHappy) return false;
+            if (!decision.IsHappy) continue;
             bool verified = false;
             foreach (var other in rest)
             {
@@ -322,12 +333,12 @@ public sealed class Replicator
                 var head = await rt.StorageNodes.HeadAsync(oh!.Ip!, oh.ReadPort, FidPaths.DevicePath(other, fid), ct).ConfigureAwait(false);
                 if (head.Status == HeadStatus.Ok && head.Size == facts.File.Length) { verified = true; break; }
             }
-            if (!verified) return false;
+            if (!verified) continue;
             snap.TryGetDevice(victim, out var vd);
             snap.TryGetHost(vd!.HostId, out var vh);
             var (status, _) = await _host.Storage.DeleteAsync(JobStorageClient.Url(vh!.Ip!, vh.WritePort, FidPaths.DevicePath(victim, fid)),
                 TimeSpan.FromSeconds(rt.Options.NodeTimeoutSeconds), ct).ConfigureAwait(false);
-            if (status != 204 && status is < 200 or > 299) return false;
+            if (status is < 200 or > 299) continue;
             await rt.Store.RemoveReplicaAsync(fid, victim, !snap.SettingIsOn("skip_devcount"), ct).ConfigureAwait(false);
             JobLog.SurplusRemoved(_log, fid, victim);
             return true;

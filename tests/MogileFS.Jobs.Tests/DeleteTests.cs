@@ -1,0 +1,85 @@
+using System.Text;
+using MogileFS.Jobs.Tests.Support;
+
+namespace MogileFS.Jobs.Tests;
+
+/// <summary>The delete worker (jobs.md §7) and tempfile reaping (schema.md §3.4).</summary>
+public sealed class DeleteTests
+{
+    private static JobsClusterOptions TwoHosts() => new()
+    {
+        Nodes = [new NodeSpec("h1", "127.0.25.1", 1), new NodeSpec("h2", "127.0.25.2", 2)],
+    };
+
+    [Fact]
+    public async Task DeleteRemovesEveryCopyAndToleratesANodeThatIsDown()
+    {
+        await using var c = await JobsCluster.StartAsync(TwoHosts());
+        await c.SetupAsync("testdom", ("c2", 2, null));
+        var fids = new List<long>();
+        for (int i = 0; i < 10; i++) fids.Add(await c.StoreFileAsync("testdom", "k" + i, Encoding.ASCII.GetBytes("data " + i), "c2"));
+        await JobsCluster.WaitUntilAsync(async () => (await c.AllLocationsAsync()).Values.All(l => l.Count == 2), TimeSpan.FromSeconds(30), "replication");
+
+        // Half the keys while both nodes are up: all bytes go.
+        for (int i = 0; i < 5; i++) await c.QueryOkAsync("delete domain=testdom&key=k" + i);
+        await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_delete2") == 0, TimeSpan.FromSeconds(30), "delete queue");
+        foreach (var fid in fids.Take(5))
+        {
+            Assert.Empty(c.CopiesOnDisk(fid));
+            Assert.Empty(await c.DevidsOfAsync(fid));
+        }
+
+        // The rest while h2 is down: h1's copies go, h2's wait for the node.
+        await c.StopNodeAsync(c.Nodes[1]);
+        await JobsCluster.WaitUntilAsync(() =>
+        {
+            var snap = c.Tracker.Services.Metadata.Current;
+            snap.TryGetDevice(2, out var d);
+            return Task.FromResult(!c.Tracker.Services.Observations.IsWriteable(d!));
+        }, TimeSpan.FromSeconds(20), "monitor to notice h2 is down");
+        for (int i = 5; i < 10; i++) await c.QueryOkAsync("delete domain=testdom&key=k" + i);
+        await JobsCluster.WaitUntilAsync(async () =>
+            await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 1 AND fid IN (SELECT fid FROM file_to_delete2)") == 0
+            && await c.CountAsync("SELECT COUNT(*) FROM file_to_delete2 WHERE nexttry > 1000 + 0 AND failcount > 0") == 5,
+            TimeSpan.FromSeconds(30), "h1 copies deleted, rows rescheduled");
+        foreach (var fid in fids.Skip(5)) Assert.Equal([2], c.CopiesOnDisk(fid));
+
+        await c.StartNodeAsync(c.Nodes[1]);
+        await c.WaitWriteableAsync([2]);
+        await c.ExecuteAsync("UPDATE file_to_delete2 SET nexttry = 0"); // skip the 10-minute back-off
+        await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_delete2") == 0, TimeSpan.FromSeconds(30), "delete queue after restart");
+        foreach (var fid in fids) Assert.Empty(c.CopiesOnDisk(fid));
+        Assert.Equal(0L, await c.CountAsync("SELECT COUNT(*) FROM file_on"));
+    }
+
+    [Fact]
+    public async Task ADeleteRowForAFidThatAFileOwnsAgainTouchesNothing()
+    {
+        await using var c = await JobsCluster.StartAsync(TwoHosts());
+        await c.SetupAsync("testdom", ("c2", 2, null));
+        long fid = await c.StoreFileAsync("testdom", "live", Encoding.ASCII.GetBytes("still needed"), "c2");
+        await JobsCluster.WaitUntilAsync(async () => (await c.DevidsOfAsync(fid)).Count == 2, TimeSpan.FromSeconds(30), "replication");
+        await c.ExecuteAsync("INSERT INTO file_to_delete2 (fid, nexttry, failcount) VALUES (@f, 0, 0)", ("@f", fid));
+        await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_delete2") == 0, TimeSpan.FromSeconds(30), "stale delete row dropped");
+        Assert.Equal([1, 2], c.CopiesOnDisk(fid));
+        Assert.Equal([1, 2], await c.DevidsOfAsync(fid));
+    }
+
+    [Fact]
+    public async Task AbandonedUploadsAreReapedAndTheirBytesDeleted()
+    {
+        var o = TwoHosts();
+        o.JobSettings["tempfile_max_age"] = "1";
+        await using var c = await JobsCluster.StartAsync(o);
+        await c.SetupAsync("testdom", ("c2", 2, null));
+        var open = await c.QueryOkAsync("create_open domain=testdom&key=abandoned&class=c2&fid=0");
+        long fid = long.Parse(open["fid"]);
+        var put = await JobsCluster.Http.PutAsync(open["path"], new ByteArrayContent(Encoding.ASCII.GetBytes("never closed")));
+        put.EnsureSuccessStatusCode();
+        Assert.Single(c.CopiesOnDisk(fid));
+        await JobsCluster.WaitUntilAsync(async () =>
+                await c.CountAsync("SELECT COUNT(*) FROM tempfile") == 0 && await c.CountAsync("SELECT COUNT(*) FROM file_to_delete2") == 0,
+            TimeSpan.FromSeconds(30), "tempfile reaped and deleted\n" + c.Logs.Dump(20));
+        Assert.Empty(c.CopiesOnDisk(fid));
+    }
+}

@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using MogileFS.Jobs.Tests.Support;
+using MogileFS.Store;
+using MogileFS.TestSupport;
+using MogileFS.Tracker;
+
+namespace MogileFS.Jobs.Tests;
+
+/// <summary>Several trackers on one database: one claim per row, crashed trackers' claims come back.</summary>
+public sealed class MultiTrackerTests
+{
+    private sealed class CopyWatch
+    {
+        private readonly ConcurrentDictionary<long, int> _inFlight = new();
+        public readonly ConcurrentBag<long> Overlaps = new();
+        public int Copies;
+        private readonly ConcurrentDictionary<TrackerServer, int> _byTracker = new();
+        public int CopiesBy(TrackerServer t) => _byTracker.GetValueOrDefault(t);
+
+        public void Attach(JobsCluster c, TrackerServer t)
+        {
+            var r = c.Jobs(t).Replicator;
+            r.CopyStarting += (fid, _) =>
+            {
+                Interlocked.Increment(ref Copies);
+                _byTracker.AddOrUpdate(t, 1, (_, n) => n + 1);
+                if (_inFlight.AddOrUpdate(fid, 1, (_, n) => n + 1) > 1) Overlaps.Add(fid);
+            };
+            r.CopyFinished += (fid, _, _) => _inFlight.AddOrUpdate(fid, 0, (_, n) => n - 1);
+        }
+    }
+
+    private static async Task RunSharedQueueAsync(DatabaseKind db, int files, bool crashOne)
+    {
+        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions
+        {
+            Database = db,
+            Trackers = 2,
+            Nodes = [new NodeSpec("h1", db == DatabaseKind.Postgres ? "127.0.26.1" : "127.0.27.1", 1), new NodeSpec("h2", db == DatabaseKind.Postgres ? "127.0.26.2" : "127.0.27.2", 2)],
+        });
+        var watch = new CopyWatch();
+        foreach (var t in c.Trackers) watch.Attach(c, t);
+        await c.SetupAsync("testdom", ("c2", 2, null));
+        // both trackers work the queue: wait until each has claimed something before judging
+        var fids = await c.SeedFilesAsync(files, 1024, "testdom", "c2", devid: 1);
+        if (crashOne)
+        {
+            await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 2") >= files / 2,
+                TimeSpan.FromSeconds(60), "half the files copied");
+            var victim = c.Trackers[1];
+            int victimCopies = watch.CopiesBy(victim);
+            int held = c.Jobs(victim).JobMaster.Held;
+            await c.CrashTrackerAsync(victim);
+            Assert.True(victimCopies > 0, "the crashed tracker had been copying");
+            Assert.True(held > 0, "the crashed tracker held claims that must come back");
+        }
+        try
+        {
+            await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 2") == files
+                                                         && await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate") == 0,
+                TimeSpan.FromSeconds(90), "every file copied");
+        }
+        catch (TimeoutException e)
+        {
+            var live = c.Tracker;
+            string state = $"copied={await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 2")} queue={await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate")} " +
+                           $"due={await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate WHERE nexttry <= " + (db == DatabaseKind.Postgres ? "EXTRACT(epoch FROM NOW())::int4" : "strftime('%s','now')") + ")")} " +
+                           $"maxfail={await c.ScalarAsync("SELECT MAX(failcount) FROM file_to_replicate")} held={c.Jobs(live).JobMaster.Held} " +
+                           "counters=" + string.Join(",", live.Services.Jobs.Counters.Select(kv => kv.Key + "=" + kv.Value));
+            throw new TimeoutException(e.Message + ": " + state + "\n" + c.Logs.Dump(30), e);
+        }
+        Assert.Empty(watch.Overlaps);
+        foreach (var fid in fids)
+        {
+            Assert.Equal([1, 2], c.CopiesOnDisk(fid));
+        }
+        Assert.Equal((long)files, await c.CountAsync("SELECT COUNT(*) FROM file WHERE devcount = 2"));
+        Assert.True(watch.Copies >= files, "copies counted");
+        foreach (var t in c.Trackers) Assert.True(watch.CopiesBy(t) > 0, "both trackers worked the queue");
+    }
+
+    [PostgresFact]
+    public Task TwoTrackersOnPostgresShare2000FilesAndSurviveOneCrashing() => RunSharedQueueAsync(DatabaseKind.Postgres, 2000, crashOne: true);
+
+    [Fact]
+    public Task TwoTrackersOnOneSqliteFileDoNotGetInEachOthersWay() => RunSharedQueueAsync(DatabaseKind.Sqlite, 300, crashOne: false);
+
+    [PostgresFact]
+    public async Task NamedLocksExcludeAcrossStoresOnPostgres() => await LocksExcludeAsync(DatabaseKind.Postgres);
+
+    [Fact]
+    public async Task NamedLocksExcludeAcrossStoresOnSqlite() => await LocksExcludeAsync(DatabaseKind.Sqlite);
+
+    private static async Task LocksExcludeAsync(DatabaseKind db)
+    {
+        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions { Database = db, Trackers = 0, Nodes = [] });
+        await using var a = MetadataStore.Open(DatabaseDsn.Parse(c.Dsn), c.DbUser, c.DbPass);
+        await using var b = MetadataStore.Open(DatabaseDsn.Parse(c.Dsn), c.DbUser, c.DbPass);
+        try
+        {
+            var la = await a.TryLockAsync("mgfs:fid:7:replicate", TimeSpan.Zero, default);
+            Assert.NotNull(la);
+            Assert.Null(await b.TryLockAsync("mgfs:fid:7:replicate", TimeSpan.FromMilliseconds(300), default));
+            Assert.Null(await a.TryLockAsync("mgfs:fid:7:replicate", TimeSpan.Zero, default)); // not re-entrant
+            Assert.NotNull(await b.TryLockAsync("mgfs:fid:8:replicate", TimeSpan.Zero, default));
+            await la!.DisposeAsync();
+            var lb = await b.TryLockAsync("mgfs:fid:7:replicate", TimeSpan.FromSeconds(1), default);
+            Assert.NotNull(lb);
+            await lb!.DisposeAsync();
+        }
+        finally
+        {
+            await a.CloseLocksAsync();
+            await b.CloseLocksAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData("mgfs:device_update", 2065055674)]
+    [InlineData("mgfs:fid:1:replicate", 637316723)]
+    [InlineData("mgfs:tempfiles", 1303874143)]
+    [InlineData("mgfs:reaper", 2048622148)]
+    [InlineData("mgfs:fscksum", 534093149)]
+    public void LockIdsAreThoseOf273(string name, int id) => Assert.Equal(id, MetadataStore.LockId(name));
+}
