@@ -17,6 +17,8 @@ public sealed class RequestArgs
     private string[] _values = new string[8];
     private int _count;
 
+    private static readonly string[] Digits = { "0", "1", "2", "3", "4", "5", "6", "7", "8", "9" };
+
     public int Count => _count;
 
     /// <summary>Name and value of the i-th distinct argument, in first-seen order.</summary>
@@ -137,7 +139,7 @@ public sealed class RequestArgs
         else
         {
             int vlen = Decode(rawValue, scratch);
-            value = vlen == 1 && scratch[0] == (byte)'1' ? "1" : vlen == 1 && scratch[0] == (byte)'0' ? "0" : ByteString.FromBytes(scratch[..vlen]);
+            value = vlen == 1 && (uint)(scratch[0] - '0') <= 9 ? Digits[scratch[0] - '0'] : ByteString.FromBytes(scratch[..vlen]);
         }
         int i = IndexOf(name);
         if (i < 0) { Append(name, value); return; }

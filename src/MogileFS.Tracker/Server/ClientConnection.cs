@@ -81,7 +81,8 @@ internal sealed class ClientConnection
         {
             while (!_closing)
             {
-                ReadResult r = await _reader.ReadAsync(_stopping).ConfigureAwait(false);
+                // No token: stopping aborts the socket, which ends the read (a token costs a registration per read).
+                ReadResult r = await _reader.ReadAsync().ConfigureAwait(false);
                 var buf = r.Buffer;
                 WriteWatchLines();
                 while (!_closing)
@@ -166,7 +167,7 @@ internal sealed class ClientConnection
         Volatile.Write(ref _flushStartedTicks, Environment.TickCount64);
         try
         {
-            await _writer.FlushAsync(_stopping).ConfigureAwait(false);
+            await _writer.FlushAsync().ConfigureAwait(false);
         }
         finally
         {
