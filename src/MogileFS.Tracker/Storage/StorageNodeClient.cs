@@ -49,6 +49,14 @@ public interface IStorageNodeClient
     Task<DigestResult> DigestAsync(string ip, int httpPort, string path, HashType alg, long expectedSize, CancellationToken ct = default);
 
     /// <summary>
+    /// <see cref="DigestAsync"/> for fsck: the side-channel request carries the reason <c>fsck</c>
+    /// (<c>MD5 &lt;path&gt; fsck</c>; the node runs one such digest per filesystem at a time) and may
+    /// take an hour longer (storage-node.md §5.2).
+    /// </summary>
+    Task<DigestResult> FsckDigestAsync(string ip, int httpPort, string path, HashType alg, long expectedSize, CancellationToken ct = default) =>
+        DigestAsync(ip, httpPort, path, alg, expectedSize, ct);
+
+    /// <summary>
     /// GET the source replica (must have exactly <paramref name="expectedLength"/> bytes) and PUT it to the
     /// destination, streaming. <paramref name="contentMd5"/> (raw digest) is sent as Content-MD5 when given.
     /// </summary>
@@ -145,9 +153,15 @@ public sealed class StorageNodeClient : IStorageNodeClient, IDisposable
         catch (Exception e) when (e is HttpRequestException or IOException or SocketException or UriFormatException) { return MkcolStatus.Failed; }
     }
 
-    public async Task<DigestResult> DigestAsync(string ip, int httpPort, string path, HashType alg, long expectedSize, CancellationToken ct = default)
+    public Task<DigestResult> DigestAsync(string ip, int httpPort, string path, HashType alg, long expectedSize, CancellationToken ct = default) =>
+        DigestCoreAsync(ip, httpPort, path, alg, expectedSize, null, ct);
+
+    public Task<DigestResult> FsckDigestAsync(string ip, int httpPort, string path, HashType alg, long expectedSize, CancellationToken ct = default) =>
+        DigestCoreAsync(ip, httpPort, path, alg, expectedSize, "fsck", ct);
+
+    private async Task<DigestResult> DigestCoreAsync(string ip, int httpPort, string path, HashType alg, long expectedSize, string? reason, CancellationToken ct)
     {
-        var side = await SideChannelDigestAsync(ip, path, alg, expectedSize, ct).ConfigureAwait(false);
+        var side = await SideChannelDigestAsync(ip, path, alg, expectedSize, ct, reason).ConfigureAwait(false);
         if (side.Status == DigestStatus.Ok) return side;
         var http = await HttpDigestAsync(ip, httpPort, path, alg, ct).ConfigureAwait(false);
         if (http.Status != DigestStatus.Ok && side.Error.Length > 0)
@@ -195,11 +209,12 @@ public sealed class StorageNodeClient : IStorageNodeClient, IDisposable
         }
     }
 
-    private async Task<DigestResult> SideChannelDigestAsync(string ip, string path, HashType alg, long expectedSize, CancellationToken ct)
+    private async Task<DigestResult> SideChannelDigestAsync(string ip, string path, HashType alg, long expectedSize, CancellationToken ct, string? reason = null)
     {
         if (_streamPort <= 0) return new DigestResult(DigestStatus.Failed, null, "");
         string algName = FileChecksum.Name(alg);
         var deadline = TimeSpan.FromSeconds(Math.Max(0, expectedSize) / (2.0 * 1024 * 1024)) + _nodeTimeout;
+        if (reason == "fsck") deadline += TimeSpan.FromHours(1); // queued behind other fsck digests on the node
         string key = ip + ":" + _streamPort.ToString(CultureInfo.InvariantCulture);
         var bag = _sideChannels.GetOrAdd(key, _ => new ConcurrentBag<SideChannelConnection>());
         // A pooled connection may have been closed by the node meanwhile: retry once on a fresh one.
@@ -212,7 +227,7 @@ public sealed class StorageNodeClient : IStorageNodeClient, IDisposable
                 {
                     conn = await SideChannelConnection.ConnectAsync(ip, _streamPort, _connTimeout, ct).ConfigureAwait(false);
                 }
-                string? line = await conn!.RequestAsync(algName + " " + path + "\r\n", deadline, ct).ConfigureAwait(false);
+                string? line = await conn!.RequestAsync(algName + " " + path + (reason is null ? "" : " " + reason) + "\r\n", deadline, ct).ConfigureAwait(false);
                 if (line is null)
                 {
                     conn.Dispose();

@@ -243,7 +243,7 @@ public sealed class FsckChecker
             if (exam.Algorithm != HashType.None)
             {
                 snap.TryGetHost(dev.HostId, out var host);
-                var d = await _rt.StorageNodes.DigestAsync(host.Ip ?? "", host.ReadPort, StoragePaths.FidPath(devid, file.Fid), exam.Algorithm, file.Length, ct).ConfigureAwait(false);
+                var d = await _rt.StorageNodes.FsckDigestAsync(host.Ip ?? "", host.ReadPort, StoragePaths.FidPath(devid, file.Fid), exam.Algorithm, file.Length, ct).ConfigureAwait(false);
                 run.BytesDigested += file.Length;
                 switch (d.Status)
                 {
