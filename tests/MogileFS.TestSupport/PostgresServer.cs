@@ -45,6 +45,7 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly string _socketDir;
     private readonly string _logFile;
     private int _dbCounter;
+    private Process? _watchdog;
     private bool _running;
     private bool _disposed;
 
@@ -89,6 +90,7 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             await server.InitAsync(ct).ConfigureAwait(false);
             await server.StartOnFreePortAsync(ct).ConfigureAwait(false);
+            server.StartWatchdog();
             await server.AdminAsync($"CREATE ROLE {User} LOGIN PASSWORD '{Password}'", ct).ConfigureAwait(false);
             return server;
         }
@@ -151,7 +153,46 @@ public sealed class PostgresServer : IAsyncDisposable
         try { await StopAsync().ConfigureAwait(false); }
         catch (Exception) { StopImmediatelySync(); }
         lock (LiveLock) Live.Remove(this);
+        StopWatchdog();
         DeleteRoot();
+    }
+
+    // If the test process is killed (the test host may be, after the last test), nothing in it
+    // runs any more: a small shell loop outside it stops the server and removes the directory.
+    private void StartWatchdog()
+    {
+        const string script = """
+            while kill -0 "$1" 2>/dev/null; do sleep 1; done
+            pid=$(head -n 1 "$2/postmaster.pid" 2>/dev/null) && kill -QUIT "$pid" 2>/dev/null
+            sleep 2
+            rm -rf "$3"
+            """;
+        try
+        {
+            var psi = new ProcessStartInfo("/bin/sh")
+            {
+                UseShellExecute = false,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            foreach (var a in new[] { "-c", script, "mogfs-pg-watchdog", Environment.ProcessId.ToString(), _dataDir, _root })
+                psi.ArgumentList.Add(a);
+            _watchdog = Process.Start(psi);
+            _watchdog?.StandardInput.Close();
+        }
+        catch (Exception) { _watchdog = null; }
+    }
+
+    private void StopWatchdog()
+    {
+        try
+        {
+            if (_watchdog is { HasExited: false }) _watchdog.Kill();
+        }
+        catch (Exception) { }
+        _watchdog?.Dispose();
+        _watchdog = null;
     }
 
     // ---- implementation ----
