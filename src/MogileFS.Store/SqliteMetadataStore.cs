@@ -45,7 +45,8 @@ public sealed class SqliteMetadataStore : MetadataStore
         {
             await c.OpenAsync(ct).ConfigureAwait(false);
             using var cmd = c.CreateCommand();
-            cmd.CommandText = $"PRAGMA busy_timeout={Options.SqliteBusyTimeoutMs}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+            // Microsoft.Data.Sqlite itself retries SQLITE_BUSY until DefaultTimeout; keep SQLite's own wait short so the two do not add up.
+            cmd.CommandText = $"PRAGMA busy_timeout={Math.Min(250, Options.SqliteBusyTimeoutMs)}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
             await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             return c;
         }

@@ -21,6 +21,7 @@ public sealed class MetadataCache
     private volatile MetadataSnapshot _current;
     private long _version;
     private long _loadsStarted;
+    private MetadataRows? _lastRows;
 
     public MetadataCache(MetadataStore store, int defaultMinDevCount, TimeProvider clock, ILogger log)
     {
@@ -49,8 +50,14 @@ public sealed class MetadataCache
             if (Interlocked.Read(ref _loadsStarted) >= want) return; // someone loaded after our call
             Interlocked.Increment(ref _loadsStarted);
             var rows = await _store.LoadMetadataAsync(ct).ConfigureAwait(false);
-            var snap = new MetadataSnapshot(rows, _defaultMinDevCount, Interlocked.Increment(ref _version), _clock.GetUtcNow());
-            _current = snap;
+            var snap = _current;
+            // The periodic reload usually finds nothing new: keep the snapshot (no rebuild, no garbage).
+            if (_lastRows is null || !SameRows(_lastRows, rows))
+            {
+                snap = new MetadataSnapshot(rows, _defaultMinDevCount, Interlocked.Increment(ref _version), _clock.GetUtcNow());
+                _lastRows = rows;
+                _current = snap;
+            }
             Reloaded?.Invoke(snap);
         }
         finally
@@ -58,6 +65,11 @@ public sealed class MetadataCache
             _loadLock.Release();
         }
     }
+
+    private static bool SameRows(MetadataRows a, MetadataRows b) =>
+        a.Domains.SequenceEqual(b.Domains) && a.Classes.SequenceEqual(b.Classes) && a.Hosts.SequenceEqual(b.Hosts)
+        && a.Devices.SequenceEqual(b.Devices) && a.Settings.Count == b.Settings.Count
+        && a.Settings.All(kv => b.Settings.TryGetValue(kv.Key, out var v) && v == kv.Value);
 
     /// <summary>The periodic refresher (runs until cancelled; errors are logged and retried).</summary>
     public async Task RunRefresherAsync(MonitorState monitor, CancellationToken ct)

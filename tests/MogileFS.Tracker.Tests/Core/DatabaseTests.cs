@@ -24,7 +24,7 @@ public sealed class DatabaseTests
             }
             var sw = Stopwatch.StartNew();
             Assert.Equal("ERR failure Operation+failed", await host.QueryAsync("create_domain domain=d2"));
-            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"gave up after {sw.Elapsed}");
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(20), $"gave up after {sw.Elapsed}"); // generous: CI machines are busy
             // WAL: readers still see the last committed state.
             Assert.Equal("OK key=skip_mkcol&value=", await host.QueryAsync("server_setting key=skip_mkcol"));
             Assert.Equal("OK ", await host.QueryAsync("noop"));
