@@ -65,6 +65,13 @@ public sealed class ReplayOptions
     /// </summary>
     public TimeSpan SwitchPause { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// Expected replies that differ for a reason the capture could not show, keyed by
+    /// (file name, line of the reply): for example list_keys matching on PostgreSQL, which is
+    /// case-sensitive in 2.73 too, where the capture (SQLite) matched case-insensitively.
+    /// </summary>
+    public IReadOnlyDictionary<(string File, int Line), string>? ExpectedOverrides { get; init; }
+
     /// <summary>Receives one line per exchange (for test output).</summary>
     public Action<string>? Log { get; init; }
 }

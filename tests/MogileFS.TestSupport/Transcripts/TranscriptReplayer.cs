@@ -204,7 +204,8 @@ public sealed class TranscriptReplayer(IReplayEnvironment environment, ReplayOpt
     private async Task ExpectAsync(ExpectStep s, Connection c, Transcript transcript, ReplayResult result,
         SubstitutionApplier subst, CapturePorts ports, CancellationToken ct)
     {
-        var expected = s.Lines.Select(ports.Rewrite).ToList();
+        var expected = (_options.ExpectedOverrides != null && _options.ExpectedOverrides.TryGetValue((transcript.Name, s.Line), out var replaced)
+            ? [replaced] : s.Lines).Select(ports.Rewrite).ToList();
         var regexes = s.VaryRegexes.Select(ports.Rewrite).ToList();
         string? request = null;
         var actual = new List<string>();
