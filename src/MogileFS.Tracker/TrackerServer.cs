@@ -68,6 +68,13 @@ public sealed class TrackerServer : IAsyncDisposable
         if (!_options.NoSchemaCheck)
             await SchemaInstaller.EnsureCompatibleAsync(dsn, _options.DbUser, _options.DbPass, ct).ConfigureAwait(false);
 
+        // Microsoft.Data.Sqlite runs synchronously even behind async calls, so up to query_jobs
+        // pool threads can be inside SQLite at once: have them ready instead of waiting for the
+        // thread pool's slow injection (which shows up as multi-millisecond p99 spikes).
+        ThreadPool.GetMinThreads(out int minWorkers, out int minIo);
+        int want = Math.Min(256, _options.QueryJobs + 2 * Environment.ProcessorCount);
+        if (minWorkers < want) ThreadPool.SetMinThreads(want, minIo);
+
         var store = MetadataStore.Open(dsn, _options.DbUser, _options.DbPass,
             new StoreOptions { MaxConnections = Math.Clamp(_options.QueryJobs, 4, 32) });
         try
