@@ -100,7 +100,9 @@ public sealed class FsckChecker
             return await FixAsync(run, null, null, ct).ConfigureAwait(false);
         if (run.Settings.PolicyOnly) return FsckOutcome.Handled;
         if (run.Settings.Mode.IsAlgorithm)
-            return await FixAsync(run, null, null, ct).ConfigureAwait(false);
+            return await VerifiedWithoutLockAsync(run, snap, fid, cls.HashType != HashType.None ? cls.HashType : run.Settings.Mode.Algorithm, ct).ConfigureAwait(false)
+                ? FsckOutcome.Handled
+                : await FixAsync(run, null, null, ct).ConfigureAwait(false);
 
         var sizes = await Task.WhenAll(fid.DevIds.Select(d => SizeOnDiskAsync(snap, d, file.Fid, ct))).ConfigureAwait(false);
         bool stalled = false, needFix = false;
@@ -125,8 +127,36 @@ public sealed class FsckChecker
         if (stalled) return FsckOutcome.Stalled;
         if (needFix) return await FixAsync(run, null, null, ct).ConfigureAwait(false);
         if (cls.HashType != HashType.None && run.Settings.Mode.Mode != FsckChecksumMode.Kind.Off)
-            return await FixAsync(run, null, null, ct).ConfigureAwait(false);
+            return await VerifiedWithoutLockAsync(run, snap, fid, cls.HashType, ct).ConfigureAwait(false)
+                ? FsckOutcome.Handled
+                : await FixAsync(run, null, null, ct).ConfigureAwait(false);
         return FsckOutcome.Handled;
+    }
+
+    /// <summary>
+    /// The checksum comparison of the repair path, done optimistically without the fid lock: true when
+    /// every copy is on a live device, has the right size and the same digest, and that digest equals
+    /// the stored checksum (of this algorithm) — then the repair path would find nothing and log
+    /// nothing. Anything else (including an unreachable device) goes through the repair path under the
+    /// lock, which examines everything again. Saves two lock round trips and two reloads per healthy fid.
+    /// </summary>
+    private async Task<bool> VerifiedWithoutLockAsync(FidRun run, MetadataSnapshot snap, FsckFid fid, HashType alg, CancellationToken ct)
+    {
+        if (fid.Checksum is { } sum && (fid.ChecksumType != alg || sum.Length != Commands.Files.FileChecksum.DigestLength(alg))) return false;
+        var file = fid.File;
+        var results = await Task.WhenAll(fid.DevIds.Select(async devid =>
+        {
+            if (!snap.TryGetDevice(devid, out var dev) || dev.Status == DeviceState.Dead) return null;
+            var size = await SizeOnDiskAsync(snap, devid, file.Fid, ct).ConfigureAwait(false);
+            if (size != file.Length || !snap.TryGetHost(dev.HostId, out var host)) return null;
+            var d = await _rt.StorageNodes.FsckDigestAsync(host.Ip ?? "", host.ReadPort, StoragePaths.FidPath(devid, file.Fid), alg, file.Length, ct).ConfigureAwait(false);
+            lock (run) run.BytesDigested += file.Length;
+            return d.Status == DigestStatus.Ok ? d.Digest : null;
+        })).ConfigureAwait(false);
+        if (results.Length == 0 || results.Any(r => r is null)) return false;
+        var first = results[0]!;
+        if (results.Any(r => !r!.AsSpan().SequenceEqual(first))) return false;
+        return fid.Checksum is null ? ClassFor(snap, file).HashType == HashType.None : fid.Checksum.AsSpan().SequenceEqual(first);
     }
 
     /// <summary>
