@@ -90,8 +90,6 @@ public sealed class TrackerServer : IAsyncDisposable
                 rt.Jobs.Counters.TryAdd(name, 0);
             Commands.Freeze();
             foreach (var hook in Commands.StartHooks) await hook(rt, ct).ConfigureAwait(false);
-            // The start-up load counts as the first "monitor round" unless a real monitor job took over.
-            if (!rt.Monitor.DrivenByMonitorJob) rt.Monitor.RoundCompleted();
 
             var endpoints = ListenAddress.Resolve(_options.Listen, _options.ConfPort);
             var bound = new List<IPEndPoint>();
@@ -115,6 +113,9 @@ public sealed class TrackerServer : IAsyncDisposable
             }
             EndPoints = bound;
             foreach (var l in _listeners) _background.Add(AcceptLoopAsync(l));
+            // The monitor job (started below) completes the monitor rounds that create_open,
+            // do_monitor_round and !want wait for; the cache refresher must not pre-empt its first one.
+            rt.Monitor.DrivenByMonitorJob = true;
             _background.Add(rt.Metadata.RunRefresherAsync(rt.Monitor, _stop.Token));
             _background.Add(WatchdogAsync());
             // Background jobs (docs/jobs.md): monitor now, the workers after its first round.
