@@ -91,7 +91,7 @@ public sealed class DeleteWorker
                 fc++;
             }
             bool gone = await rt.Store.CompleteDeletePassAsync(fid, removed, reschedule, fc, ct).ConfigureAwait(false);
-            if (gone) rt.Jobs.Increment("delete_done");
+            if (gone) _host.Stats.Increment("delete_done");
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
         catch (Exception e)

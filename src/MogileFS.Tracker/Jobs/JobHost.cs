@@ -82,6 +82,10 @@ public sealed class JobHost : IAsyncDisposable
     public TempfileReaper Tempfiles { get; }
     public CancellationToken Stopping => _stop.Token;
 
+    /// <summary>Our own counters (copies made, rows finished, ...). Not in !stats, which shows exactly
+    /// 2.73's counters (work_queue_for_*, work_sent_to_*); tests and dashboards read these.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, long> Stats { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The job host of a tracker (null before the tracker started its jobs).</summary>
     public static JobHost? Of(TrackerRuntime rt) => rt.Feature<JobHostSlot>().Host;
 
@@ -101,6 +105,7 @@ public sealed class JobHost : IAsyncDisposable
         JobLog.Starting(_log);
         var monitorInfo = rt.Jobs.Register("monitor", rt.Options.MonitorJobs, maxDesired: 1);
         monitorInfo.SetWorkers([JobRegistry.NewWorkerId()]);
+        AcceptMessages(monitorInfo);
         _loops.Add(Guard("monitor", Monitor.RunAsync));
         try
         {
@@ -114,33 +119,51 @@ public sealed class JobHost : IAsyncDisposable
         JobMaster.AddQueue(delete);
         AddPool("replicate", rt.Options.ReplicateJobs, replicate, Replicator.HandleAsync, Options.ReplicateParallelism);
         AddPool("delete", rt.Options.DeleteJobs, delete, Deleter.HandleAsync, Options.DeleteParallelism);
-        foreach (var table in new[] { QueueTable.Fsck, QueueTable.Rebalance })
+        if (Hooks.TryGetWorker(QueueTable.Fsck, out var fsck))
         {
-            if (!Hooks.TryGetWorker(table, out var w)) continue;
-            var q = new LocalQueue(table, w.Job);
+            var q = new LocalQueue(QueueTable.Fsck, fsck.Job);
             JobMaster.AddQueue(q);
-            AddPool(w.Job, table == QueueTable.Fsck ? rt.Options.FsckJobs : rt.Options.ReplicateJobs, q, w.Handler, w.Parallelism);
+            AddPool(fsck.Job, rt.Options.FsckJobs, q, fsck.Handler, fsck.Parallelism);
+        }
+        if (Hooks.TryGetWorker(QueueTable.Rebalance, out var rebal))
+        {
+            // 2.73's replicate workers also do rebalance moves: no job of its own in !jobs/!want; the
+            // rebalance loops follow the replicate count.
+            var q = new LocalQueue(QueueTable.Rebalance, "rebalance");
+            JobMaster.AddQueue(q);
+            AddPool("rebalance", rt.Options.ReplicateJobs, q, rebal.Handler, rebal.Parallelism, Runtime.Jobs.Register("replicate", rt.Options.ReplicateJobs));
         }
         var jm = rt.Jobs.Register("job_master", rt.Options.JobMaster ? 1 : 0, maxDesired: 1);
         void SyncSingle(JobInfo j) => j.SetWorkers(j.Desired > 0 ? (j.WorkerIds.Count > 0 ? j.WorkerIds : [JobRegistry.NewWorkerId()]) : []);
         SyncSingle(jm);
         jm.DesiredChanged += SyncSingle;
+        AcceptMessages(jm);
         var reaper = rt.Jobs.Register("reaper", rt.Options.ReaperJobs);
         SyncSingle(reaper);
         reaper.DesiredChanged += SyncSingle;
+        AcceptMessages(reaper);
 
         _loops.Add(Guard("job_master", JobMaster.RunAsync));
         _loops.Add(Guard("reaper", Reaper.RunAsync));
         _loops.Add(Guard("tempfiles", Tempfiles.RunAsync));
     }
 
-    private void AddPool(string job, int configured, LocalQueue queue, Func<Claim, CancellationToken, Task> handler, int parallelism)
+    private void AddPool(string job, int configured, LocalQueue queue, Func<Claim, CancellationToken, Task> handler, int parallelism, JobInfo? sharedInfo = null)
     {
-        var info = Runtime.Jobs.Register(job, configured);
-        var pool = new WorkerPool(this, info, queue, handler, parallelism);
+        var info = sharedInfo ?? Runtime.Jobs.Register(job, configured);
+        var pool = new WorkerPool(this, info, queue, handler, parallelism, reportWorkers: sharedInfo is null);
+        if (sharedInfo is null) AcceptMessages(info);
         lock (_pools) _pools[job] = pool;
         pool.Start();
     }
+
+    /// <summary>!to &lt;job&gt; &lt;message&gt;: 2.73's internal control lines mean nothing here; the message is
+    /// logged and counted as delivered to each worker, as 2.73 reports it.</summary>
+    private void AcceptMessages(JobInfo info) => info.MessageHandler ??= message =>
+    {
+        JobLog.MessageReceived(_log, info.Name, message);
+        return info.Running;
+    };
 
     internal bool HasWorkers(LocalQueue q)
     {
@@ -206,6 +229,12 @@ public sealed class JobHost : IAsyncDisposable
     }
 }
 
+internal static class StatsExtensions
+{
+    public static void Increment(this ConcurrentDictionary<string, long> d, string name, long by = 1) =>
+        d.AddOrUpdate(name, by, (_, v) => v + by);
+}
+
 /// <summary>
 /// Workers of one job: <see cref="JobInfo.Desired"/> loops (follows !want), each running up to
 /// <c>parallelism</c> items at once from the local queue.
@@ -220,8 +249,11 @@ internal sealed class WorkerPool
     private readonly ConcurrentDictionary<Task, bool> _inFlight = new();
     private readonly object _gate = new();
 
-    public WorkerPool(JobHost host, JobInfo info, LocalQueue queue, Func<Claim, CancellationToken, Task> handler, int parallelism)
+    private readonly bool _reportWorkers;
+
+    public WorkerPool(JobHost host, JobInfo info, LocalQueue queue, Func<Claim, CancellationToken, Task> handler, int parallelism, bool reportWorkers = true)
     {
+        _reportWorkers = reportWorkers;
         _host = host;
         Info = info;
         _queue = queue;
@@ -254,7 +286,7 @@ internal sealed class WorkerPool
                 _workers.RemoveAt(_workers.Count - 1);
                 w.Stop.Cancel();
             }
-            Info.SetWorkers(_workers.Select(w => w.Id));
+            if (_reportWorkers) Info.SetWorkers(_workers.Select(w => w.Id));
         }
         if (Info.Desired > 0) _host.JobMaster.Wake();
     }

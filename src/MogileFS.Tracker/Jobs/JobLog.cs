@@ -12,6 +12,9 @@ internal static partial class JobLog
     [LoggerMessage(401, LogLevel.Error, "Background job {Job} failed: {Message}")]
     public static partial void JobFailed(ILogger logger, string job, string message, Exception e);
 
+    [LoggerMessage(402, LogLevel.Information, "Message for {Job} workers: {Message}")]
+    public static partial void MessageReceived(ILogger logger, string job, string message);
+
     [LoggerMessage(410, LogLevel.Warning, "Port {Port} not listening on {Ip} ({Url})?  Error was: {Error}")]
     public static partial void PortNotListening(ILogger logger, int port, string ip, string url, string error);
 

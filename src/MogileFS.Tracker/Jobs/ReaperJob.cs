@@ -87,7 +87,7 @@ public sealed class ReaperJob
             if (found > 0)
             {
                 JobLog.Reaped(_log, devid, found);
-                rt.Jobs.Increment("reaper_requeued", found);
+                _host.Stats.Increment("reaper_requeued", found);
                 _schedule[devid] = (now + 5000, 0);
                 _host.JobMaster.Wake();
                 continue;

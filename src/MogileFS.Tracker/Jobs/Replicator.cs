@@ -60,7 +60,7 @@ public sealed class Replicator
             await using var fidLock = await rt.Store.TryLockAsync($"mgfs:fid:{item.Fid}:replicate", TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
             if (fidLock is null)
             {
-                rt.Jobs.Increment("replicate_lock_busy");
+                _host.Stats.Increment("replicate_lock_busy");
                 return; // failed_getting_lock: the row keeps its claim and comes back after the lease
             }
             var (outcome, detail) = await ReplicateAsync(item.Fid, item.DevId, ct).ConfigureAwait(false);
@@ -69,7 +69,7 @@ public sealed class Replicator
             {
                 case ReplicateOutcome.Copied or ReplicateOutcome.LostRace or ReplicateOutcome.NoFid or ReplicateOutcome.WouldWorsen:
                     await rt.Store.DeleteReplicationRowAsync(item.Fid, ct).ConfigureAwait(false);
-                    rt.Jobs.Increment("replicate_done");
+                    _host.Stats.Increment("replicate_done");
                     break;
                 case ReplicateOutcome.NoSource:
                     JobLog.ReplicationFailed(_log, item.Fid, "no_source", detail);
@@ -246,7 +246,7 @@ public sealed class Replicator
             bool storeSum = !checksumStored && digest != null && cls.HashType != HashType.None && digestType == cls.HashType;
             await rt.Store.RecordReplicaAsync(fid, dest, !skipDevcount, storeSum ? cls.HashType : HashType.None, storeSum ? digest : null, ct).ConfigureAwait(false);
             if (storeSum) checksumStored = true;
-            rt.Jobs.Increment("replicate_copies");
+            _host.Stats.Increment("replicate_copies");
             copies++;
             on.Add(dest);
             onForPolicy.Add(dest);
