@@ -33,7 +33,7 @@ public static class LoadTest
             await server.StartAsync();
             var ep = server.EndPoints[0];
             await OneShot(ep, "create_domain domain=d");
-            Console.WriteLine($"{"command",-40} {"c",4} {"ops/s",10} {"p50 ms",8} {"p99 ms",8}");
+            Console.WriteLine($"{"command",-40} {"c",4} {"ops/s",10} {"p50 ms",8} {"p99 ms",8} {"B/op",8}"); // B/op: whole process (server + in-process client)
             foreach (var cmd in commands)
                 foreach (var c in conc)
                     await RunOne(ep, cmd, c, TimeSpan.FromSeconds(seconds));
@@ -60,6 +60,7 @@ public static class LoadTest
         var stop = DateTime.UtcNow + duration;
         var lat = new List<double>[conns];
         var tasks = new Task[conns];
+        long alloc0 = GC.GetTotalAllocatedBytes(precise: false);
         for (int i = 0; i < conns; i++)
         {
             var mine = lat[i] = new List<double>(1 << 16);
@@ -85,8 +86,9 @@ public static class LoadTest
             });
         }
         await Task.WhenAll(tasks);
+        long allocated = GC.GetTotalAllocatedBytes(precise: false) - alloc0;
         var all = lat.SelectMany(l => l).OrderBy(x => x).ToArray();
         double p(double q) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(q * all.Length))];
-        Console.WriteLine($"{cmd,-40} {conns,4} {all.Length / duration.TotalSeconds,10:F0} {p(0.5),8:F3} {p(0.99),8:F3}");
+        Console.WriteLine($"{cmd,-40} {conns,4} {all.Length / duration.TotalSeconds,10:F0} {p(0.5),8:F3} {p(0.99),8:F3} {(all.Length == 0 ? 0 : allocated / all.Length),8}");
     }
 }
