@@ -330,7 +330,7 @@ public sealed class FsckChecker
     private void Error(string message)
     {
         FsckLogMessages.FsckError(_log, message);
-        _rt.Errors.Publish("[fsck] " + message);
+        _rt.Errors.Publish($"[fsck({Environment.ProcessId})] {message}");
     }
 
     private sealed class StallException(string message) : Exception(message);

@@ -44,7 +44,6 @@ public sealed class FsckWorker
             }
             var settings = await SettingsAsync(ct).ConfigureAwait(false);
             var r = await _checker.CheckAsync(f, settings, ct).ConfigureAwait(false);
-            _rt.Jobs.Increment(r.Outcome == FsckOutcome.Handled ? "fsck_fids_checked" : "fsck_fids_stalled");
             if (r.Outcome == FsckOutcome.Handled)
                 await _rt.Store.DeleteFileQueueRowAsync(fid, MetadataStore.FsckQueue, ct).ConfigureAwait(false);
         }
@@ -52,7 +51,7 @@ public sealed class FsckWorker
         {
             // The row stays claimed and is checked again when the claim runs out.
             FsckLogMessages.FsckError(_log, $"check of fid {fid} failed: {e.Message}");
-            _rt.Errors.Publish($"[fsck] check of fid {fid} failed: {e.Message}");
+            _rt.Errors.Publish($"[fsck({Environment.ProcessId})] check of fid {fid} failed: {e.Message}");
         }
     }
 

@@ -43,14 +43,14 @@ public sealed class RebalanceInjector
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             FsckLogMessages.RebalanceError(_log, "pass failed: " + e.Message);
-            rt.Errors.Publish("[rebalance] pass failed: " + e.Message);
+            rt.Errors.Publish($"[rebalance({Environment.ProcessId})] pass failed: {e.Message}");
         }
     }
 
     private void Error(TrackerRuntime rt, string message)
     {
         FsckLogMessages.RebalanceError(_log, message);
-        rt.Errors.Publish("[rebalance] " + message);
+        rt.Errors.Publish($"[rebalance({Environment.ProcessId})] {message}");
     }
 
     private async Task PassAsync(TrackerRuntime rt, CancellationToken ct)

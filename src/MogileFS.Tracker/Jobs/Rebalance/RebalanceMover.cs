@@ -65,8 +65,7 @@ public sealed class RebalanceMover
         {
             string text = $"Rebalance for fid={item.Fid} from dev{item.DevId} failed: {error}";
             FsckLogMessages.RebalanceError(_log, text);
-            _rt.Errors.Publish("[rebalance] " + text);
-            _rt.Jobs.Increment("rebalance_failed");
+            _rt.Errors.Publish($"[rebalance({Environment.ProcessId})] {text}");
             if (drain)
             {
                 long delay = DrainBackoff[Math.Min(item.FailCount, DrainBackoff.Length - 1)];
@@ -74,7 +73,6 @@ public sealed class RebalanceMover
                 return;
             }
         }
-        else _rt.Jobs.Increment("rebalance_moved");
         await _rt.Store.DeleteFileQueueRowAsync(item.Fid, MetadataStore.RebalanceQueue, ct).ConfigureAwait(false);
     }
 

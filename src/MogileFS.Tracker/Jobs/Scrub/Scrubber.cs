@@ -128,8 +128,6 @@ public sealed class Scrubber
             if (batch.TryGetValue(row.Fid, out var f))
             {
                 var r = await _checker.CheckAsync(f, settings, ct).ConfigureAwait(false);
-                _rt.Jobs.Increment("scrub_fids_checked");
-                _rt.Jobs.Increment("scrub_bytes", r.BytesDigested);
                 await PaceAsync(Math.Max(r.BytesDigested, MinBytesPerCopy * Math.Max(1, f.DevIds.Count)), rate, ct).ConfigureAwait(false);
             }
             last = row.Fid;
