@@ -64,9 +64,12 @@ internal static class TrackerHost
             Daemon.Report("mogilefsd was stopped while starting");
             return 0;
         }
-        catch (Exception e) when (StartupError(e, options) is { } message)
+        catch (Exception e)
         {
-            log.LogError("{Message}", message.Replace("\n", " "));
+            string message = StartupError(e, options) ?? $"mogilefsd failed to start: {e.GetType().Name}: {e.Message}";
+            // On the terminal the message is printed below; log it only where it would not show.
+            if (child || options.LogTarget == "syslog")
+                log.LogError(options.Debug >= 1 ? e : null, "{Message}", message.Replace("\n", " "));
             Daemon.Report(message);
             return child ? 1 : Fail(stderr, message);
         }
@@ -74,7 +77,7 @@ internal static class TrackerHost
         if (options.PidFile != null && !WritePidFile(options.PidFile, out string? pidError))
         {
             string message = $"Couldn't write pidfile {options.PidFile}: {pidError}; ending run";
-            log.LogError("{Message}", message);
+            if (child || options.LogTarget == "syslog") log.LogError("{Message}", message);
             Daemon.Report(message);
             await server.StopAsync();
             return child ? 1 : Fail(stderr, message);
@@ -167,7 +170,12 @@ internal static class TrackerHost
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            error = e.Message;
+            error = e switch
+            {
+                DirectoryNotFoundException or FileNotFoundException => "No such file or directory",
+                UnauthorizedAccessException => "Permission denied",
+                _ => e.Message,
+            };
             return false;
         }
     }

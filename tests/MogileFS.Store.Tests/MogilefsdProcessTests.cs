@@ -214,6 +214,24 @@ public sealed class MogilefsdProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Unwritable_pidfile_ends_the_run_and_frees_the_port()
+    {
+        var t = Start(["--config", Config($"pidfile = {_dir.File("no/such/dir/m.pid")}\n")]);
+        Assert.Equal(1, await t.ExitCodeAsync());
+        Assert.Contains("Couldn't write pidfile", t.StdErr);
+        Assert.Contains("No such file or directory", t.StdErr);
+    }
+
+    [Fact]
+    public async Task Unreachable_database_is_a_clear_start_up_error()
+    {
+        var t = Start(["--skipconfig", "--dsn=DBI:Pg:dbname=x;host=127.0.0.1;port=1", "-l", "127.0.0.1:0",
+            .. Processes.IsRoot ? new[] { "--user=root" } : []]);
+        Assert.Equal(1, await t.ExitCodeAsync());
+        Assert.Contains("unable to establish connection with your MogileFS database (DBI:Pg:dbname=x;host=127.0.0.1;port=1)", t.StdErr);
+    }
+
+    [Fact]
     public async Task Missing_sqlite_file_is_reported_and_not_created()
     {
         string missing = _dir.File("nothere.db");
