@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using MogileFS.Fsck.Tests.Support;
 using MogileFS.Store;
+using MogileFS.TestSupport;
 
 namespace MogileFS.Fsck.Tests;
 
@@ -51,5 +52,45 @@ public sealed class ScrubTests
         Assert.StartsWith("ERR invalid_format", await c.QueryAsync("set_server_setting key=scrub_rate&value=fast"));
         await c.QueryOkAsync("set_server_setting key=scrub_rate&value=0");
         Assert.Equal("0", await c.SettingAsync("scrub_rate"));
+    }
+}
+
+public sealed class JobVisibilityTests
+{
+    [Fact]
+    public async Task FsckWorkersShowInJobsAndFollowWant()
+    {
+        await using var c = await FsckCluster.StartAsync(new FsckClusterOptions
+        {
+            Database = DatabaseKind.Sqlite,
+            Nodes = [new NodeSpec("h1", "127.0.63.1", 1)],
+        });
+        await c.SetupAsync("d");
+        async Task<string> Admin(string cmd)
+        {
+            await using var client = await TrackerClient.ConnectAsync(c.Tracker.EndPoints[0]);
+            await client.SendAsync(cmd + "\r\n");
+            var sb = new System.Text.StringBuilder();
+            while (true)
+            {
+                var line = await client.ReadLineAsync(TimeSpan.FromSeconds(10)) ?? throw new IOException("closed");
+                string text = System.Text.Encoding.ASCII.GetString(line).TrimEnd('\r', '\n');
+                if (text == ".") return sb.ToString();
+                sb.Append(text).Append('\n');
+                if (text.StartsWith("Now desiring", StringComparison.Ordinal) || text.StartsWith("ERR", StringComparison.Ordinal)) return sb.ToString();
+            }
+        }
+        string jobs = "";
+        await FsckCluster.WaitUntilAsync(async () =>
+        {
+            jobs = await Admin("!jobs");
+            return jobs.Contains("fsck count 1", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(10), "fsck workers in !jobs");
+        // As 2.73: rebalance moves are done by the replicate workers' count, no job of their own.
+        Assert.DoesNotContain("rebalance", jobs);
+        Assert.Contains("replicate count 1", jobs);
+        Assert.StartsWith("Now desiring 2 children doing 'fsck'", await Admin("!want 2 fsck"));
+        await FsckCluster.WaitUntilAsync(async () => (await Admin("!jobs")).Contains("fsck count 2", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10), "two fsck workers");
     }
 }

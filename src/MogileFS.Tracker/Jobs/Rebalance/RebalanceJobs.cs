@@ -5,9 +5,9 @@ using MogileFS.Tracker.Runtime;
 namespace MogileFS.Tracker.Jobs.Rebalance;
 
 /// <summary>
-/// Wires rebalance and drain into a tracker: the rebalance workers (job <c>rebalance</c>, as many as
-/// <c>replicate_jobs</c>; 2.73 ran them inside the replicate workers) and the injection hooks of the
-/// job master. Registered from <c>TrackerCommands.CreateDefault</c>.
+/// Wires rebalance and drain into a tracker: the rebalance workers (as many as <c>replicate_jobs</c>,
+/// following the replicate job's count as 2.73, which ran them inside the replicate workers) and the
+/// injection hooks of the job master. Registered from <c>TrackerCommands.CreateDefault</c>.
 /// </summary>
 public static class RebalanceJobs
 {
