@@ -5,6 +5,11 @@ using MogileFS.StorageNode;
 // mogstored: parse flags and config file, then run the storage node until SIGTERM/SIGINT
 // (graceful: requests in flight finish or are discarded whole) or a side-channel shutdown.
 
+// Serve requests on the socket threads themselves (no hop to the thread pool per request);
+// the handlers move anything that may wait for the disk to the pool. Set to 0 to opt out.
+if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == null)
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+
 MogstoredSettings settings;
 try
 {
@@ -23,7 +28,11 @@ if (Daemon.IsDaemonChild) Daemon.DetachSession();
 using var loggerFactory = LoggerFactory.Create(b => b
     .SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("MOGSTORED_LOG_LEVEL"), true, out var lvl) ? lvl : LogLevel.Information)
     .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; })
-    .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+    .AddConsole(o =>
+    {
+        o.LogToStandardErrorThreshold = LogLevel.Trace;
+        o.QueueFullMode = Microsoft.Extensions.Logging.Console.ConsoleLoggerQueueFullMode.DropWrite; // never block a request on logging
+    }));
 var logger = loggerFactory.CreateLogger("mogstored");
 foreach (var w in settings.Warnings) logger.LogWarning("{Warning}", w);
 

@@ -18,6 +18,21 @@ public sealed partial class ProcessTests : IDisposable
 
     private const int SIGTERM = 15, SIGKILL = 9;
 
+    [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    private static partial int Fadvise(int fd, long offset, long len, int advice);
+
+    [LibraryImport("libc", EntryPoint = "fsync")]
+    private static partial int Fsync(int fd);
+
+    /// <summary>Drops a file's pages from the page cache, so the next read must go to the disk.</summary>
+    private static void Evict(string path)
+    {
+        using var h = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+        int fd = (int)h.DangerousGetHandle();
+        Fsync(fd);
+        Fadvise(fd, 0, 0, 4 /* POSIX_FADV_DONTNEED */);
+    }
+
     public void Dispose()
     {
         foreach (var pid in _pids)
@@ -133,6 +148,39 @@ public sealed partial class ProcessTests : IDisposable
         for (int i = 0; i < 80 && Alive(pid); i++) await Task.Delay(50);
         Assert.False(Alive(pid), "the daemon is gone within 4 s");
         Assert.False(File.Exists(pidfile));
+    }
+
+    [Fact]
+    public async Task Keepalive_gets_of_cold_and_large_files_are_served_off_the_event_loop()
+    {
+        // mogstored serves on the socket threads (inline completions); page-cache misses and
+        // large bodies move to the thread pool. The bytes must be right either way.
+        string root = DocRoot();
+        var small = new byte[50_000];
+        var large = new byte[3 * 1024 * 1024 + 7];
+        new Random(11).NextBytes(small);
+        new Random(12).NextBytes(large);
+        File.WriteAllBytes(Path.Combine(root, "dev1", "cold"), small);
+        File.WriteAllBytes(Path.Combine(root, "dev1", "large"), large);
+        int hp = FreePort(), mp = FreePort();
+        using var p = Start("--skipconfig", $"--httplisten=127.0.0.1:{hp}", $"--mgmtlisten=127.0.0.1:{mp}", $"--docroot={root}");
+        Assert.Equal("Running.", await p.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20)));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{hp}") };
+        for (int i = 0; i < 3; i++)
+        {
+            Evict(Path.Combine(root, "dev1", "cold"));
+            Evict(Path.Combine(root, "dev1", "large"));
+            await Task.Delay(100); // let the next request arrive on an idle (epoll-waiting) connection
+            Assert.Equal(small, await http.GetByteArrayAsync("/dev1/cold"));
+            await Task.Delay(100);
+            Assert.Equal(large, await http.GetByteArrayAsync("/dev1/large"));
+            var put = await http.PutAsync($"/dev1/0/000/000/000000000{i}.fid", new ByteArrayContent(small));
+            Assert.True(put.IsSuccessStatusCode);
+            Assert.Equal(small, await http.GetByteArrayAsync($"/dev1/0/000/000/000000000{i}.fid"));
+        }
+        Kill(p.Id, SIGTERM);
+        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(0, p.ExitCode);
     }
 
     [Fact]

@@ -11,6 +11,7 @@ internal sealed partial class HttpConnection
     private async ValueTask<bool> HandleDeleteAsync()
     {
         bool keep = KeepAliveFor(bodyConsumed: !HasUnreadBody);
+        if (OnEventLoop) await Task.Yield();
         var (code, message) = Delete();
         if (code == 204)
         {

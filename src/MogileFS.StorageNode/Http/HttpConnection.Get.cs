@@ -21,10 +21,12 @@ internal sealed partial class HttpConnection
         public readonly int FileFd;     // >= 0: send FileCount bytes from FileOffset after Out
         public readonly long FileOffset, FileCount;
         public readonly bool KeepAlive;
+        public readonly bool ReadIntoOut; // FileCount bytes still to be read into Out after OutLength, then sent with it
+        public bool RetryOffLoop => Out == null && FileFd == -1;
 
-        public GetPlan(byte[]? o, int len, bool keep, int fd = -1, long off = 0, long count = 0)
+        public GetPlan(byte[]? o, int len, bool keep, int fd = -1, long off = 0, long count = 0, bool readIntoOut = false)
         {
-            Out = o; OutLength = len; KeepAlive = keep; FileFd = fd; FileOffset = off; FileCount = count;
+            Out = o; OutLength = len; KeepAlive = keep; FileFd = fd; FileOffset = off; FileCount = count; ReadIntoOut = readIntoOut;
         }
     }
 
@@ -32,6 +34,22 @@ internal sealed partial class HttpConnection
     private async ValueTask<bool> HandleGetAsync()
     {
         var plan = PlanGet();
+        if (plan.RetryOffLoop)
+        {
+            // The path lookup would read the disk: do the whole thing on the thread pool.
+            await Task.Yield();
+            plan = PlanGet();
+        }
+        if (plan.ReadIntoOut)
+        {
+            // Not (all) in the page cache: read it off the event loop.
+            await Task.Yield();
+            plan = FinishRead(plan);
+        }
+        else if (plan.FileCount > 0 && OnEventLoop)
+        {
+            await Task.Yield(); // sendfile of a large body may wait for the disk
+        }
         try
         {
             if (plan.Out != null) await SendAsync(plan.Out.AsMemory(0, plan.OutLength)).ConfigureAwait(false);
@@ -53,6 +71,29 @@ internal sealed partial class HttpConnection
             }
         }
         return plan.KeepAlive;
+    }
+
+    private static unsafe GetPlan FinishRead(GetPlan p)
+    {
+        long got = ReadFully(p.FileFd, p.Out!, p.OutLength, p.FileOffset, p.FileCount);
+        Libc.Close(p.FileFd);
+        return new GetPlan(p.Out, p.OutLength + (int)got, p.KeepAlive && got == p.FileCount);
+    }
+
+    private static unsafe long ReadFully(int fd, byte[] dest, int at, long offset, long count)
+    {
+        long got = 0;
+        fixed (byte* b = dest)
+        {
+            while (got < count)
+            {
+                nint n = Libc.PRead(fd, b + at + got, (nint)(count - got), offset + got);
+                if (n > 0) { got += n; continue; }
+                if (n < 0 && Libc.Errno == Libc.EINTR) continue;
+                break;
+            }
+        }
+        return got;
     }
 
     private GetPlan Simple(int code, ReadOnlySpan<byte> message, bool keep, bool head)
@@ -80,7 +121,9 @@ internal sealed partial class HttpConnection
         }
 
         int fd;
-        fixed (byte* p = _path) fd = _svc.Root.Open(p, relLen, Libc.O_RDONLY | Libc.O_NONBLOCK);
+        bool onLoop = OnEventLoop;
+        fixed (byte* p = _path) fd = _svc.Root.Open(p, relLen, Libc.O_RDONLY | Libc.O_NONBLOCK, 0, cachedOnly: onLoop);
+        if (fd == -Libc.EAGAIN && onLoop) return new GetPlan(null, 0, false); // RetryOffLoop
         if (fd < 0) return OpenFailure(-fd, keep, head);
 
         Libc.StatX st;
@@ -93,7 +136,8 @@ internal sealed partial class HttpConnection
         if (st.IsDirectory)
         {
             Libc.Close(fd);
-            fd = OpenIndex(relLen);
+            fd = OpenIndex(relLen, onLoop);
+            if (fd == -Libc.EAGAIN && onLoop) return new GetPlan(null, 0, false); // RetryOffLoop
             if (fd < 0 || Libc.FStat(fd, out st) < 0 || !st.IsRegular)
             {
                 if (fd >= 0) Libc.Close(fd);
@@ -176,17 +220,20 @@ internal sealed partial class HttpConnection
         }
         if (inline)
         {
-            long got = 0;
-            fixed (byte* b = o)
+            if (OnEventLoop)
             {
-                while (got < count)
+                // Only what the page cache already holds; the rest is read on the thread pool.
+                nint n;
+                fixed (byte* b = o) n = Libc.PReadCached(fd, b + len, (nint)count, from);
+                if (n == count)
                 {
-                    nint n = Libc.PRead(fd, b + len + got, (nint)(count - got), from + got);
-                    if (n > 0) { got += n; continue; }
-                    if (n < 0 && Libc.Errno == Libc.EINTR) continue;
-                    break;
+                    Libc.Close(fd);
+                    return new GetPlan(o, len + (int)n, keep);
                 }
+                long done = n > 0 ? n : 0;
+                return new GetPlan(o, len + (int)done, keep, fd, from + done, count - done, readIntoOut: true);
             }
+            long got = ReadFully(fd, o, len, from, count);
             Libc.Close(fd);
             // The file shrank under us: the promised length cannot be met, so close after what we have.
             return new GetPlan(o, len + (int)got, keep && got == count);
@@ -214,7 +261,7 @@ internal sealed partial class HttpConnection
         }
     }
 
-    private unsafe int OpenIndex(int relLen)
+    private unsafe int OpenIndex(int relLen, bool cachedOnly)
     {
         ReadOnlySpan<byte> suffix = "index.html"u8;
         int len;
@@ -228,7 +275,7 @@ internal sealed partial class HttpConnection
         suffix.CopyTo(_path.AsSpan(len));
         len += suffix.Length;
         _path[len] = 0;
-        fixed (byte* p = _path) return _svc.Root.Open(p, len, Libc.O_RDONLY | Libc.O_NONBLOCK);
+        fixed (byte* p = _path) return _svc.Root.Open(p, len, Libc.O_RDONLY | Libc.O_NONBLOCK, 0, cachedOnly);
     }
 
     internal static bool ImsMatches(ReadOnlySpan<byte> ims, ReadOnlySpan<byte> lastMod, long size)
@@ -306,6 +353,7 @@ internal sealed partial class HttpConnection
     {
         while (true)
         {
+            if (OnEventLoop) await Task.Yield(); // cold pages would block the event loop
             (offset, count) = TrySendFileNow(fd, offset, count);
             if (count == 0) return;
             if (!ReadOneByte(fd, offset)) throw new IOException("file shrank while being sent");

@@ -39,6 +39,7 @@ internal sealed partial class HttpConnection
         bool http11 = _req.VersionMinor >= 1;
         bool wantsKeepAlive = _req.WantsKeepAlive;
 
+        if (OnEventLoop) await Task.Yield(); // file creation, writes and rename may wait for the disk
         var (code, message) = BeginPut(md5Header != null);
         if (code != 0)
         {
@@ -295,6 +296,7 @@ internal sealed partial class HttpConnection
                     return false;
                 }
                 LastActivity = Environment.TickCount64;
+                if (OnEventLoop) await Task.Yield();
                 WriteBody(big.AsSpan(0, n));
                 remaining -= n;
             }
@@ -346,6 +348,7 @@ internal sealed partial class HttpConnection
             while (size > 0)
             {
                 if (_start == _end && !await FillAsync().ConfigureAwait(false)) return false;
+                if (OnEventLoop) await Task.Yield();
                 int take = (int)Math.Min(size, _end - _start);
                 WriteBody(_buf.AsSpan(_start, take));
                 _start += take;

@@ -207,6 +207,9 @@ internal sealed partial class HttpConnection
         return -1;
     }
 
+    /// <summary>On a socket epoll thread (inline completions): must not block on the disk here.</summary>
+    private bool OnEventLoop => _svc.InlineCompletions && !Thread.CurrentThread.IsThreadPoolThread;
+
     private ReadOnlySpan<byte> Target => _buf.AsSpan(_req.TargetStart, _req.TargetLength);
 
     private async ValueTask<bool> SendSimpleAsync(int code, ReadOnlyMemory<byte> message, bool keepAlive, bool withBody = true)

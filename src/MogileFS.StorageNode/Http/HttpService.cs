@@ -35,6 +35,14 @@ internal sealed class HttpService
     public int Pid { get; }
     public volatile bool Stopping;
 
+    /// <summary>
+    /// True when the runtime runs socket continuations on its epoll threads
+    /// (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, which mogstored sets): requests are then
+    /// served without a thread hop, and handlers move anything that may wait for the disk
+    /// (page-cache misses, sendfile of large bodies, uploads, deletes) to the thread pool.
+    /// </summary>
+    public bool InlineCompletions { get; } = Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1";
+
     public IPEndPoint EndPoint { get; private set; } = new(IPAddress.Any, 0);
 
     public int ConnectionCount => Volatile.Read(ref _count);

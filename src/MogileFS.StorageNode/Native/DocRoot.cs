@@ -18,6 +18,7 @@ internal sealed unsafe class DocRoot : IDisposable
     private readonly string _realPath;
 
     private readonly bool _noOpenat2;
+    private static bool s_noResolveCached;
 
     public DocRoot(string path, bool useOpenat2 = true)
     {
@@ -52,14 +53,24 @@ internal sealed unsafe class DocRoot : IDisposable
 
     /// <summary>Opens <paramref name="rel"/> (NUL-terminated, no leading slash, "." for the root)
     /// beneath the docroot. Returns the fd, or -errno.</summary>
-    public int Open(byte* rel, int relLen, int flags, int mode = 0)
+    /// <remarks>With <paramref name="cachedOnly"/> the lookup must be served from the dentry
+    /// cache (RESOLVE_CACHED): -EAGAIN means it would have had to read the disk.</remarks>
+    public int Open(byte* rel, int relLen, int flags, int mode = 0, bool cachedOnly = false)
     {
         flags |= Libc.O_CLOEXEC;
+        if (cachedOnly && (_noOpenat2 || s_noResolveCached)) return -Libc.EAGAIN;
         if (_noOpenat2) return OpenChecked(rel, flags, mode);
-        int fd = Libc.OpenAt2(_fd, rel, flags, mode, Libc.RESOLVE_BENEATH | Libc.RESOLVE_NO_MAGICLINKS);
+        ulong resolve = Libc.RESOLVE_BENEATH | Libc.RESOLVE_NO_MAGICLINKS | (cachedOnly ? Libc.RESOLVE_CACHED : 0);
+        int fd = Libc.OpenAt2(_fd, rel, flags, mode, resolve);
         if (fd >= 0) return fd;
-        if (fd == -2) return OpenChecked(rel, flags, mode);
+        if (fd == -2) return cachedOnly ? -Libc.EAGAIN : OpenChecked(rel, flags, mode);
         int err = Libc.Errno;
+        if (cachedOnly && err == Libc.EINVAL)
+        {
+            s_noResolveCached = true; // kernel before 5.12
+            return -Libc.EAGAIN;
+        }
+        if (cachedOnly && err == Libc.EAGAIN) return -Libc.EAGAIN;
         if (err != Libc.EXDEV) return -err;
 
         // Escape detected. Allow it only when the first component is a symlinked device

@@ -29,6 +29,7 @@ internal static unsafe partial class Libc
 
     public const ulong RESOLVE_NO_MAGICLINKS = 0x02;
     public const ulong RESOLVE_BENEATH = 0x08;
+    public const ulong RESOLVE_CACHED = 0x20;
 
     public const int EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11, EACCES = 13,
         EEXIST = 17, EXDEV = 18, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, EFBIG = 27, ENOSPC = 28,
@@ -76,6 +77,33 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "pread64", SetLastError = true)]
     public static partial nint PRead(int fd, byte* buf, nint count, long offset);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public byte* Base;
+        public nuint Length;
+    }
+
+    public const int RWF_NOWAIT = 0x8;
+    public const int EOPNOTSUPP = 95;
+
+    [LibraryImport("libc", EntryPoint = "preadv2", SetLastError = true)]
+    public static partial nint PReadV2(int fd, IoVec* iov, int iovcnt, long offset, int flags);
+
+    /// <summary>pread that only takes what is already in the page cache (RWF_NOWAIT):
+    /// returns the bytes read (possibly fewer than asked), or -1 when nothing could be
+    /// read without waiting for the disk (or the file system does not support it).</summary>
+    public static nint PReadCached(int fd, byte* buf, nint count, long offset)
+    {
+        IoVec v = new() { Base = buf, Length = (nuint)count };
+        while (true)
+        {
+            nint n = PReadV2(fd, &v, 1, offset, RWF_NOWAIT);
+            if (n < 0 && Errno == EINTR) continue;
+            return n;
+        }
+    }
 
     [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
     public static partial nint Read(int fd, byte* buf, nint count);

@@ -41,6 +41,8 @@ internal sealed class SideChannelConnection
             while (true)
             {
                 var result = await reader.ReadAsync().ConfigureAwait(false);
+                // Commands stat and read files: keep them off the socket threads (inline completions).
+                if (!Thread.CurrentThread.IsThreadPoolThread) await Task.Yield();
                 var buffer = result.Buffer;
                 if (!Watching)
                 {
