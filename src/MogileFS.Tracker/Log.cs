@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(201, LogLevel.Warning, "Database unavailable while running '{Command}': {Message}")]
     public static partial void DatabaseUnavailable(ILogger logger, string command, string message);
 
+    [LoggerMessage(202, LogLevel.Information, "Command '{Command}' answered 'ERR failure' (as 2.73): {Reason}")]
+    public static partial void CommandRefused(ILogger logger, string command, string reason);
+
     [LoggerMessage(300, LogLevel.Warning, "Metadata refresh failed: {Message}")]
     public static partial void MetadataRefreshFailed(ILogger logger, string message, Exception e);
 }

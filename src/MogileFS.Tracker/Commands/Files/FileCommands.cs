@@ -501,7 +501,10 @@ public static partial class FileCommands
         switch (ListKeysRules.CheckAfter(prefix, after))
         {
             case ListKeysRules.AfterCheck.Mismatch: throw new CommandException("after_mismatch");
-            case ListKeysRules.AfterCheck.Failure: throw new CommandException("failure", "Invalid prefix pattern");
+            case ListKeysRules.AfterCheck.Failure:
+                // 2.73 dies on the invalid regex and answers the default text; the reason goes to the log.
+                Log.CommandRefused(ctx.Logger, "list_keys", "invalid prefix pattern " + ByteString.ToDisplayText(prefix ?? ""));
+                throw new CommandException("failure");
         }
         int limit = ListKeysRules.Limit(args.Get("limit"));
         var keys = await ctx.Store.ListKeysAsync(dom.Id, ListKeysRules.LikePattern(prefix), after ?? "", limit,
@@ -564,10 +567,19 @@ public static partial class FileCommands
     {
         var args = ctx.Args;
         // 2.73 crashes (ERR failure) on a missing or unknown fid.
-        if (!args.IsTrue("fid")) throw new CommandException("failure", "No fid given");
+        // The reply is the default text, as 2.73's; the reason goes to the log.
+        if (!args.IsTrue("fid"))
+        {
+            Log.CommandRefused(ctx.Logger, "httpcopy", "no fid given");
+            throw new CommandException("failure");
+        }
         long fid = args.Int("fid");
-        var row = await ctx.Store.GetFileByFidAsync(fid, ctx.Cancellation).ConfigureAwait(false)
-            ?? throw new CommandException("failure", "Unknown fid");
+        var row = await ctx.Store.GetFileByFidAsync(fid, ctx.Cancellation).ConfigureAwait(false);
+        if (row == null)
+        {
+            Log.CommandRefused(ctx.Logger, "httpcopy", FormattableString.Invariant($"unknown fid {fid}"));
+            throw new CommandException("failure");
+        }
         var snap = ctx.Snapshot;
         long sdevid = args.Int("sdevid"), ddevid = args.Int("ddevid");
         if (sdevid <= 0 || ddevid <= 0 || sdevid > int.MaxValue || ddevid > int.MaxValue
