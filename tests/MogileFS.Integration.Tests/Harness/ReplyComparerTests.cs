@@ -96,6 +96,28 @@ public class ReplyComparerTests
     }
 
     [Fact]
+    public void A_perl_location_mask_makes_the_location_and_its_newline_optional()
+    {
+        string[] res = [ReplyComparer.PerlLocationPattern];
+        const string err = "ERR invalid_format Unknown+format+at+/REDACTED/lib/MogileFS/Config.pm+line+344.%0A\\r\\n";
+        Assert.Null(Line(err, "ERR invalid_format Unknown+format\\r\\n", res: res));
+        Assert.Null(Line(err, "ERR invalid_format Unknown+format+at+/x/y.pm+line+1.%0A\\r\\n", res: res));
+        Assert.Null(Line(err, "ERR invalid_format Unknown+format%0A\\r\\n", res: res)); // the newline alone is optional too
+        // The sentence before the location must still be byte-identical, and the code must match.
+        Assert.NotNull(Line(err, "ERR invalid_format Unknown+formats\\r\\n", res: res));
+        Assert.NotNull(Line(err, "ERR invalid_format Unknown\\r\\n", res: res));
+        Assert.Contains("status", Line(err, "ERR bad_format Unknown+format\\r\\n", res: res));
+        // Without the mask nothing is optional.
+        Assert.NotNull(Line("ERR invalid_format Unknown+format%0A\\r\\n", "ERR invalid_format Unknown+format\\r\\n"));
+        // !watch lines (not encoded), together with another mask.
+        string[] watch = [@"(?<=queryworker\()\d+", ReplyComparer.PerlLocationPattern];
+        const string w = ":: [queryworker(2709)] Error running command 'test': Crashed on purpose at /REDACTED/lib/MogileFS/Worker/Query.pm line 186.\\r\\n";
+        Assert.Null(Line(w, ":: [queryworker(77)] Error running command 'test': Crashed on purpose\\r\\n", res: watch));
+        Assert.NotNull(Line(w, ":: [queryworker(77)] Error running command 'test': Crashed\\r\\n", res: watch));
+        Assert.NotNull(Line(w, ":: [monitor(77)] Error running command 'test': Crashed on purpose\\r\\n", res: watch));
+    }
+
+    [Fact]
     public void A_mask_over_the_whole_line_still_requires_the_same_outcome()
     {
         Assert.Null(Line("OK value_1=17&key_count=1&key_1=schema_version\\r\\n", "OK key_count=3&x=y\\r\\n", "server_settings", res: [".*"]));

@@ -58,6 +58,28 @@ public static class ReplyComparer
         return result;
     }
 
+    /// <summary>The files' mask over a Perl source location (<c> at /REDACTED/lib/.../Config.pm line 344.</c>).</summary>
+    public const string PerlLocationPattern = @" at .* line \d+\.";
+
+    /// <summary>
+    /// Erratum for Perl source locations: an <c>ERR</c> or <c>:: </c> line whose masks include
+    /// <see cref="PerlLocationPattern"/> also matches when the actual line has no location at all,
+    /// and for an ERR line no <c>%0A</c> after it either (the newline ending Perl's die message).
+    /// We send 2.73's sentence without the Perl location (docs/tracker.md, difference 4); the text
+    /// before the location must still be byte-identical (<c>Unknown+format</c>).
+    /// </summary>
+    public static IEnumerable<string> WithoutPerlLocation(string expected, IReadOnlyList<string> effectivePatterns, IReadOnlyList<string> givenPatterns)
+    {
+        for (int i = 0; i < givenPatterns.Count && i < effectivePatterns.Count; i++)
+        {
+            if (givenPatterns[i] != PerlLocationPattern) continue;
+            string stripped = Regex.Replace(expected, "(?:" + effectivePatterns[i] + ")(?:%0A)?", "");
+            if (stripped == expected) continue;
+            yield return stripped;
+            yield return Regex.Replace(expected, effectivePatterns[i], "");
+        }
+    }
+
     /// <summary>Compares one reply line to a query (or a <c>:: </c> line).</summary>
     public static string? CompareLine(string expected, string actual, string? command,
         IReadOnlyList<string> varyKeys, IReadOnlyList<string> varyRegexes)
@@ -67,12 +89,19 @@ public static class ReplyComparer
         if (expectedStatus != actualStatus)
             return $"reply status differs: expected '{expectedStatus}', got '{actualStatus}'";
 
+        var given = varyRegexes;
         varyRegexes = EffectivePatterns([expected], varyRegexes);
         string e = ApplyRegexMasks(expected, varyRegexes);
         string a = ApplyRegexMasks(actual, varyRegexes);
         bool okLine = e.StartsWith("OK ", StringComparison.Ordinal) && e.EndsWith("\\r\\n", StringComparison.Ordinal);
         if (!okLine)
-            return e == a ? null : "line differs" + (varyRegexes.Count > 0 ? " (after masks)" : "");
+        {
+            if (e == a) return null;
+            if ((expectedStatus.StartsWith("ERR ", StringComparison.Ordinal) || expectedStatus == "::")
+                && WithoutPerlLocation(expected, varyRegexes, given).Any(bare => ApplyRegexMasks(bare, varyRegexes) == a))
+                return null;
+            return "line differs" + (varyRegexes.Count > 0 ? " (after masks)" : "");
+        }
         if (!a.StartsWith("OK ", StringComparison.Ordinal) || !a.EndsWith("\\r\\n", StringComparison.Ordinal))
             return "an OK line must be 'OK ' + pairs + \\r\\n";
 
