@@ -120,9 +120,17 @@ public sealed class PostgresTranscriptFixture : TranscriptClusterFixture
     protected override DatabaseKind Kind => DatabaseKind.Postgres;
 
     /// <summary>
-    /// list_keys prefix matching is case-sensitive on PostgreSQL, in 2.73 as here (file 12 says
+    /// The answers 2.73 gives on PostgreSQL where they differ from the SQLite capture.
+    /// <list type="bullet">
+    /// <item>list_keys prefix matching is case-sensitive on PostgreSQL, in 2.73 as here (file 12 says
     /// "Case sensitivity depends on the database"); the capture ran on SQLite, which matches
-    /// case-insensitively unless case_sensitive_list_keys=1. These are the PostgreSQL answers.
+    /// case-insensitively unless case_sensitive_list_keys=1.</item>
+    /// <item>File 23: 2.73's PostgreSQL schema keeps <c>tempfile.fid</c> a 32-bit <c>serial</c>
+    /// (schema.md §2, the QUIRK under "fid BIGINT on new installs"), so <c>create_open ... fid=4000000000</c>
+    /// fails the insert and answers <c>ERR db Database+error</c> there, and the fid counter does not
+    /// move: the next automatic fid follows the highest one allocated before (1025, file 22), i.e.
+    /// 1026 in directory 0/000/001 (devid and path are masked as in the capture).</item>
+    /// </list>
     /// </summary>
     protected override IReadOnlyDictionary<(string File, int Line), string> ExpectedOverrides { get; } =
         new Dictionary<(string File, int Line), string>
@@ -132,5 +140,7 @@ public sealed class PostgresTranscriptFixture : TranscriptClusterFixture
             [("12-list-keys.txt", 23)] = "OK key_1=list/a&key_2=list/b&key_count=2&next_after=list/b\\r\\n",
             [("12-list-keys.txt", 41)] = "OK key_1=list/a&key_2=list/b&key_3=list/c&key_count=3&next_after=list/c\\r\\n",
             [("18-server-settings.txt", 105)] = "OK key_1=LIST/upper&key_count=1&next_after=LIST/upper\\r\\n",
+            [("23-large-fid-and-utf8-keys.txt", 7)] = "ERR db Database+error\\r\\n",
+            [("23-large-fid-and-utf8-keys.txt", 10)] = "OK fid=1026&path=http://127.0.2.1:27500/dev2/0/000/001/0000001026.fid&devid=2\\r\\n",
         };
 }
