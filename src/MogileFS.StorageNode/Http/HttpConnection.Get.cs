@@ -46,10 +46,6 @@ internal sealed partial class HttpConnection
             await Task.Yield();
             plan = FinishRead(plan);
         }
-        else if (plan.FileCount > 0 && OnEventLoop)
-        {
-            await Task.Yield(); // sendfile of a large body may wait for the disk
-        }
         try
         {
             if (plan.Out != null) await SendAsync(plan.Out.AsMemory(0, plan.OutLength)).ConfigureAwait(false);
@@ -353,7 +349,7 @@ internal sealed partial class HttpConnection
     {
         while (true)
         {
-            if (OnEventLoop) await Task.Yield(); // cold pages would block the event loop
+            if (OnEventLoop && !Libc.FullyCached(fd, offset, count)) await Task.Yield(); // cold pages would block the event loop
             (offset, count) = TrySendFileNow(fd, offset, count);
             if (count == 0) return;
             if (!ReadOneByte(fd, offset)) throw new IOException("file shrank while being sent");

@@ -138,6 +138,32 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "umask")]
     public static partial uint Umask(uint mask);
 
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long syscall4(long number, nint a1, nint a2, nint a3, nint a4);
+
+    private static int s_cachestatState; // 0 unknown/works, -1 unavailable
+
+    /// <summary>
+    /// True when every page of [offset, offset+count) of the file is in the page cache
+    /// (cachestat(2), Linux 6.5+), i.e. sending it will not wait for the disk. False when
+    /// some page is missing or the kernel cannot tell.
+    /// </summary>
+    public static bool FullyCached(int fd, long offset, long count)
+    {
+        if (s_cachestatState < 0 || count <= 0) return count <= 0;
+        long* range = stackalloc long[2] { offset, count };
+        ulong* stat = stackalloc ulong[5];
+        long r = syscall4(451, fd, (nint)range, (nint)stat, 0);
+        if (r < 0)
+        {
+            if (Errno is ENOSYS or EPERM) s_cachestatState = -1;
+            return false;
+        }
+        long page = Environment.SystemPageSize;
+        long pages = (offset + count + page - 1) / page - offset / page;
+        return (long)stat[0] >= pages;
+    }
+
     private static int s_openat2State; // 0 unknown, 1 works, -1 unavailable
 
     /// <summary>openat2(2) with the given resolve flags; falls back (returns -2) when the
