@@ -177,6 +177,19 @@ public abstract partial class MetadataStore
             return true;
         }, ct).AsValueTaskVoid();
 
+    /// <summary>The last copy of a finished replication and the removal of its queue row, in one transaction.</summary>
+    public ValueTask RecordReplicaAndFinishAsync(long fid, int devid, bool updateDevcount, HashType checksumType, byte[]? checksum, CancellationToken ct) =>
+        WriteAsync((fid, devid, updateDevcount, checksumType, checksum), static async (s, a, ct) =>
+        {
+            await AddFileOnAsync(s, a.fid, a.devid, ct).ConfigureAwait(false);
+            if (a.updateDevcount) await UpdateDevcountAsync(s, a.fid, ct).ConfigureAwait(false);
+            if (a.checksum != null && a.checksumType != HashType.None)
+                await s.Sql("INSERT INTO checksum (fid, hashtype, checksum) VALUES (@f, @h, @c) ON CONFLICT (fid) DO NOTHING")
+                    .Int("@f", a.fid).Int("@h", (long)a.checksumType).Blob("@c", a.checksum).ExecuteAsync(ct).ConfigureAwait(false);
+            await s.Sql("DELETE FROM file_to_replicate WHERE fid = @f").Int("@f", a.fid).ExecuteAsync(ct).ConfigureAwait(false);
+            return true;
+        }, ct).AsValueTaskVoid();
+
     /// <summary>Removes one replica row (and refreshes devcount when asked and the file still exists).</summary>
     public ValueTask<bool> RemoveReplicaAsync(long fid, int devid, bool updateDevcount, CancellationToken ct) =>
         WriteAsync((fid, devid, updateDevcount), static async (s, a, ct) =>
@@ -554,6 +567,18 @@ public abstract partial class MetadataStore
             _held.Clear(); // locks held on a lost connection are gone with it
             if (c != null)
             {
+                // The store's connections are pooled without a session reset: a session lock would
+                // survive on the idle physical connection, so drop them all before handing it back.
+                if (c.State == System.Data.ConnectionState.Open)
+                {
+                    try
+                    {
+                        await using var cmd = c.CreateCommand();
+                        cmd.CommandText = "SELECT pg_advisory_unlock_all()";
+                        await cmd.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (Exception) { /* broken: the server ends the session and its locks */ }
+                }
                 try { await c.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* already broken */ }
             }
         }

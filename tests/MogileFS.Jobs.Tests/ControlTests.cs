@@ -131,4 +131,15 @@ public sealed class ControlTests
         await JobsCluster.WaitUntilAsync(() => Task.FromResult(rt.Observations.Get(2)?.State == MogileFS.Core.Model.ObservedState.Readable),
             TimeSpan.FromSeconds(10), "dev2 readable");
     }
+
+    [Fact]
+    public async Task IoStatUtilisationReachesTheObservations()
+    {
+        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions { Nodes = [new NodeSpec("h1", "127.0.45.1", 1), new NodeSpec("h2", "127.0.45.2", 2)], NodeIoStat = true });
+        await c.SetupAsync("testdom");
+        var rt = c.Tracker.Services;
+        // The node reports a utilisation (or "-" when no disk maps to the device) once a second.
+        await JobsCluster.WaitUntilAsync(() => Task.FromResult(rt.Observations.Get(1)?.Utilization != null && rt.Observations.Get(2)?.Utilization != null),
+            TimeSpan.FromSeconds(20), "iostat figures in the observations");
+    }
 }

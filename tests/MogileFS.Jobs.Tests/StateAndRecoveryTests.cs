@@ -120,7 +120,8 @@ public sealed class StateAndRecoveryTests
             await c.QueryOkAsync("replicate_now");
             var all = await c.AllLocationsAsync();
             return all.Values.All(l => l.Count == 2 && l.Select(c.HostOf).Distinct().Count() == 2)
-                && await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate") == 0;
+                && await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate") == 0
+                && c.Jobs().Replicator.PendingStrays == 0;
         }, TimeSpan.FromSeconds(90), "every file on two hosts\n" + c.Logs.Dump(20));
         foreach (var fid in fids)
         {

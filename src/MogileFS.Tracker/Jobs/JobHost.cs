@@ -146,6 +146,7 @@ public sealed class JobHost : IAsyncDisposable
         _loops.Add(Guard("job_master", JobMaster.RunAsync));
         _loops.Add(Guard("reaper", Reaper.RunAsync));
         _loops.Add(Guard("tempfiles", Tempfiles.RunAsync));
+        _loops.Add(Guard("replicate-cleanup", Replicator.RunStrayCleanupAsync));
     }
 
     private void AddPool(string job, int configured, LocalQueue queue, Func<Claim, CancellationToken, Task> handler, int parallelism, JobInfo? sharedInfo = null)

@@ -146,7 +146,11 @@ public sealed class JobStorageClient : IDisposable
                     using var put = new HttpRequestMessage(HttpMethod.Put, dstUrl) { Content = content };
                     content.Headers.ContentLength = length;
                     if (contentMd5 is { Length: 16 }) content.Headers.ContentMD5 = contentMd5;
-                    using var res = await _http.SendAsync(put, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+                    // The whole PUT (body and answer) must finish at 1 MiB/s or better plus one read timeout,
+                    // so a destination that stops answering cannot hold the fid forever.
+                    using var putCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    putCts.CancelAfter(readTimeout + TimeSpan.FromSeconds(length / (double)(1 << 20)));
+                    using var res = await _http.SendAsync(put, HttpCompletionOption.ResponseContentRead, putCts.Token).ConfigureAwait(false);
                     if (content.SourceError != null) return new(CopyResultKind.SourceError, content.SourceError, null);
                     int pc = (int)res.StatusCode;
                     if (pc < 200 || pc > 299)

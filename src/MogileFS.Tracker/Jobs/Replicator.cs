@@ -63,10 +63,14 @@ public sealed class Replicator
                 _host.Stats.Increment("replicate_lock_busy");
                 return; // failed_getting_lock: the row keeps its claim and comes back after the lease
             }
-            var (outcome, detail) = await ReplicateAsync(item.Fid, item.DevId, ct).ConfigureAwait(false);
+            var (outcome, detail, pending) = await ReplicateCoreAsync(item.Fid, item.DevId, ct, null, null, deferLast: true).ConfigureAwait(false);
             int fc = item.FailCount;
             switch (outcome)
             {
+                case ReplicateOutcome.Copied when pending != null:
+                    await rt.Store.RecordReplicaAndFinishAsync(item.Fid, pending.DevId, pending.UpdateDevcount, pending.ChecksumType, pending.Checksum, CancellationToken.None).ConfigureAwait(false);
+                    _host.Stats.Increment("replicate_done");
+                    break;
                 case ReplicateOutcome.Copied or ReplicateOutcome.LostRace or ReplicateOutcome.NoFid or ReplicateOutcome.WouldWorsen:
                     await rt.Store.DeleteReplicationRowAsync(item.Fid, ct).ConfigureAwait(false);
                     _host.Stats.Increment("replicate_done");
@@ -169,6 +173,45 @@ public sealed class Replicator
     public async Task<(ReplicateOutcome Outcome, string Detail)> ReplicateAsync(long fid, int? preferredSource, CancellationToken ct,
         int? mask = null, IReadOnlyCollection<int>? targets = null)
     {
+        var (outcome, detail, _) = await ReplicateCoreAsync(fid, preferredSource, ct, mask, targets, deferLast: false).ConfigureAwait(false);
+        return (outcome, detail);
+    }
+
+    /// <summary>A copy made but not recorded yet: the caller records it together with the row outcome.</summary>
+    internal sealed record PendingCopy(int DevId, bool UpdateDevcount, HashType ChecksumType, byte[]? Checksum);
+
+    /// <summary>
+    /// <see cref="ReplicateAsync"/>; with <paramref name="deferLast"/> the last copy of a successful
+    /// attempt is returned unrecorded, so the worker records it and deletes the queue row in one
+    /// transaction (one write fewer per file; every other copy is recorded as soon as it is made).
+    /// </summary>
+    internal async Task<(ReplicateOutcome Outcome, string Detail, PendingCopy? Pending)> ReplicateCoreAsync(long fid, int? preferredSource, CancellationToken ct,
+        int? mask, IReadOnlyCollection<int>? targets, bool deferLast)
+    {
+        PendingCopy? pending = null;
+        try
+        {
+            var r = await ReplicateLoopAsync(fid, preferredSource, ct, mask, targets, deferLast, p => pending = p).ConfigureAwait(false);
+            if (r.Outcome == ReplicateOutcome.Copied && deferLast && pending != null)
+            {
+                var done = pending;
+                pending = null;
+                return (r.Outcome, r.Detail, done);
+            }
+            return (r.Outcome, r.Detail, null);
+        }
+        finally
+        {
+            // Anything else (another outcome, an exception, cancellation): the copy exists, record it.
+            if (pending != null)
+                await _host.Runtime.Store.RecordReplicaAsync(fid, pending.DevId, pending.UpdateDevcount, pending.ChecksumType, pending.Checksum, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<(ReplicateOutcome Outcome, string Detail)> ReplicateLoopAsync(long fid, int? preferredSource, CancellationToken ct,
+        int? mask, IReadOnlyCollection<int>? targets, bool deferLast, Action<PendingCopy?> setPending)
+    {
+        PendingCopy? pending = null;
         var rt = _host.Runtime;
         var facts = await rt.Store.GetReplicationFactsAsync(fid, ct).ConfigureAwait(false);
         if (facts is null) return (ReplicateOutcome.NoFid, "");
@@ -241,10 +284,24 @@ public sealed class Replicator
                 lastError = err;
                 JobLog.CopyFailed(_log, fid, src, dest, err);
                 if (srcFault) failedSrc.Add(src); else failedDest.Add(dest);
+                // Whatever failed, the destination may hold (part of) the file: it must not stay there unrecorded.
+                await RemoveStrayAsync(fid, dest, snap, ct).ConfigureAwait(false);
                 continue;
             }
             bool storeSum = !checksumStored && digest != null && cls.HashType != HashType.None && digestType == cls.HashType;
-            await rt.Store.RecordReplicaAsync(fid, dest, !skipDevcount, storeSum ? cls.HashType : HashType.None, storeSum ? digest : null, ct).ConfigureAwait(false);
+            var copy = new PendingCopy(dest, !skipDevcount, storeSum ? cls.HashType : HashType.None, storeSum ? digest : null);
+            if (pending != null)
+            {
+                await rt.Store.RecordReplicaAsync(fid, pending.DevId, pending.UpdateDevcount, pending.ChecksumType, pending.Checksum, ct).ConfigureAwait(false);
+                pending = null;
+                setPending(null);
+            }
+            if (deferLast)
+            {
+                pending = copy;
+                setPending(copy);
+            }
+            else await rt.Store.RecordReplicaAsync(fid, copy.DevId, copy.UpdateDevcount, copy.ChecksumType, copy.Checksum, ct).ConfigureAwait(false);
             if (storeSum) checksumStored = true;
             _host.Stats.Increment("replicate_copies");
             copies++;
@@ -288,6 +345,61 @@ public sealed class Replicator
                 return (false, false, null, $"checksum verification of {dstUrl} failed: {(check.Status == DigestStatus.Ok ? "mismatch" : check.Error)}");
         }
         return (true, false, r.Digest, "");
+    }
+
+    // ---- stray copies ---------------------------------------------------------------------------
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(long Fid, int DevId), string> _strays = new();
+
+    /// <summary>Copies that may exist on a device without a file_on row (a failed or cut-off PUT whose
+    /// clean-up DELETE could not be done yet).</summary>
+    public int PendingStrays => _strays.Count;
+
+    /// <summary>
+    /// After a failed copy (caller holds the fid lock, the fid has no location on <paramref name="devid"/>):
+    /// DELETE whatever the destination may have kept. A node that went down mid-PUT may have stored the
+    /// whole file; if the DELETE cannot be done now it is retried by <see cref="RunStrayCleanupAsync"/>.
+    /// Ours: 2.73 left such copies behind, invisible to everything.
+    /// </summary>
+    private async Task RemoveStrayAsync(long fid, int devid, MogileFS.Tracker.Metadata.MetadataSnapshot snap, CancellationToken ct)
+    {
+        if (!snap.TryGetDevice(devid, out var d) || !snap.TryGetHost(d.HostId, out var h) || h.Ip is null) return;
+        string url = JobStorageClient.Url(h.Ip, h.WritePort, FidPaths.DevicePath(devid, fid));
+        var (status, _) = await _host.Storage.DeleteAsync(url, TimeSpan.FromSeconds(_host.Runtime.Options.NodeTimeoutSeconds > 0 ? _host.Runtime.Options.NodeTimeoutSeconds : 2), ct).ConfigureAwait(false);
+        if (status is >= 200 and <= 299 or 404) _strays.TryRemove((fid, devid), out _);
+        else if (_strays.Count < 100_000) _strays[(fid, devid)] = url;
+    }
+
+    /// <summary>Retries the clean-up of possible stray copies every few seconds, each under its fid lock
+    /// and only while the fid still has no location on that device.</summary>
+    public async Task RunStrayCleanupAsync(CancellationToken ct)
+    {
+        var rt = _host.Runtime;
+        while (!ct.IsCancellationRequested)
+        {
+            try { await Task.Delay(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+            foreach (var ((fid, devid), url) in _strays)
+            {
+                var snap = rt.Metadata.Current;
+                if (!snap.TryGetDevice(devid, out var d))
+                {
+                    _strays.TryRemove((fid, devid), out _);
+                    continue;
+                }
+                if (!rt.Observations.IsWriteable(d)) continue;
+                await using var l = await rt.Store.TryLockAsync($"mgfs:fid:{fid}:replicate", TimeSpan.Zero, ct).ConfigureAwait(false);
+                if (l is null) continue;
+                var devids = await rt.Store.GetFidDevidsAsync(fid, ct).ConfigureAwait(false);
+                if (devids.Contains(devid))
+                {
+                    _strays.TryRemove((fid, devid), out _); // it became a real copy meanwhile
+                    continue;
+                }
+                var (status, _) = await _host.Storage.DeleteAsync(url, TimeSpan.FromSeconds(rt.Options.NodeTimeoutSeconds > 0 ? rt.Options.NodeTimeoutSeconds : 2), ct).ConfigureAwait(false);
+                if (status is >= 200 and <= 299 or 404) _strays.TryRemove((fid, devid), out _);
+            }
+        }
     }
 
     /// <summary>

@@ -34,6 +34,9 @@ public sealed class JobsClusterOptions
     };
 
     public Action<TrackerOptions>? ConfigureTracker { get; init; }
+
+    /// <summary>Run the nodes' iostat feed (off by default: tests do not need it).</summary>
+    public bool NodeIoStat { get; init; }
 }
 
 public sealed class NodeHandle(NodeSpec spec, string docRoot)
@@ -124,7 +127,7 @@ public sealed class JobsCluster : IAsyncDisposable
             HttpListen = $"{node.Spec.Ip}:{HttpPort}",
             MgmtListen = $"{node.Spec.Ip}:{MgmtPort}",
             DocRoot = node.DocRoot,
-            IoStat = false,
+            IoStat = _options.NodeIoStat,
         }, Logs.CreateFactory());
         try
         {
@@ -166,7 +169,15 @@ public sealed class JobsCluster : IAsyncDisposable
 
     public async Task<TrackerServer> AddTrackerAsync(TrackerOptions? options = null)
     {
-        var t = new TrackerServer(options ?? TrackerOptions(), Logs.CreateFactory());
+        if (options is null)
+        {
+            options = TrackerOptions();
+            // Trackers are separate processes in real life, each with its own PostgreSQL connection pool.
+            // Npgsql pools by connection string, and the store sizes its pool for one tracker, so give
+            // each in-process tracker a different size (= a different connection string, its own pool).
+            options.QueryJobs -= _trackers.Count;
+        }
+        var t = new TrackerServer(options, Logs.CreateFactory());
         try
         {
             await t.StartAsync();
