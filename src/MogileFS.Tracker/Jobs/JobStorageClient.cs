@@ -153,8 +153,8 @@ public sealed class JobStorageClient : IDisposable
                     using var res = await _http.SendAsync(put, HttpCompletionOption.ResponseContentRead, putCts.Token).ConfigureAwait(false);
                     if (content.SourceError != null) return new(CopyResultKind.SourceError, content.SourceError, null);
                     int pc = (int)res.StatusCode;
-                    if (pc < 200 || pc > 299)
-                        return new(CopyResultKind.DestinationError, $"Got HTTP status code {pc} PUTing to {dstUrl}", null);
+                    if (pc < 200 || pc > 299) // the whole body went out: its digest is known (the source may be the culprit)
+                        return new(CopyResultKind.DestinationError, $"Got HTTP status code {pc} PUTing to {dstUrl}", hasher?.GetHashAndReset());
                     return new(CopyResultKind.Ok, "", hasher?.GetHashAndReset());
                 }
                 catch (Exception e) when (e is HttpRequestException or IOException or SocketException or UriFormatException

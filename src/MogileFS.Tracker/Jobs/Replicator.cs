@@ -330,13 +330,15 @@ public sealed class Replicator
         byte[]? contentMd5 = facts.ChecksumType == HashType.MD5 ? facts.Checksum : null;
         var r = await _host.Storage.CopyAsync(srcUrl, dstUrl, facts.File.Length, digestType, contentMd5,
             TimeSpan.FromSeconds(rt.Options.ConnTimeoutSeconds > 0 ? rt.Options.ConnTimeoutSeconds : 2), _host.Options.CopyReadTimeout, ct).ConfigureAwait(false);
-        if (!r.Ok) return (false, r.Kind == CopyResultKind.SourceError, null, r.Error);
-        if (r.Digest is null) return (true, false, null, "");
-        if (facts.Checksum != null && !r.Digest.AsSpan().SequenceEqual(facts.Checksum))
+        // As 2.73, the streamed digest is judged before the destination's answer: a source that does not
+        // match the stored checksum is the source's fault even when the destination refused it.
+        if (r.Digest != null && facts.Checksum != null && !r.Digest.AsSpan().SequenceEqual(facts.Checksum))
         {
-            await _host.Storage.DeleteAsync(dstUrl, TimeSpan.FromSeconds(rt.Options.NodeTimeoutSeconds), ct).ConfigureAwait(false);
+            if (r.Ok) await _host.Storage.DeleteAsync(dstUrl, TimeSpan.FromSeconds(rt.Options.NodeTimeoutSeconds), ct).ConfigureAwait(false);
             return (false, true, null, "checksum mismatch on GET");
         }
+        if (!r.Ok) return (false, r.Kind == CopyResultKind.SourceError, null, r.Error);
+        if (r.Digest is null) return (true, false, null, "");
         bool trust = digestType == HashType.MD5 && contentMd5 != null && rt.Observations.Get(dstDev)?.RejectBadMd5 == true;
         if (!trust)
         {
