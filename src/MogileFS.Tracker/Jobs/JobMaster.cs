@@ -113,9 +113,11 @@ public sealed class JobMaster
     public async Task RunAsync(CancellationToken ct)
     {
         var rt = _host.Runtime;
+        int failures = 0;
         while (!ct.IsCancellationRequested)
         {
             bool fetched = false;
+            var pause = _host.Options.JobMasterIdle;
             try
             {
                 if (rt.Jobs.TryGet("job_master", out var jm) && jm.Desired > 0)
@@ -127,16 +129,21 @@ public sealed class JobMaster
                 }
                 if (Environment.TickCount64 - _lastRenewTicks > _host.Options.ClaimLeaseSeconds * 1000 / 3)
                     await RenewAsync(ct).ConfigureAwait(false);
+                failures = 0;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { break; }
             catch (Exception e)
             {
-                JobLog.JobMasterFailed(_log, e.Message, e);
+                // Database down: log the first failures, then keep trying every few seconds quietly.
+                if (++failures <= 3 || failures % 60 == 0) JobLog.JobMasterFailed(_log, e.Message, e);
+                pause = TimeSpan.FromSeconds(Math.Min(5, failures));
+                fetched = false;
             }
             if (fetched) continue;
             try
             {
-                await _wake.WaitAsync(_host.Options.JobMasterIdle, ct).ConfigureAwait(false);
+                if (failures > 0) await Task.Delay(pause, ct).ConfigureAwait(false);
+                else await _wake.WaitAsync(pause, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) { break; }
         }

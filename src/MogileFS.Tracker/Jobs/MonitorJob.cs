@@ -105,7 +105,19 @@ public sealed partial class MonitorJob
         var rt = _host.Runtime;
         var snap = rt.Metadata.Current;
         var round = new RoundState();
-        await using var usageLock = await rt.Store.TryLockAsync("mgfs:device_update", TimeSpan.Zero, ct).ConfigureAwait(false);
+        // Probing goes on while the database is unreachable (observations stay current); only the
+        // usage write needs the lock.
+        MogileFS.Store.MetadataStore.NamedLock? usageLockHandle;
+        try
+        {
+            usageLockHandle = await rt.Store.TryLockAsync("mgfs:device_update", TimeSpan.Zero, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            JobLog.RoundFailed(_log, "device_update lock: " + e.Message, e);
+            usageLockHandle = null;
+        }
+        await using var usageLock = usageLockHandle;
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
         var probes = new List<Task>();
