@@ -2,4 +2,5 @@ using MogileFS.Cli.mogilefsd;
 
 // mogilefsd: load the configuration (flags, file, defaults), check the process, then run the
 // tracker until SIGTERM/SIGINT or !shutdown. See docs/configuration.md.
+SigIntReset.ReexecIfIgnored();
 return await TrackerHost.RunAsync(args);
