@@ -325,8 +325,8 @@ public abstract partial class MetadataStore
             if (fids.Count == 0) return 0;
             string ids = FidJson(fids);
             string enqueue = s.Kind == DatabaseKind.Postgres
-                ? "INSERT INTO file_to_replicate (fid, fromdevid, nexttry) SELECT DISTINCT CAST(value AS BIGINT), NULL, {NOW} + 1 FROM json_array_elements_text(CAST(@ids AS json)) ON CONFLICT (fid) DO NOTHING"
-                : "INSERT INTO file_to_replicate (fid, fromdevid, nexttry) SELECT DISTINCT value, NULL, {NOW} + 1 FROM json_each(@ids) WHERE true ON CONFLICT (fid) DO NOTHING";
+                ? "INSERT INTO file_to_replicate (fid, nexttry) SELECT DISTINCT CAST(value AS BIGINT), {NOW} + 1 FROM json_array_elements_text(CAST(@ids AS json)) ON CONFLICT (fid) DO NOTHING"
+                : "INSERT INTO file_to_replicate (fid, nexttry) SELECT DISTINCT value, {NOW} + 1 FROM json_each(@ids) WHERE true ON CONFLICT (fid) DO NOTHING";
             await s.Sql(enqueue).Text("@ids", ids).ExecuteAsync(ct).ConfigureAwait(false);
             await s.Sql($"DELETE FROM file_on WHERE devid = @d AND fid IN ({FidListSql(s.Kind)})").Int("@d", a.devid).Text("@ids", ids).ExecuteAsync(ct).ConfigureAwait(false);
             if (a.updateDevcount)

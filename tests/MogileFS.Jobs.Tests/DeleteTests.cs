@@ -6,15 +6,21 @@ namespace MogileFS.Jobs.Tests;
 /// <summary>The delete worker (jobs.md §7) and tempfile reaping (schema.md §3.4).</summary>
 public sealed class DeleteTests
 {
-    private static JobsClusterOptions TwoHosts() => new()
+    private static JobsClusterOptions TwoHosts(MogileFS.Store.DatabaseKind db = MogileFS.Store.DatabaseKind.Sqlite, string net = "25") => new()
     {
-        Nodes = [new NodeSpec("h1", "127.0.25.1", 1), new NodeSpec("h2", "127.0.25.2", 2)],
+        Database = db,
+        Nodes = [new NodeSpec("h1", $"127.0.{net}.1", 1), new NodeSpec("h2", $"127.0.{net}.2", 2)],
     };
 
     [Fact]
-    public async Task DeleteRemovesEveryCopyAndToleratesANodeThatIsDown()
+    public Task DeleteRemovesEveryCopyAndToleratesANodeThatIsDown() => DeleteAsync(MogileFS.Store.DatabaseKind.Sqlite, "25");
+
+    [MogileFS.TestSupport.PostgresFact]
+    public Task DeleteRemovesEveryCopyAndToleratesANodeThatIsDownOnPostgres() => DeleteAsync(MogileFS.Store.DatabaseKind.Postgres, "55");
+
+    private static async Task DeleteAsync(MogileFS.Store.DatabaseKind db, string net)
     {
-        await using var c = await JobsCluster.StartAsync(TwoHosts());
+        await using var c = await JobsCluster.StartAsync(TwoHosts(db, net));
         await c.SetupAsync("testdom", ("c2", 2, null));
         var fids = new List<long>();
         for (int i = 0; i < 10; i++) fids.Add(await c.StoreFileAsync("testdom", "k" + i, Encoding.ASCII.GetBytes("data " + i), "c2"));

@@ -9,13 +9,20 @@ public sealed class ReplicationTests
     private static JobsClusterOptions TwoHosts(DatabaseKind db = DatabaseKind.Sqlite) => new()
     {
         Database = db,
-        Nodes = [new NodeSpec("h1", "127.0.21.1", 1, 2), new NodeSpec("h2", "127.0.21.2", 3, 4)],
+        Nodes = db == DatabaseKind.Sqlite
+            ? [new NodeSpec("h1", "127.0.21.1", 1, 2), new NodeSpec("h2", "127.0.21.2", 3, 4)]
+            : [new NodeSpec("h1", "127.0.51.1", 1, 2), new NodeSpec("h2", "127.0.51.2", 3, 4)],
     };
 
     [Fact]
-    public async Task UploadedFilesReachMindevcountOnDistinctHosts()
+    public Task UploadedFilesReachMindevcountOnDistinctHosts() => UploadedFilesReachMindevcountAsync(DatabaseKind.Sqlite);
+
+    [MogileFS.TestSupport.PostgresFact]
+    public Task UploadedFilesReachMindevcountOnDistinctHostsOnPostgres() => UploadedFilesReachMindevcountAsync(DatabaseKind.Postgres);
+
+    private static async Task UploadedFilesReachMindevcountAsync(DatabaseKind db)
     {
-        await using var c = await JobsCluster.StartAsync(TwoHosts());
+        await using var c = await JobsCluster.StartAsync(TwoHosts(db));
         await c.SetupAsync("testdom", ("c2", 2, null));
         var fids = new List<long>();
         for (int i = 0; i < 20; i++)

@@ -64,11 +64,17 @@ public sealed class StateAndRecoveryTests
     }
 
     [Fact]
-    public async Task DeadDeviceFilesComeBackToFullCount()
+    public Task DeadDeviceFilesComeBackToFullCount() => DeadDeviceAsync(DatabaseKind.Sqlite, "23");
+
+    [MogileFS.TestSupport.PostgresFact]
+    public Task DeadDeviceFilesComeBackToFullCountOnPostgres() => DeadDeviceAsync(DatabaseKind.Postgres, "53");
+
+    private static async Task DeadDeviceAsync(DatabaseKind db, string net)
     {
         await using var c = await JobsCluster.StartAsync(new JobsClusterOptions
         {
-            Nodes = [new NodeSpec("h1", "127.0.23.1", 1, 2), new NodeSpec("h2", "127.0.23.2", 3, 4)],
+            Database = db,
+            Nodes = [new NodeSpec("h1", $"127.0.{net}.1", 1, 2), new NodeSpec("h2", $"127.0.{net}.2", 3, 4)],
         });
         await c.SetupAsync("testdom", ("c2", 2, null));
         var fids = new List<long>();
@@ -78,11 +84,18 @@ public sealed class StateAndRecoveryTests
         Assert.True(onDev3 > 0, "device 3 holds copies");
 
         await c.QueryOkAsync("set_state host=h2&device=3&state=dead");
-        await JobsCluster.WaitUntilAsync(async () =>
-                await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 3") == 0
-                && await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate") == 0
-                && (await c.AllLocationsAsync()).Values.All(l => l.Count == 2),
-            TimeSpan.FromSeconds(40), "dead device's files re-replicated\n" + c.Logs.Dump(20));
+        try
+        {
+            await JobsCluster.WaitUntilAsync(async () =>
+                    await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 3") == 0
+                    && await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate") == 0
+                    && (await c.AllLocationsAsync()).Values.All(l => l.Count == 2),
+                TimeSpan.FromSeconds(40), "dead device's files re-replicated");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException(e.Message + "\n" + c.Logs.Dump(20), e);
+        }
         foreach (var fid in fids)
         {
             var devs = await c.DevidsOfAsync(fid);
