@@ -81,9 +81,15 @@ public sealed class ControlTests
     }
 
     [Fact]
-    public async Task AFileWithoutAnyCopyIsParkedAtEndOfTimeAndReplicateNowRevivesIt()
+    public Task AFileWithoutAnyCopyIsParkedAtEndOfTimeAndReplicateNowRevivesIt() => ParkingAsync(DatabaseKind.Sqlite, "43");
+
+    [PostgresFact]
+    public Task AFileWithoutAnyCopyIsParkedAtEndOfTimeAndReplicateNowRevivesItOnPostgres() => ParkingAsync(DatabaseKind.Postgres, "63");
+
+    private static async Task ParkingAsync(DatabaseKind db, string net)
     {
-        await using var c = await JobsCluster.StartAsync(ThreeHosts("43"));
+        var options = ThreeHosts(net);
+        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions { Database = db, Nodes = options.Nodes });
         await c.SetupAsync("testdom", ("c", 2, null));
         int dmid = Convert.ToInt32(await c.ScalarAsync("SELECT dmid FROM domain"));
         await c.ExecuteAsync("INSERT INTO file (fid, dmid, dkey, length, classid, devcount) VALUES (500, @d, 'orphan', 3, 0, 0)", ("@d", dmid));

@@ -72,9 +72,14 @@ public sealed class DeleteTests
     }
 
     [Fact]
-    public async Task AbandonedUploadsAreReapedAndTheirBytesDeleted()
+    public Task AbandonedUploadsAreReapedAndTheirBytesDeleted() => AbandonedUploadsAsync(MogileFS.Store.DatabaseKind.Sqlite, "26");
+
+    [MogileFS.TestSupport.PostgresFact]
+    public Task AbandonedUploadsAreReapedAndTheirBytesDeletedOnPostgres() => AbandonedUploadsAsync(MogileFS.Store.DatabaseKind.Postgres, "56");
+
+    private static async Task AbandonedUploadsAsync(MogileFS.Store.DatabaseKind db, string net)
     {
-        var o = TwoHosts();
+        var o = TwoHosts(db, net);
         o.JobSettings["tempfile_max_age"] = "1";
         await using var c = await JobsCluster.StartAsync(o);
         await c.SetupAsync("testdom", ("c2", 2, null));
