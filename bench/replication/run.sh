@@ -9,7 +9,9 @@
 #               backlog's replication time = pure replication throughput.
 # Environment: FILES (2000), SIZE (1024), MODES (concurrent,paused), CONCURRENCY (upload, 16),
 #   REPLICATE_PARALLEL (tracker replicate_parallel, default of the tracker), OUT
-#   (artifacts/bench/replication-<time>), MOGILEFS_BIN (use these executables instead of building).
+#   (artifacts/bench/replication-<time>), MOGILEFS_BIN (use these executables instead of building),
+#   DSN/DBUSER/DBPASS (an existing PostgreSQL database with schema v17), PGBENCH_LOCAL=1 (start a
+#   private PostgreSQL cluster for the run instead).
 # Everything it starts is stopped on exit (by PID).
 set -euo pipefail
 
@@ -38,12 +40,14 @@ DRIVER=$ROOT/bench/replication/bin/Release/net10.0/replbench.dll
 
 WORK=$(mktemp -d /tmp/mogrepl.XXXXXX)
 PIDS=()
+PGSTOP=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   done
+  if [[ ${#PGSTOP[@]} -gt 0 ]]; then "${PGSTOP[@]}" >/dev/null 2>&1 || true; fi
   rm -rf "$WORK" 2>/dev/null || { sleep 1; rm -rf "$WORK"; }
 }
 trap cleanup EXIT
@@ -70,9 +74,22 @@ HTTP=$(pick_port 127.0.3.1 127.0.3.2)
 MGMT=$(pick_port 127.0.3.1 127.0.3.2)
 TRACKER_PORT=$(pick_port 127.0.3.1)
 DSN=${DSN:-DBI:SQLite:dbname=$WORK/mogilefs.sqlite}
+if [[ -n "${PGBENCH_LOCAL:-}" ]]; then DSN=pg-local; fi
 if [[ $DSN == DBI:SQLite:* ]]; then
   cmd_for mogdbsetup
   "${CMD[@]}" --type=SQLite --yes --dbname="$WORK/mogilefs.sqlite" >"$OUT/mogdbsetup.log" 2>&1
+elif [[ -n "${PGBENCH_LOCAL:-}" ]]; then
+  # PGBENCH_LOCAL=1: a private PostgreSQL cluster in WORK (initdb/pg_ctl; as user postgres when root).
+  PGBIN=${MOGILEFS_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}
+  PGPORT=$(pick_port 127.0.0.1)
+  mkdir -p "$WORK/pg"
+  AS=(); if [[ $(id -u) == 0 ]]; then chown postgres "$WORK" "$WORK/pg"; AS=(runuser -u postgres --); fi
+  "${AS[@]}" "$PGBIN/initdb" -D "$WORK/pg/data" -A trust -U postgres >"$OUT/initdb.log" 2>&1
+  "${AS[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -o "-p $PGPORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" -w start >>"$OUT/initdb.log" 2>&1
+  PGSTOP=("${AS[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg/data" -m immediate stop)
+  cmd_for mogdbsetup
+  "${CMD[@]}" --type=Postgres --yes --dbhost=127.0.0.1 --dbport="$PGPORT" --dbname=mogilefs --dbrootuser=postgres --dbuser=mogile --dbpass=mogile >"$OUT/mogdbsetup.log" 2>&1
+  DSN="DBI:Pg:dbname=mogilefs;host=127.0.0.1;port=$PGPORT"; DBUSER=mogile; DBPASS=mogile
 fi
 
 i=0
