@@ -23,6 +23,15 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 work=$(mktemp -d /tmp/mogbench.XXXXXX)
 docroot=$work/docroot
+mkdir -p "$docroot"
+# BENCH_FS=loop (default when root): the docroot is a private ext4 image on the same disk, so
+# other users' file churn on the shared file system (ext4 slows file creation for a while after
+# mass deletes, file-system wide) does not leak into the PUT figures. BENCH_FS=dir: plain /tmp.
+loopdev=""
+if [ "${BENCH_FS:-loop}" = loop ] && [ "$(id -u)" = 0 ]; then
+  truncate -s "${BENCH_FS_SIZE:-16G}" "$work/fs.img" && mkfs.ext4 -q -F "$work/fs.img" && mount -o loop "$work/fs.img" "$docroot" \
+    && loopdev=1 || echo "loop mount failed; using a plain directory" >&2
+fi
 mkdir -p "$docroot/dev1/0/000/000" "$work/nginx-tmp"
 head -c 1024 /dev/urandom > "$docroot/dev1/0/000/000/0000000001.fid"
 head -c 65536 /dev/urandom > "$docroot/dev1/0/000/000/0000000064.fid"
@@ -33,6 +42,7 @@ cleanup() {
   [ -n "$mog_pid" ] && kill "$mog_pid" 2>/dev/null && wait "$mog_pid" 2>/dev/null || true
   [ -n "$ngx_started" ] && [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   sleep 0.5
+  [ -n "$loopdev" ] && umount "$docroot" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -91,9 +101,22 @@ run_wrk() { # url [script] -> sets R (req/s + error note) and REQS
   R="${R:-0}${errs:+ ($errs)}"
 }
 
+# On a shared machine, WAIT_QUIET=1 waits (up to 2 min) before each test for a moment when
+# few other tasks are runnable, so both servers of a pair see similar conditions.
+wait_quiet() {
+  [ "${WAIT_QUIET:-0}" = 1 ] || return 0
+  for _ in $(seq 40); do
+    read -r rq bo < <(vmstat 1 2 | tail -1 | awk '{print $1, $10}')
+    [ "$rq" -le 2 ] && [ "$bo" -le 20000 ] && return 0
+    sleep 2
+  done
+}
+
 declare -A result cpu
+case " $TESTS " in *" put"*) sync; sleep "${PUT_SETTLE:-35}" ;; esac
 for round in $(seq "$ROUNDS"); do
   for t in $TESTS; do
+    wait_quiet
     for server in nginx mogstored; do
       port=$([ $server = nginx ] && echo $NGX_PORT || echo $MOG_PORT)
       c0=$(cpu_ticks $server)
@@ -104,10 +127,7 @@ for round in $(seq "$ROUNDS"); do
         put1k|put64k)
           size=$([ $t = put1k ] && echo 1024 || echo 65536)
           sync
-          BODY_SIZE=$size PUT_PREFIX=/dev1/b$server run_wrk "http://127.0.0.1:$port" "$here/put.lua"
-          sleep 0.5
-          rm -rf "$docroot/dev1/b$server" 2>/dev/null || { sleep 1; rm -rf "$docroot/dev1/b$server"; }
-          sync ;;
+          BODY_SIZE=$size PUT_PREFIX=/dev1/b$server run_wrk "http://127.0.0.1:$port" "$here/put.lua" ;;
       esac
       c1=$(cpu_ticks $server)
       r=$R
@@ -116,6 +136,15 @@ for round in $(seq "$ROUNDS"); do
       cpu[$t,$server,$round]=$us
       echo "round $round $t $server: $r req/s, $us us CPU/req" >&2
     done
+    case $t in put*)
+      # Remove both servers' files only after both runs, then let ext4 forget the deletions:
+      # for ~30 s after a mass delete, creating files is many times slower (the inode
+      # allocator skips recently deleted inodes), which would penalise whoever runs next.
+      sleep 0.5
+      rm -rf "$docroot/dev1/bnginx" "$docroot/dev1/bmogstored" 2>/dev/null || { sleep 1; rm -rf "$docroot/dev1/bnginx" "$docroot/dev1/bmogstored"; }
+      sync
+      sleep "${PUT_SETTLE:-35}" ;;
+    esac
   done
 done
 

@@ -27,9 +27,9 @@ public sealed class TmpfsFactAttribute : FactAttribute
 
 internal static class Tmpfs
 {
-    public static bool Mount(string path, string size, out string error)
+    public static bool Mount(string path, string size, out string error, string extra = "")
     {
-        var r = Run("mount", "-t", "tmpfs", "-o", $"size={size}", "tmpfs", path);
+        var r = Run("mount", "-t", "tmpfs", "-o", $"size={size}{extra}", "tmpfs", path);
         error = r.Output;
         return r.Code == 0;
     }
@@ -85,6 +85,32 @@ public sealed class FullDiskTests
             Assert.Contains("Connection: close\r\n", raw);
             Assert.False(File.Exists(node.PathOf("/dev1/0/000/000/0000000004.fid")));
             Assert.DoesNotContain(Directory.GetFiles(node.PathOf("/dev1/0/000/000")), f => f.EndsWith(".tmp"));
+        }
+        finally
+        {
+            Tmpfs.Unmount(dev1);
+        }
+    }
+
+    [TmpfsFact]
+    public async Task Out_of_inodes_while_creating_directories_gives_507()
+    {
+        using var dir = new TempDirectory("mogstored-noinode-");
+        string root = dir.CreateSubdirectory("docroot");
+        string dev1 = dir.CreateSubdirectory("docroot", "dev1");
+        Assert.True(Tmpfs.Mount(dev1, "1m", out string err, ",nr_inodes=6"), err);
+        try
+        {
+            await using var node = await Node.StartAsync(docRoot: root);
+            var codes = new List<string>();
+            for (int i = 0; i < 8; i++)
+            {
+                var r = await Raw.ExchangeAsync(node.Http, $"PUT /dev1/{i}/000/000/000000000{i}.fid HTTP/1.0\r\nContent-Length: 2\r\n\r\nhi");
+                codes.Add(r[..12]);
+            }
+            Assert.Equal("HTTP/1.0 200", codes[0]);
+            Assert.Contains("HTTP/1.0 507", codes);
+            Assert.DoesNotContain("HTTP/1.0 500", codes);
         }
         finally
         {

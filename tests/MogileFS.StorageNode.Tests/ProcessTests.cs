@@ -144,7 +144,7 @@ public sealed partial class ProcessTests : IDisposable
         Assert.StartsWith("HTTP/1.0 200 OK", await Raw.ExchangeAsync(new IPEndPoint(IPAddress.Loopback, hp), "GET / HTTP/1.0\r\n\r\n"));
         using var side = await Raw.ConnectAsync(new IPEndPoint(IPAddress.Loopback, mp));
         await Raw.SendAsync(side, "shutdown\n");
-        Assert.Equal("<<EOF>>", await Raw.ReadAllAsync(side, 2000));
+        Assert.Equal("<<EOF>>", await Raw.ReadAllAsync(side, 2000, firstByteMs: 2000));
         for (int i = 0; i < 80 && Alive(pid); i++) await Task.Delay(50);
         Assert.False(Alive(pid), "the daemon is gone within 4 s");
         Assert.False(File.Exists(pidfile));

@@ -97,7 +97,7 @@ public sealed class SideChannelTests : IAsyncLifetime
         Assert.Equal($"{Fid} 11\r\n", await Raw.ReadLineAsync(s));
         await Task.Delay(200);
         await Raw.SendAsync(s, $"size {Fid}\r\n"); // no longer read after watch
-        Assert.Equal("<<TIMEOUT>>", await Raw.ReadAllAsync(s, 500));
+        Assert.Equal("<<TIMEOUT>>", await Raw.ReadAllAsync(s, 500, firstByteMs: 500));
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public sealed class SideChannelTests : IAsyncLifetime
         using var http = await Raw.ConnectAsync(_node.Http);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         await Raw.SendAsync(s, "shutdown\n");
-        Assert.Equal("<<EOF>>", await Raw.ReadAllAsync(s, 2000));
+        Assert.Equal("<<EOF>>", await Raw.ReadAllAsync(s, 2000, firstByteMs: 2000));
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), sw.Elapsed.ToString());
         await _node.Server.Completion.WaitAsync(TimeSpan.FromSeconds(4));
         await Assert.ThrowsAnyAsync<SocketException>(() => Raw.ConnectAsync(_node.Http));

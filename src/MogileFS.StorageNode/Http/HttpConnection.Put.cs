@@ -162,7 +162,9 @@ internal sealed partial class HttpConnection
             _path[first] = saved;
             if (br < 0 || !st.IsDirectory) return (404, "Base directory does not exist");
             if (err == Libc.ENOTDIR) return (500, "Internal error");
-            if (!MakeDirectories(dirLen)) return (500, "Unable to create directory");
+            int mkErr = MakeDirectories(dirLen);
+            if (mkErr is Libc.ENOSPC or Libc.EDQUOT) return (507, "No space left on device");
+            if (mkErr != 0) return (500, "Unable to create directory");
             fixed (byte* p = _path) dfd = _svc.Root.Open(p, dirLen, Libc.O_PATH | Libc.O_DIRECTORY);
             if (dfd < 0) return (500, "Unable to create directory");
         }
@@ -207,8 +209,9 @@ internal sealed partial class HttpConnection
         return name.Length + sl;
     }
 
-    /// <summary>mkdir -p of _path[0..dirLen) beneath the docroot (mode 0755 minus umask).</summary>
-    private unsafe bool MakeDirectories(int dirLen)
+    /// <summary>mkdir -p of _path[0..dirLen) beneath the docroot (mode 0755 minus umask).
+    /// Returns 0 or the errno that stopped it.</summary>
+    private unsafe int MakeDirectories(int dirLen)
     {
         for (int i = 0; i <= dirLen; i++)
         {
@@ -220,7 +223,7 @@ internal sealed partial class HttpConnection
                 int fd;
                 fixed (byte* p = _path) fd = _svc.Root.Open(p, i, Libc.O_PATH | Libc.O_DIRECTORY);
                 if (fd >= 0) { Libc.Close(fd); continue; }
-                if (-fd != Libc.ENOENT) return false;
+                if (-fd != Libc.ENOENT) return -fd;
                 int parentEnd = _path.AsSpan(0, i).LastIndexOf((byte)'/');
                 int parent;
                 if (parentEnd < 0) parent = -1;
@@ -229,20 +232,20 @@ internal sealed partial class HttpConnection
                     _path[parentEnd] = 0;
                     fixed (byte* p = _path) parent = _svc.Root.Open(p, parentEnd, Libc.O_PATH | Libc.O_DIRECTORY);
                     _path[parentEnd] = (byte)'/';
-                    if (parent < 0) return false;
+                    if (parent < 0) return -parent;
                 }
                 int r;
                 fixed (byte* p = _path) r = Libc.MkdirAt(parent < 0 ? _svc.Root.Fd : parent, p + parentEnd + 1, 0x1ED /* 0755 */);
                 int err = r < 0 ? Libc.Errno : 0;
                 if (parent >= 0) Libc.Close(parent);
-                if (r < 0 && err != Libc.EEXIST) return false;
+                if (r < 0 && err != Libc.EEXIST) return err;
             }
             finally
             {
                 _path[i] = saved;
             }
         }
-        return true;
+        return 0;
     }
 
     /// <summary>Appends body bytes to the temp file. After a write error the rest is dropped

@@ -86,14 +86,16 @@ public static class Raw
         return await ReadAllAsync(s, quietMs);
     }
 
-    public static async Task<string> ReadAllAsync(Socket s, int quietMs = 300, int totalMs = 15000)
+    /// <remarks>The first byte may take up to <paramref name="firstByteMs"/> (a loaded CI machine);
+    /// after that, <paramref name="quietMs"/> of silence ends the read.</remarks>
+    public static async Task<string> ReadAllAsync(Socket s, int quietMs = 300, int totalMs = 15000, int firstByteMs = 10000)
     {
         var sb = new StringBuilder();
         var buf = new byte[65536];
         var deadline = DateTime.UtcNow.AddMilliseconds(totalMs);
         while (DateTime.UtcNow < deadline)
         {
-            using var cts = new CancellationTokenSource(quietMs);
+            using var cts = new CancellationTokenSource(sb.Length == 0 ? Math.Max(quietMs, firstByteMs) : quietMs);
             int n;
             try { n = await s.ReceiveAsync(buf, SocketFlags.None, cts.Token); }
             catch (OperationCanceledException) { return sb + "<<TIMEOUT>>"; }
