@@ -113,7 +113,6 @@ wait_quiet() {
 }
 
 declare -A result cpu
-case " $TESTS " in *" put"*) sync; sleep "${PUT_SETTLE:-35}" ;; esac
 for round in $(seq "$ROUNDS"); do
   for t in $TESTS; do
     wait_quiet
@@ -125,8 +124,12 @@ for round in $(seq "$ROUNDS"); do
         get64k) run_wrk "http://127.0.0.1:$port/dev1/0/000/000/0000000064.fid" ;;
         get4m)  run_wrk "http://127.0.0.1:$port/dev1/0/000/000/0000004096.fid" ;;
         put1k|put64k)
+          # Each PUT run starts from the same state: no dirty data (sync) and no recent mass
+          # delete — ext4 creates files many times slower for ~30 s after one (its inode
+          # allocator skips recently deleted inodes), and writeback of the previous run's data
+          # throttles the next; either would penalise whoever runs second.
           size=$([ $t = put1k ] && echo 1024 || echo 65536)
-          sync
+          sync; sleep "${PUT_SETTLE:-35}"
           BODY_SIZE=$size PUT_PREFIX=/dev1/b$server run_wrk "http://127.0.0.1:$port" "$here/put.lua" ;;
       esac
       c1=$(cpu_ticks $server)
@@ -135,16 +138,11 @@ for round in $(seq "$ROUNDS"); do
       result[$t,$server,$round]=$r
       cpu[$t,$server,$round]=$us
       echo "round $round $t $server: $r req/s, $us us CPU/req" >&2
+      case $t in put*)
+        sleep 0.5
+        rm -rf "$docroot/dev1/b$server" 2>/dev/null || { sleep 1; rm -rf "$docroot/dev1/b$server"; } ;;
+      esac
     done
-    case $t in put*)
-      # Remove both servers' files only after both runs, then let ext4 forget the deletions:
-      # for ~30 s after a mass delete, creating files is many times slower (the inode
-      # allocator skips recently deleted inodes), which would penalise whoever runs next.
-      sleep 0.5
-      rm -rf "$docroot/dev1/bnginx" "$docroot/dev1/bmogstored" 2>/dev/null || { sleep 1; rm -rf "$docroot/dev1/bnginx" "$docroot/dev1/bmogstored"; }
-      sync
-      sleep "${PUT_SETTLE:-35}" ;;
-    esac
   done
 done
 
