@@ -79,7 +79,7 @@ public sealed class DeleteWorker
                     fc++;
                     continue;
                 }
-                string url = JobStorageClient.Url(h.Ip, h.WritePort, FidPaths.DevicePath(devid, fid));
+                string url = JobStorageClient.Url(h.Ip, h.WritePort, StoragePaths.FidPath(devid, fid));
                 var (status, err) = await _host.Storage.DeleteAsync(url, timeout, ct).ConfigureAwait(false);
                 if (status is >= 200 and <= 299 or 404)
                 {

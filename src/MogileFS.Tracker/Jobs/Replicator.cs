@@ -322,8 +322,8 @@ public sealed class Replicator
             return (false, true, null, $"source dev{srcDev} has no host");
         if (!snap.TryGetDevice(dstDev, out var dd) || !snap.TryGetHost(dd.HostId, out var dh) || dh.Ip is null)
             return (false, false, null, $"destination dev{dstDev} has no host");
-        string srcPath = FidPaths.DevicePath(srcDev, fid);
-        string dstPath = FidPaths.DevicePath(dstDev, fid);
+        string srcPath = StoragePaths.FidPath(srcDev, fid);
+        string dstPath = StoragePaths.FidPath(dstDev, fid);
         string srcUrl = JobStorageClient.Url(sh.Ip, rt.Options.ReplUseGetPort ? sh.ReadPort : sh.WritePort, srcPath);
         string dstUrl = JobStorageClient.Url(dh.Ip, dh.WritePort, dstPath);
         await _vivifier.EnsureAsync(dstDev, dh.Ip, dh.WritePort, fid, snap.SettingIsOn("skip_mkcol"), ct).ConfigureAwait(false);
@@ -366,7 +366,7 @@ public sealed class Replicator
     private async Task RemoveStrayAsync(long fid, int devid, MogileFS.Tracker.Metadata.MetadataSnapshot snap, CancellationToken ct)
     {
         if (!snap.TryGetDevice(devid, out var d) || !snap.TryGetHost(d.HostId, out var h) || h.Ip is null) return;
-        string url = JobStorageClient.Url(h.Ip, h.WritePort, FidPaths.DevicePath(devid, fid));
+        string url = JobStorageClient.Url(h.Ip, h.WritePort, StoragePaths.FidPath(devid, fid));
         var (status, _) = await _host.Storage.DeleteAsync(url, TimeSpan.FromSeconds(_host.Runtime.Options.NodeTimeoutSeconds > 0 ? _host.Runtime.Options.NodeTimeoutSeconds : 2), ct).ConfigureAwait(false);
         if (status is >= 200 and <= 299 or 404) _strays.TryRemove((fid, devid), out _);
         else if (_strays.Count < 100_000) _strays[(fid, devid)] = url;
@@ -444,13 +444,13 @@ public sealed class Replicator
                 if (!ShouldReadFrom(snap, rt.Observations, other)) continue;
                 snap.TryGetDevice(other, out var od);
                 snap.TryGetHost(od!.HostId, out var oh);
-                var head = await rt.StorageNodes.HeadAsync(oh!.Ip!, oh.ReadPort, FidPaths.DevicePath(other, fid), ct).ConfigureAwait(false);
+                var head = await rt.StorageNodes.HeadAsync(oh!.Ip!, oh.ReadPort, StoragePaths.FidPath(other, fid), ct).ConfigureAwait(false);
                 if (head.Status == HeadStatus.Ok && head.Size == facts.File.Length) { verified = true; break; }
             }
             if (!verified) continue;
             snap.TryGetDevice(victim, out var vd);
             snap.TryGetHost(vd!.HostId, out var vh);
-            var (status, _) = await _host.Storage.DeleteAsync(JobStorageClient.Url(vh!.Ip!, vh.WritePort, FidPaths.DevicePath(victim, fid)),
+            var (status, _) = await _host.Storage.DeleteAsync(JobStorageClient.Url(vh!.Ip!, vh.WritePort, StoragePaths.FidPath(victim, fid)),
                 TimeSpan.FromSeconds(rt.Options.NodeTimeoutSeconds), ct).ConfigureAwait(false);
             if (status is < 200 or > 299) continue;
             await rt.Store.RemoveReplicaAsync(fid, victim, !snap.SettingIsOn("skip_devcount"), ct).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using MogileFS.Core.Model;
 using MogileFS.Tracker.Storage;
 using Xunit;
 
@@ -20,13 +21,13 @@ public class FidPathsTests
     [InlineData(3, 4000000000L, "/dev3/4/000/000/4000000000.fid")]
     [InlineData(12345, 0L, "/dev12345/0/000/000/0000000000.fid")]
     public void DevicePath_matches_the_2_73_formula(int devid, long fid, string expected)
-        => Assert.Equal(expected, FidPaths.DevicePath(devid, fid));
+        => Assert.Equal(expected, StoragePaths.FidPath(devid, fid));
 
     [Fact]
     public void Url_uses_ip_port_and_path()
     {
-        Assert.Equal("http://127.0.2.2:27500/dev4/0/000/000/0000000001.fid", FidPaths.Url("127.0.2.2", 27500, 4, 1));
-        Assert.Equal("http://10.0.0.2:7500/dev3/4/000/000/4000000001.fid", FidPaths.Url("10.0.0.2", 7500, 3, 4000000001));
+        Assert.Equal("http://127.0.2.2:27500/dev4/0/000/000/0000000001.fid", StoragePaths.Url("127.0.2.2", 27500, 4, 1));
+        Assert.Equal("http://10.0.0.2:7500/dev3/4/000/000/4000000001.fid", StoragePaths.Url("10.0.0.2", 7500, 3, 4000000001));
     }
 
     [Fact]

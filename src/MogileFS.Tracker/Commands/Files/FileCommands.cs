@@ -175,13 +175,13 @@ public static partial class FileCommands
             for (int i = 0; i < n; i++)
             {
                 reply.Add("devid_", i + 1, "", chosenDevs[i].Id.ToString(CultureInfo.InvariantCulture));
-                reply.Add("path_", i + 1, "", FidPaths.Url(ctx.HostIpFor(hosts[i]), hosts[i].WritePort, chosenDevs[i].Id, fid));
+                reply.Add("path_", i + 1, "", StoragePaths.Url(ctx.HostIpFor(hosts[i]), hosts[i].WritePort, chosenDevs[i].Id, fid));
             }
         }
         else
         {
             reply.Add("devid", chosenDevs[0].Id);
-            reply.Add("path", FidPaths.Url(ctx.HostIpFor(hosts[0]), hosts[0].WritePort, chosenDevs[0].Id, fid));
+            reply.Add("path", StoragePaths.Url(ctx.HostIpFor(hosts[0]), hosts[0].WritePort, chosenDevs[0].Id, fid));
         }
         if (profile)
         {
@@ -230,7 +230,7 @@ public static partial class FileCommands
         // The path must be exactly the write URL this tracker builds for (devid, fid) for this client.
         if (fid <= 0 || devidNum <= 0 || devidNum > int.MaxValue
             || !snap.TryGetDevice((int)devidNum, out var dev) || !snap.TryGetHost(dev.HostId, out var host)
-            || !string.Equals(path, FidPaths.Url(ctx.HostIpFor(host), host.WritePort, dev.Id, fid), StringComparison.Ordinal))
+            || !string.Equals(path, StoragePaths.Url(ctx.HostIpFor(host), host.WritePort, dev.Id, fid), StringComparison.Ordinal))
             throw new CommandException("bogus_args");
 
         var store = ctx.Store;
@@ -344,12 +344,12 @@ public static partial class FileCommands
             var d = snap.TryGetDevice(devids[order[k]], out var dd) ? dd : null;
             if (d is null || !snap.TryGetHost(d.HostId, out var host)) continue;
             string ip = ctx.HostIpFor(host);
-            string url = FidPaths.Url(ip, host.ReadPort, d.Id, found.File.Fid);
+            string url = StoragePaths.Url(ip, host.ReadPort, d.Id, found.File.Fid);
             bool up = d.Status.CanRead() && host.Status is HostState.Alive or HostState.Readonly && ctx.Observations.IsReadable(d);
             if (!up) { backup = url; continue; }
             if (paths == 0 && !noverify)
             {
-                var h = await ctx.StorageNodes.HeadAsync(ip, host.ReadPort, FidPaths.DevicePath(d.Id, found.File.Fid), ctx.Cancellation).ConfigureAwait(false);
+                var h = await ctx.StorageNodes.HeadAsync(ip, host.ReadPort, StoragePaths.FidPath(d.Id, found.File.Fid), ctx.Cancellation).ConfigureAwait(false);
                 if (h.Status != HeadStatus.Ok || h.Size != found.File.Length) continue;
             }
             if (d.Status == DeviceState.Drain) { (drain ??= new List<string>()).Add(url); continue; }
@@ -435,7 +435,7 @@ public static partial class FileCommands
         foreach (var devid in info.DevIds)
         {
             if (snap.TryGetDevice(devid, out var dev) && snap.TryGetHost(dev.HostId, out var host))
-                r.Add("devpath_" + Str(devid), FidPaths.Url(ctx.HostIpFor(host), host.ReadPort, devid, fid));
+                r.Add("devpath_" + Str(devid), StoragePaths.Url(ctx.HostIpFor(host), host.ReadPort, devid, fid));
         }
         if (info.DevIds.Count > 0) r.Add("devids", string.Join(',', info.DevIds));
         r.Add("checksum", info.Checksum is { } c && c.Type != HashType.None
@@ -588,8 +588,8 @@ public static partial class FileCommands
             || string.IsNullOrEmpty(shost.Ip) || string.IsNullOrEmpty(dhost.Ip))
             throw new CommandException("copy_err");
         int sport = ctx.Options.ReplUseGetPort ? shost.ReadPort : shost.WritePort;
-        string src = FidPaths.Url(shost.Ip, sport, sdev.Id, fid);
-        string dst = FidPaths.Url(dhost.Ip, dhost.WritePort, ddev.Id, fid);
+        string src = StoragePaths.Url(shost.Ip, sport, sdev.Id, fid);
+        string dst = StoragePaths.Url(dhost.Ip, dhost.WritePort, ddev.Id, fid);
         await State(ctx).GetVivifier(ctx.Runtime).EnsureAsync(ddev.Id, dhost.Ip, dhost.WritePort, fid, snap.SettingIsOn("skip_mkcol"), ctx.Cancellation).ConfigureAwait(false);
         var sum = await ctx.Store.GetChecksumAsync(fid, ctx.Cancellation).ConfigureAwait(false);
         byte[]? md5 = sum is { Type: HashType.MD5 } s ? s.Digest : null;

@@ -151,7 +151,7 @@ public sealed class RebalanceMover
         {
             snap.TryGetDevice(d, out var dev);
             if (!snap.TryGetHost(dev!.HostId, out var h) || h.Ip is null) continue;
-            var head = await _rt.StorageNodes.HeadAsync(h.Ip, h.ReadPort, FidPaths.DevicePath(d, fid), ct).ConfigureAwait(false);
+            var head = await _rt.StorageNodes.HeadAsync(h.Ip, h.ReadPort, StoragePaths.FidPath(d, fid), ct).ConfigureAwait(false);
             if (head.Status == HeadStatus.Ok && head.Size == facts.File.Length) return true;
         }
         return false;
@@ -162,7 +162,7 @@ public sealed class RebalanceMover
         var snap = _rt.Metadata.Current;
         if (!snap.TryGetDevice(source, out var dev) || !snap.TryGetHost(dev.HostId, out var h) || h.Ip is null)
             return $"source dev{source} has no host";
-        var url = JobStorageClient.Url(h.Ip, h.WritePort, FidPaths.DevicePath(source, fid));
+        var url = JobStorageClient.Url(h.Ip, h.WritePort, StoragePaths.FidPath(source, fid));
         var (status, err) = await host.Storage.DeleteAsync(url, TimeSpan.FromSeconds(_rt.Options.NodeTimeoutSeconds > 0 ? _rt.Options.NodeTimeoutSeconds : 2), ct).ConfigureAwait(false);
         bool ok = status == 204 || (status is >= 200 and <= 299) || (status == 404 && _rt.Options.RebalanceIgnoreMissing);
         if (!ok) return $"DELETE {url} answered {status} {err}".TrimEnd();
