@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using MogileFS.Fsck.Tests.Support;
+using MogileFS.Jobs.Tests.Support;
 using MogileFS.Store;
 using MogileFS.TestSupport;
 
@@ -13,7 +13,7 @@ namespace MogileFS.Fsck.Tests;
 /// </summary>
 public sealed class FsckTests
 {
-    private static FsckClusterOptions Cluster(DatabaseKind db, string net) => new()
+    private static JobsClusterOptions Cluster(DatabaseKind db, string net) => new()
     {
         Database = db,
         Nodes = [new NodeSpec("h1", net + ".1", 1, 2), new NodeSpec("h2", net + ".2", 3, 4), new NodeSpec("h3", net + ".3", 5)],
@@ -34,7 +34,7 @@ public sealed class FsckTests
 
     private static async Task EveryFaultAsync(DatabaseKind db, string net)
     {
-        await using var c = await FsckCluster.StartAsync(Cluster(db, net));
+        await using var c = await JobsCluster.StartAsync(Cluster(db, net));
         await c.SetupAsync("d", ("c2", 2, null), ("c1", 1, null), ("grow", 1, null));
         await c.QueryOkAsync("create_class domain=d&class=md5c&mindevcount=2&hashtype=MD5");
         await c.Tracker.Services.Metadata.ReloadAsync(default);
@@ -128,7 +128,7 @@ public sealed class FsckTests
     [Fact]
     public async Task ClassModeChecksChecksumClassesAndSizes_AndStartsOnlyAfterTheInjectionDelay()
     {
-        await using var c = await FsckCluster.StartAsync(Cluster(DatabaseKind.Sqlite, "127.0.52"));
+        await using var c = await JobsCluster.StartAsync(Cluster(DatabaseKind.Sqlite, "127.0.52"));
         await c.SetupAsync("d", ("c2", 2, null));
         await c.QueryOkAsync("create_class domain=d&class=md5c&mindevcount=2&hashtype=MD5");
         await c.Tracker.Services.Metadata.ReloadAsync(default);
@@ -158,7 +158,7 @@ public sealed class FsckTests
     [Fact]
     public async Task ScopeLimitsARunToOneClass()
     {
-        await using var c = await FsckCluster.StartAsync(Cluster(DatabaseKind.Sqlite, "127.0.53"));
+        await using var c = await JobsCluster.StartAsync(Cluster(DatabaseKind.Sqlite, "127.0.53"));
         await c.SetupAsync("d", ("a", 2, null), ("b", 2, null));
         var da = Content("a");
         var db = Content("b");
@@ -188,7 +188,7 @@ public sealed class FsckTests
     [Fact]
     public async Task ChecksumsAreVerifiedOnCreateClose_RecordedAndShown()
     {
-        await using var c = await FsckCluster.StartAsync(Cluster(DatabaseKind.Sqlite, "127.0.54"));
+        await using var c = await JobsCluster.StartAsync(Cluster(DatabaseKind.Sqlite, "127.0.54"));
         await c.SetupAsync("d");
         await c.QueryOkAsync("create_class domain=d&class=md5c&mindevcount=2&hashtype=MD5");
         await c.Tracker.Services.Metadata.ReloadAsync(default);

@@ -52,7 +52,7 @@ public sealed class NodeHandle(NodeSpec spec, string docRoot)
 /// storage nodes on their own 127.0.x.y addresses sharing one HTTP and one side-channel port (the
 /// tracker's mogstored_stream_port is global), and trackers with short job clocks. Dispose stops it all.
 /// </summary>
-public sealed class JobsCluster : IAsyncDisposable
+public sealed partial class JobsCluster : IAsyncDisposable
 {
     private readonly JobsClusterOptions _options;
     private readonly TempDirectory _dir = new("mogfs-jobs-");

@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using MogileFS.Tracker;
 
-namespace MogileFS.Fsck.Tests.Support;
+namespace MogileFS.Jobs.Tests.Support;
 
-/// <summary>fsck / rebalance helpers over <see cref="FsckCluster"/>.</summary>
-public sealed partial class FsckCluster
+/// <summary>fsck / rebalance helpers over <see cref="JobsCluster"/>.</summary>
+public sealed partial class JobsCluster
 {
     /// <summary>fsck_log rows in logid order.</summary>
     public async Task<List<(long Fid, string Code, int? DevId)>> FsckLogAsync()
