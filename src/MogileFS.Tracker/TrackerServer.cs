@@ -134,7 +134,7 @@ public sealed class TrackerServer : IAsyncDisposable
 
     private void RegisterJobs(TrackerRuntime rt)
     {
-        var qw = rt.Jobs.Register("queryworker", _options.QueryJobs);
+        var qw = rt.Jobs.Get(JobKind.QueryWorker);
         void SyncWorkers(JobInfo j)
         {
             Scheduler.Limit = j.Desired;
@@ -145,13 +145,7 @@ public sealed class TrackerServer : IAsyncDisposable
         }
         SyncWorkers(qw);
         qw.DesiredChanged += SyncWorkers;
-        // The other job classes of 2.73 (background jobs register their workers when they run).
-        rt.Jobs.Register("delete", _options.DeleteJobs);
-        rt.Jobs.Register("fsck", _options.FsckJobs);
-        rt.Jobs.Register("job_master", _options.JobMaster ? 1 : 0, maxDesired: 1);
-        rt.Jobs.Register("monitor", _options.MonitorJobs, maxDesired: 1);
-        rt.Jobs.Register("reaper", _options.ReaperJobs);
-        rt.Jobs.Register("replicate", _options.ReplicateJobs);
+        // The other job classes of the catalogue report their workers when the job host runs them.
     }
 
     private async Task AcceptLoopAsync(Socket listener)

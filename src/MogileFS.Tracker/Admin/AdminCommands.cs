@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using MogileFS.Core.Protocol;
+using MogileFS.Tracker.Runtime;
 using MogileFS.Tracker.Server;
 
 namespace MogileFS.Tracker.Admin;
@@ -91,7 +92,7 @@ internal static partial class AdminCommands
     {
         foreach (var j in server.Runtime.Jobs.All)
         {
-            if (j.Running == 0) continue;
+            if (!j.EverRan) continue;
             Line(o, Inv($"{j.Name} count {j.Running}"));
             Line(o, Inv($"{j.Name} desired {j.Desired}"));
             Line(o, $"{j.Name} pids {string.Join(' ', j.WorkerIds.Select(i => i.ToString(CultureInfo.InvariantCulture)))}");
@@ -118,7 +119,7 @@ internal static partial class AdminCommands
             Line(o, $"ERROR: Invalid class '{job}'.  Valid classes: {names}");
             return;
         }
-        int count = int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var c) ? Math.Min(c, 500) : 500;
+        int count = int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var c) ? Math.Min(c, JobCatalog.MaxWorkers) : JobCatalog.MaxWorkers;
         info.SetDesired(count);
         Line(o, Inv($"Now desiring {count} children doing '{job}'."));
     }

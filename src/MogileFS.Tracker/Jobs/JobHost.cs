@@ -13,7 +13,7 @@ namespace MogileFS.Tracker.Jobs;
 public sealed class JobHooks
 {
     private readonly List<Func<TrackerRuntime, CancellationToken, Task>> _injectors = new();
-    private readonly ConcurrentDictionary<QueueTable, (string Job, Func<Claim, CancellationToken, Task> Handler, int Parallelism)> _workers = new();
+    private readonly ConcurrentDictionary<QueueTable, (JobKind Job, Func<Claim, CancellationToken, Task> Handler, int Parallelism)> _workers = new();
 
     /// <summary>Called at the start of every job-master pass (fsck/rebalance injection, jobs.md §4).</summary>
     public void AddInjector(Func<TrackerRuntime, CancellationToken, Task> injector)
@@ -28,13 +28,14 @@ public sealed class JobHooks
 
     /// <summary>
     /// Lets the job master claim rows of <paramref name="table"/> (Fsck or Rebalance) for workers of job
-    /// <paramref name="job"/> (registered in the JobRegistry; its count follows !want). The handler
+    /// <paramref name="job"/> (its count follows !want; rebalance moves run with the replicate count, as in
+    /// 2.73, whose replicate workers do them). The handler
     /// owns the row outcome (delete or reschedule it); a row it leaves alone comes back after the lease.
     /// </summary>
-    public void RegisterQueueWorker(QueueTable table, string job, Func<Claim, CancellationToken, Task> handler, int parallelism = 4) =>
+    public void RegisterQueueWorker(QueueTable table, JobKind job, Func<Claim, CancellationToken, Task> handler, int parallelism = 4) =>
         _workers[table] = (job, handler, parallelism);
 
-    internal bool TryGetWorker(QueueTable table, out (string Job, Func<Claim, CancellationToken, Task> Handler, int Parallelism) w) =>
+    internal bool TryGetWorker(QueueTable table, out (JobKind Job, Func<Claim, CancellationToken, Task> Handler, int Parallelism) w) =>
         _workers.TryGetValue(table, out w);
 }
 
@@ -103,9 +104,7 @@ public sealed class JobHost : IAsyncDisposable
         var ct = _stop.Token;
         var rt = Runtime;
         JobLog.Starting(_log);
-        var monitorInfo = rt.Jobs.Register("monitor", rt.Options.MonitorJobs, maxDesired: 1);
-        monitorInfo.SetWorkers([JobRegistry.NewWorkerId()]);
-        AcceptMessages(monitorInfo);
+        foreach (var job in rt.Jobs.All) AcceptMessages(job);
         _loops.Add(Guard("monitor", Monitor.RunAsync));
         try
         {
@@ -117,13 +116,13 @@ public sealed class JobHost : IAsyncDisposable
         var delete = new LocalQueue(QueueTable.Delete, "delete");
         JobMaster.AddQueue(replicate);
         JobMaster.AddQueue(delete);
-        AddPool("replicate", rt.Options.ReplicateJobs, replicate, Replicator.HandleAsync, Options.ReplicateParallelism);
-        AddPool("delete", rt.Options.DeleteJobs, delete, Deleter.HandleAsync, Options.DeleteParallelism);
+        AddPool(rt.Jobs.Get(JobKind.Replicate), replicate, Replicator.HandleAsync, Options.ReplicateParallelism);
+        AddPool(rt.Jobs.Get(JobKind.Delete), delete, Deleter.HandleAsync, Options.DeleteParallelism);
         if (Hooks.TryGetWorker(QueueTable.Fsck, out var fsck))
         {
-            var q = new LocalQueue(QueueTable.Fsck, fsck.Job);
+            var q = new LocalQueue(QueueTable.Fsck, JobCatalog.NameOf(fsck.Job));
             JobMaster.AddQueue(q);
-            AddPool(fsck.Job, rt.Options.FsckJobs, q, fsck.Handler, fsck.Parallelism);
+            AddPool(rt.Jobs.Get(fsck.Job), q, fsck.Handler, fsck.Parallelism);
         }
         if (Hooks.TryGetWorker(QueueTable.Rebalance, out var rebal))
         {
@@ -131,17 +130,15 @@ public sealed class JobHost : IAsyncDisposable
             // rebalance loops follow the replicate count.
             var q = new LocalQueue(QueueTable.Rebalance, "rebalance");
             JobMaster.AddQueue(q);
-            AddPool("rebalance", rt.Options.ReplicateJobs, q, rebal.Handler, rebal.Parallelism, Runtime.Jobs.Register("replicate", rt.Options.ReplicateJobs));
+            AddPool(rt.Jobs.Get(JobKind.Replicate), q, rebal.Handler, rebal.Parallelism, reportWorkers: false);
         }
-        var jm = rt.Jobs.Register("job_master", rt.Options.JobMaster ? 1 : 0, maxDesired: 1);
+        var jm = rt.Jobs.Get(JobKind.JobMaster);
         void SyncSingle(JobInfo j) => j.SetWorkers(j.Desired > 0 ? (j.WorkerIds.Count > 0 ? j.WorkerIds : [JobRegistry.NewWorkerId()]) : []);
         SyncSingle(jm);
         jm.DesiredChanged += SyncSingle;
-        AcceptMessages(jm);
-        var reaper = rt.Jobs.Register("reaper", rt.Options.ReaperJobs);
+        var reaper = rt.Jobs.Get(JobKind.Reaper);
         SyncSingle(reaper);
         reaper.DesiredChanged += SyncSingle;
-        AcceptMessages(reaper);
 
         _loops.Add(Guard("job_master", JobMaster.RunAsync));
         _loops.Add(Guard("reaper", Reaper.RunAsync));
@@ -149,26 +146,54 @@ public sealed class JobHost : IAsyncDisposable
         _loops.Add(Guard("replicate-cleanup", Replicator.RunStrayCleanupAsync));
     }
 
-    private void AddPool(string job, int configured, LocalQueue queue, Func<Claim, CancellationToken, Task> handler, int parallelism, JobInfo? sharedInfo = null)
+    private void AddPool(JobInfo info, LocalQueue queue, Func<Claim, CancellationToken, Task> handler, int parallelism, bool reportWorkers = true)
     {
-        var info = sharedInfo ?? Runtime.Jobs.Register(job, configured);
-        var pool = new WorkerPool(this, info, queue, handler, parallelism, reportWorkers: sharedInfo is null);
-        if (sharedInfo is null) AcceptMessages(info);
-        lock (_pools) _pools[job] = pool;
+        var pool = new WorkerPool(this, info, queue, handler, parallelism, reportWorkers);
+        lock (_pools) _pools[queue.JobName] = pool;
         pool.Start();
     }
 
-    /// <summary>!to &lt;job&gt; &lt;message&gt;: 2.73's internal control lines mean nothing here; the message is
-    /// logged and counted as delivered to each worker, as 2.73 reports it.</summary>
+    /// <summary>
+    /// !to &lt;job&gt; &lt;message&gt; (delivered to each running worker, as 2.73 counts it). The generic
+    /// control lines of 2.73's workers act: <c>:shutdown</c> ends the job's workers, which are started
+    /// again (as 2.73's parent respawns a child that exited: "Job X has only 0, wants N, making N." on
+    /// !watch); <c>:wake_up</c> ends the idle wait of the job master and the workers. Others are logged.
+    /// </summary>
     private void AcceptMessages(JobInfo info) => info.MessageHandler ??= message =>
     {
         JobLog.MessageReceived(_log, info.Name, message);
-        return info.Running;
+        int reached = info.Running;
+        if (reached == 0) return 0;
+        if (message.StartsWith(":shutdown", StringComparison.Ordinal)) Restart(info);
+        else if (message.StartsWith(":wake_up", StringComparison.Ordinal))
+        {
+            JobMaster.Wake();
+            if (info.Kind == JobKind.Monitor) Runtime.Monitor.RequestRound();
+        }
+        return reached;
     };
+
+    /// <summary>How long a job stays without workers after <c>:shutdown</c> (2.73: the time a child takes to exit).</summary>
+    internal static readonly TimeSpan RespawnDelay = TimeSpan.FromMilliseconds(500);
+
+    private void Restart(JobInfo info)
+    {
+        WorkerPool? pool;
+        lock (_pools) pool = _pools.Values.FirstOrDefault(p => p.Info == info && p.ReportsWorkers);
+        if (pool != null) pool.StopWorkers();
+        else info.SetWorkers([]);
+        _ = Task.Run(async () =>
+        {
+            try { await Task.Delay(RespawnDelay, _stop.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+            if (pool != null) pool.Resync();
+            else info.RaiseDesiredChanged();
+        });
+    }
 
     internal bool HasWorkers(LocalQueue q)
     {
-        lock (_pools) return _pools.TryGetValue(q.JobName, out var p) && p.Info.Desired > 0;
+        lock (_pools) return _pools.TryGetValue(q.JobName, out var p) && Runtime.Jobs.EffectiveDesired(p.Info) > 0;
     }
 
     private Task Guard(string name, Func<CancellationToken, Task> loop) => Task.Run(async () =>
@@ -212,8 +237,8 @@ public sealed class JobHost : IAsyncDisposable
         }
         catch (Exception) { /* cancellation/timeouts while stopping */ }
         if (!_crashed) await JobMaster.ReleaseAllAsync().ConfigureAwait(false);
-        foreach (var name in new[] { "monitor", "job_master", "reaper", "replicate", "delete" })
-            if (Runtime.Jobs.TryGet(name, out var j)) j.SetWorkers([]);
+        foreach (var kind in new[] { JobKind.Monitor, JobKind.JobMaster, JobKind.Reaper, JobKind.Replicate, JobKind.Delete })
+            Runtime.Jobs.Get(kind).SetWorkers([]);
         try { await Runtime.Store.CloseLocksAsync().ConfigureAwait(false); } catch (Exception) { /* store closing */ }
         Storage.Dispose();
     }
@@ -264,6 +289,21 @@ internal sealed class WorkerPool
 
     public JobInfo Info { get; }
 
+    public bool ReportsWorkers => _reportWorkers;
+
+    /// <summary>Ends every worker loop (items in flight finish); <see cref="Resync"/> starts them again.</summary>
+    public void StopWorkers()
+    {
+        lock (_gate)
+        {
+            foreach (var w in _workers) w.Stop.Cancel();
+            _workers.Clear();
+            if (_reportWorkers) Info.SetWorkers([]);
+        }
+    }
+
+    public void Resync() => Sync();
+
     public void Start()
     {
         Info.DesiredChanged += _ => Sync();
@@ -275,13 +315,14 @@ internal sealed class WorkerPool
         lock (_gate)
         {
             if (_host.Stopping.IsCancellationRequested) return;
-            while (_workers.Count < Info.Desired)
+            int desired = _host.Runtime.Jobs.EffectiveDesired(Info);
+            while (_workers.Count < desired)
             {
                 var stop = CancellationTokenSource.CreateLinkedTokenSource(_host.Stopping);
                 int id = JobRegistry.NewWorkerId();
                 _workers.Add((id, stop, Task.Run(() => LoopAsync(stop.Token))));
             }
-            while (_workers.Count > Info.Desired)
+            while (_workers.Count > desired)
             {
                 var w = _workers[^1];
                 _workers.RemoveAt(_workers.Count - 1);
@@ -289,7 +330,7 @@ internal sealed class WorkerPool
             }
             if (_reportWorkers) Info.SetWorkers(_workers.Select(w => w.Id));
         }
-        if (Info.Desired > 0) _host.JobMaster.Wake();
+        if (_host.Runtime.Jobs.EffectiveDesired(Info) > 0) _host.JobMaster.Wake();
     }
 
     private async Task LoopAsync(CancellationToken workerStop)

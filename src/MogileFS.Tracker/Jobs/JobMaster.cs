@@ -120,7 +120,7 @@ public sealed class JobMaster
             var pause = _host.Options.JobMasterIdle;
             try
             {
-                if (rt.Jobs.TryGet("job_master", out var jm) && jm.Desired > 0)
+                if (rt.Jobs.Get(MogileFS.Tracker.Runtime.JobKind.JobMaster).Desired > 0)
                 {
                     foreach (var inject in _host.Hooks.Injectors)
                         await inject(rt, ct).ConfigureAwait(false);

@@ -37,7 +37,6 @@ public sealed partial class MonitorJob
     private readonly ConcurrentDictionary<int, string> _utilization = new();
     private static readonly byte[] BadMd5 = Convert.FromBase64String("kDPg4wXyR8DDyA0MeEjIsw==");
     private static readonly byte[] Dot = "."u8.ToArray();
-    private readonly SemaphoreSlim _roundNow = new(0, 1);
 
     [GeneratedRegex(@"^(\w+)\s*:\s*(.+)$", RegexOptions.Multiline)]
     private static partial Regex UsageLine();
@@ -52,20 +51,30 @@ public sealed partial class MonitorJob
     public long Rounds { get; private set; }
 
     /// <summary>Asks for a round as soon as the current one ends (clear_cache, tests).</summary>
-    public void RequestRound()
-    {
-        try { _roundNow.Release(); } catch (SemaphoreFullException) { }
-    }
+    public void RequestRound() => _host.Runtime.Monitor.RequestRound();
 
     public async Task RunAsync(CancellationToken ct)
     {
         var rt = _host.Runtime;
         rt.Monitor.DrivenByMonitorJob = true;
+        // !want 0 monitor stops the rounds (2.73 kills its monitor process) until !want 1 monitor.
+        var info = rt.Jobs.Get(Runtime.JobKind.Monitor);
+        void OnDesired(Runtime.JobInfo _) => rt.Monitor.RequestRound();
+        info.DesiredChanged += OnDesired;
         try
         {
             while (!ct.IsCancellationRequested)
             {
+                if (info.Desired == 0)
+                {
+                    if (info.Running > 0) info.SetWorkers([]);
+                    try { await rt.Monitor.WaitBetweenRoundsAsync(Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false); }
+                    catch (OperationCanceledException) { break; }
+                    continue;
+                }
+                if (info.Running == 0) info.SetWorkers([Runtime.JobRegistry.NewWorkerId()]);
                 var started = Stopwatch.GetTimestamp();
+                rt.Monitor.RoundStarted();
                 try
                 {
                     await RunRoundAsync(ct).ConfigureAwait(false);
@@ -78,15 +87,13 @@ public sealed partial class MonitorJob
                 Rounds++;
                 rt.Monitor.RoundCompleted();
                 var wait = _host.Options.MonitorInterval - Stopwatch.GetElapsedTime(started);
-                if (wait > TimeSpan.Zero)
-                {
-                    try { await _roundNow.WaitAsync(wait, ct).ConfigureAwait(false); }
-                    catch (OperationCanceledException) { break; }
-                }
+                try { await rt.Monitor.WaitBetweenRoundsAsync(wait, ct).ConfigureAwait(false); }
+                catch (OperationCanceledException) { break; }
             }
         }
         finally
         {
+            info.DesiredChanged -= OnDesired;
             foreach (var w in _iostat.Values) w.Dispose();
             _iostat.Clear();
         }

@@ -32,7 +32,7 @@ public sealed class ReaperJob
         {
             try
             {
-                if (rt.Jobs.TryGet("reaper", out var info) && info.Desired > 0)
+                if (rt.Jobs.Get(MogileFS.Tracker.Runtime.JobKind.Reaper).Desired > 0)
                     await PassAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }

@@ -26,7 +26,7 @@ public sealed class TempfileReaper
         {
             try
             {
-                if (rt.Jobs.TryGet("delete", out var del) && del.Desired > 0)
+                if (rt.Jobs.EffectiveDesired(rt.Jobs.Get(MogileFS.Tracker.Runtime.JobKind.Delete)) > 0)
                     await PassAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }

@@ -36,15 +36,25 @@ public sealed class DeviceObservations
 }
 
 /// <summary>
-/// Monitor rounds: create_open waits for the first one, do_monitor_round for the next one.
-/// Until the monitor job exists, the metadata refresher completes a "round" after each reload;
-/// the monitor job sets <see cref="DrivenByMonitorJob"/> and calls <see cref="RoundCompleted"/> itself.
+/// Monitor rounds: create_open waits for the first one; clear_cache and do_monitor_round ask for a
+/// fresh round and wait until a round that <em>started after the request</em> has completed, so
+/// every device added or changed before the request has been probed when they reply (2.73's
+/// <c>forget_that_monitor_has_run</c> + <c>:refresh_monitor</c> + <c>wait_for_monitor</c>).
+/// Until the monitor job runs, the metadata refresher completes a "round" after each reload; the
+/// monitor job sets <see cref="DrivenByMonitorJob"/> and reports <see cref="RoundStarted"/> and
+/// <see cref="RoundCompleted"/> itself.
 /// </summary>
 public sealed class MonitorState
 {
     private readonly object _gate = new();
-    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Completed when the round that is running now (if any) ends.
+    private TaskCompletionSource _current = NewTcs();
+    // Completed when the next round to start ends.
+    private TaskCompletionSource _afterNextStart = NewTcs();
+    private readonly TaskCompletionSource _first = NewTcs();
+    private readonly SemaphoreSlim _requested = new(0, 1);
+
+    private static TaskCompletionSource NewTcs() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Set by the real monitor job when it starts.</summary>
     public bool DrivenByMonitorJob { get; set; }
@@ -55,9 +65,48 @@ public sealed class MonitorState
 
     public Task WaitForFirstRoundAsync(CancellationToken ct) => _first.Task.WaitAsync(ct);
 
+    /// <summary>Waits for the end of the round running now, or of the next one if none runs.</summary>
     public Task WaitForNextRoundAsync(CancellationToken ct)
     {
-        lock (_gate) return _next.Task.WaitAsync(ct);
+        lock (_gate) return _current.Task.WaitAsync(ct);
+    }
+
+    /// <summary>
+    /// Asks the monitor for a round now and waits until a round that started after this call has
+    /// completed (clear_cache, do_monitor_round).
+    /// </summary>
+    public Task RequestFreshRoundAsync(CancellationToken ct)
+    {
+        Task t;
+        lock (_gate) t = _afterNextStart.Task;
+        RequestRound();
+        return t.WaitAsync(ct);
+    }
+
+    /// <summary>Wakes the monitor between rounds.</summary>
+    public void RequestRound()
+    {
+        try { _requested.Release(); } catch (SemaphoreFullException) { }
+    }
+
+    /// <summary>The monitor's pause between rounds: ends early when a round is requested.</summary>
+    public async Task WaitBetweenRoundsAsync(TimeSpan wait, CancellationToken ct)
+    {
+        if (wait > TimeSpan.Zero || wait == Timeout.InfiniteTimeSpan) await _requested.WaitAsync(wait, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The monitor begins a round: requests made before now are answered at its end.</summary>
+    public void RoundStarted()
+    {
+        lock (_gate)
+        {
+            // Requests made before this point are satisfied by this round; any made during it
+            // need the next one.
+            _current = _afterNextStart;
+            _afterNextStart = NewTcs();
+        }
+        // A request released before the start is consumed by this round.
+        while (_requested.Wait(0)) { }
     }
 
     public void RoundCompleted()
@@ -65,8 +114,14 @@ public sealed class MonitorState
         TaskCompletionSource done;
         lock (_gate)
         {
-            done = _next;
-            _next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!DrivenByMonitorJob)
+            {
+                // Refresher-driven rounds have no start: this completion serves every waiter.
+                _current = _afterNextStart;
+                _afterNextStart = NewTcs();
+            }
+            done = _current;
+            _current = _afterNextStart; // until the next start, "the next round" is the one after
             RoundsCompleted++;
         }
         _first.TrySetResult();

@@ -26,6 +26,9 @@ public sealed class TrackerRuntime
         QueryLogger = loggerFactory.CreateLogger("MogileFS.Tracker.Query");
         Metadata = new MetadataCache(store, options.DefaultMinDevCount, Clock, loggerFactory.CreateLogger("MogileFS.Tracker.Metadata"));
         StartedAt = Clock.GetUtcNow();
+        Jobs = new JobRegistry(options);
+        Jobs.Spawning += (job, had, making) =>
+            Errors.Publish($"Job {job.Name} has only {had}, wants {job.Desired}, making {making}.");
     }
 
     public TrackerOptions Options { get; }
@@ -36,7 +39,7 @@ public sealed class TrackerRuntime
     public MetadataCache Metadata { get; }
     public DeviceObservations Observations { get; } = new();
     public MonitorState Monitor { get; } = new();
-    public JobRegistry Jobs { get; } = new();
+    public JobRegistry Jobs { get; }
     public ErrorStream Errors { get; } = new();
     public MogileFS.Tracker.Storage.IStorageNodeClient StorageNodes { get; }
     public DateTimeOffset StartedAt { get; }

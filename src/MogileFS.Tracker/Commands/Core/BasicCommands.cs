@@ -32,6 +32,9 @@ public static class BasicCommands
     private static async ValueTask ClearCacheAsync(CommandContext ctx)
     {
         await ctx.Metadata.ReloadAsync(ctx.Cancellation).ConfigureAwait(false);
+        // 2.73 asks the monitor for a fresh round and replies when it has completed, so every
+        // device's observed state is known (Test.pm's wait_for_monitor and mogadm rely on it).
+        await ctx.Runtime.Monitor.RequestFreshRoundAsync(ctx.Cancellation).ConfigureAwait(false);
         // The reply echoes every decoded argument (T02); callid is added by the framework.
         var args = ctx.Args;
         for (int i = 0; i < args.Count; i++)
@@ -44,6 +47,7 @@ public static class BasicCommands
 
     private static async ValueTask DoMonitorRoundAsync(CommandContext ctx)
     {
-        await ctx.Runtime.Monitor.WaitForNextRoundAsync(ctx.Cancellation).ConfigureAwait(false);
+        await ctx.Metadata.ReloadAsync(ctx.Cancellation).ConfigureAwait(false);
+        await ctx.Runtime.Monitor.RequestFreshRoundAsync(ctx.Cancellation).ConfigureAwait(false);
     }
 }

@@ -23,7 +23,7 @@ public static class FsckJobs
         {
             var state = rt.Feature(r => new FsckServices(r));
             var hooks = rt.Feature<JobHooks>();
-            hooks.RegisterQueueWorker(QueueTable.Fsck, "fsck", state.Worker.HandleAsync, WorkerParallelism);
+            hooks.RegisterQueueWorker(QueueTable.Fsck, MogileFS.Tracker.Runtime.JobKind.Fsck, state.Worker.HandleAsync, WorkerParallelism);
             hooks.AddInjector(state.Injector.RunPassAsync);
             hooks.AddInjector(state.Scrubber.TickAsync);
             return Task.CompletedTask;

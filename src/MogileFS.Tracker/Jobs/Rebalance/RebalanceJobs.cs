@@ -19,7 +19,7 @@ public static class RebalanceJobs
         {
             var state = rt.Feature(r => new RebalanceServices(r));
             var hooks = rt.Feature<JobHooks>();
-            hooks.RegisterQueueWorker(QueueTable.Rebalance, "rebalance", state.Mover.HandleAsync, WorkerParallelism);
+            hooks.RegisterQueueWorker(QueueTable.Rebalance, MogileFS.Tracker.Runtime.JobKind.Replicate, state.Mover.HandleAsync, WorkerParallelism);
             hooks.AddInjector(state.Injector.RunPassAsync);
             hooks.AddInjector(state.Drainer.RunPassAsync);
             return Task.CompletedTask;
