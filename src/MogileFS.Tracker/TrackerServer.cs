@@ -138,10 +138,7 @@ public sealed class TrackerServer : IAsyncDisposable
         void SyncWorkers(JobInfo j)
         {
             Scheduler.Limit = j.Desired;
-            var ids = new List<int>(j.Desired);
-            var old = j.WorkerIds;
-            for (int i = 0; i < j.Desired; i++) ids.Add(i < old.Count ? old[i] : JobRegistry.NewWorkerId());
-            j.SetWorkers(ids);
+            j.SetWorkerCount(j.Desired);
         }
         SyncWorkers(qw);
         qw.DesiredChanged += SyncWorkers;
@@ -249,6 +246,7 @@ public sealed class TrackerServer : IAsyncDisposable
         }
         catch (Exception) { /* timeouts/cancellations while stopping are expected */ }
         if (_jobs != null) await _jobs.StopAsync().ConfigureAwait(false);
+        _runtime?.Jobs.StopAll();
         if (_runtime != null) await _runtime.Store.DisposeAsync().ConfigureAwait(false);
         _nodes?.Dispose();
         _completion.TrySetResult();

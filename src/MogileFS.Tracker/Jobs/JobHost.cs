@@ -133,7 +133,7 @@ public sealed class JobHost : IAsyncDisposable
             AddPool(rt.Jobs.Get(JobKind.Replicate), q, rebal.Handler, rebal.Parallelism, reportWorkers: false);
         }
         var jm = rt.Jobs.Get(JobKind.JobMaster);
-        void SyncSingle(JobInfo j) => j.SetWorkers(j.Desired > 0 ? (j.WorkerIds.Count > 0 ? j.WorkerIds : [JobRegistry.NewWorkerId()]) : []);
+        static void SyncSingle(JobInfo j) => j.SetWorkerCount(j.Desired > 0 ? 1 : 0);
         SyncSingle(jm);
         jm.DesiredChanged += SyncSingle;
         var reaper = rt.Jobs.Get(JobKind.Reaper);
@@ -181,7 +181,7 @@ public sealed class JobHost : IAsyncDisposable
         WorkerPool? pool;
         lock (_pools) pool = _pools.Values.FirstOrDefault(p => p.Info == info && p.ReportsWorkers);
         if (pool != null) pool.StopWorkers();
-        else info.SetWorkers([]);
+        else info.SetWorkerCount(0);
         _ = Task.Run(async () =>
         {
             try { await Task.Delay(RespawnDelay, _stop.Token).ConfigureAwait(false); }
@@ -237,8 +237,8 @@ public sealed class JobHost : IAsyncDisposable
         }
         catch (Exception) { /* cancellation/timeouts while stopping */ }
         if (!_crashed) await JobMaster.ReleaseAllAsync().ConfigureAwait(false);
-        foreach (var kind in new[] { JobKind.Monitor, JobKind.JobMaster, JobKind.Reaper, JobKind.Replicate, JobKind.Delete })
-            Runtime.Jobs.Get(kind).SetWorkers([]);
+        foreach (var job in Runtime.Jobs.All)
+            if (job.Kind != JobKind.QueryWorker) job.SetWorkerCount(0);
         try { await Runtime.Store.CloseLocksAsync().ConfigureAwait(false); } catch (Exception) { /* store closing */ }
         Storage.Dispose();
     }
@@ -271,7 +271,7 @@ internal sealed class WorkerPool
     private readonly LocalQueue _queue;
     private readonly Func<Claim, CancellationToken, Task> _handler;
     private readonly int _parallelism;
-    private readonly List<(int Id, CancellationTokenSource Stop, Task Loop)> _workers = new();
+    private readonly List<(CancellationTokenSource Stop, Task Loop)> _workers = new();
     private readonly ConcurrentDictionary<Task, bool> _inFlight = new();
     private readonly object _gate = new();
 
@@ -298,7 +298,7 @@ internal sealed class WorkerPool
         {
             foreach (var w in _workers) w.Stop.Cancel();
             _workers.Clear();
-            if (_reportWorkers) Info.SetWorkers([]);
+            if (_reportWorkers) Info.SetWorkerCount(0);
         }
     }
 
@@ -319,8 +319,8 @@ internal sealed class WorkerPool
             while (_workers.Count < desired)
             {
                 var stop = CancellationTokenSource.CreateLinkedTokenSource(_host.Stopping);
-                int id = JobRegistry.NewWorkerId();
-                _workers.Add((id, stop, Task.Run(() => LoopAsync(stop.Token))));
+                int index = _workers.Count;
+                _workers.Add((stop, Task.Run(() => LoopAsync(index, stop.Token))));
             }
             while (_workers.Count > desired)
             {
@@ -328,12 +328,12 @@ internal sealed class WorkerPool
                 _workers.RemoveAt(_workers.Count - 1);
                 w.Stop.Cancel();
             }
-            if (_reportWorkers) Info.SetWorkers(_workers.Select(w => w.Id));
+            if (_reportWorkers) Info.SetWorkerCount(_workers.Count);
         }
         if (_host.Runtime.Jobs.EffectiveDesired(Info) > 0) _host.JobMaster.Wake();
     }
 
-    private async Task LoopAsync(CancellationToken workerStop)
+    private async Task LoopAsync(int index, CancellationToken workerStop)
     {
         using var slots = new SemaphoreSlim(_parallelism, _parallelism);
         while (!workerStop.IsCancellationRequested)
@@ -342,6 +342,16 @@ internal sealed class WorkerPool
             try
             {
                 await slots.WaitAsync(workerStop).ConfigureAwait(false);
+                try
+                {
+                    // kill -STOP of this worker's pid (!jobs) pauses it before its next item.
+                    await Info.WaitWhilePausedAsync(index, workerStop).ConfigureAwait(false);
+                }
+                catch
+                {
+                    slots.Release();
+                    throw;
+                }
                 try
                 {
                     c = await _queue.TakeAsync(workerStop).ConfigureAwait(false);

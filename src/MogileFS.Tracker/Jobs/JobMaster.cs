@@ -120,7 +120,9 @@ public sealed class JobMaster
             var pause = _host.Options.JobMasterIdle;
             try
             {
-                if (rt.Jobs.Get(MogileFS.Tracker.Runtime.JobKind.JobMaster).Desired > 0)
+                var info = rt.Jobs.Get(MogileFS.Tracker.Runtime.JobKind.JobMaster);
+                await info.WaitWhilePausedAsync(0, ct).ConfigureAwait(false);
+                if (info.Desired > 0)
                 {
                     foreach (var inject in _host.Hooks.Injectors)
                         await inject(rt, ct).ConfigureAwait(false);

@@ -67,12 +67,14 @@ public sealed partial class MonitorJob
             {
                 if (info.Desired == 0)
                 {
-                    if (info.Running > 0) info.SetWorkers([]);
+                    info.SetWorkerCount(0);
                     try { await rt.Monitor.WaitBetweenRoundsAsync(Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false); }
                     catch (OperationCanceledException) { break; }
                     continue;
                 }
-                if (info.Running == 0) info.SetWorkers([Runtime.JobRegistry.NewWorkerId()]);
+                info.SetWorkerCount(1);
+                try { await info.WaitWhilePausedAsync(0, ct).ConfigureAwait(false); }
+                catch (OperationCanceledException) { break; }
                 var started = Stopwatch.GetTimestamp();
                 rt.Monitor.RoundStarted();
                 try

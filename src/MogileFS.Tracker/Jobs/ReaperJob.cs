@@ -32,8 +32,9 @@ public sealed class ReaperJob
         {
             try
             {
-                if (rt.Jobs.Get(MogileFS.Tracker.Runtime.JobKind.Reaper).Desired > 0)
-                    await PassAsync(ct).ConfigureAwait(false);
+                var info = rt.Jobs.Get(MogileFS.Tracker.Runtime.JobKind.Reaper);
+                await info.WaitWhilePausedAsync(0, ct).ConfigureAwait(false);
+                if (info.Desired > 0) await PassAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (Exception e)

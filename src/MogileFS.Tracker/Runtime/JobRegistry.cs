@@ -6,11 +6,12 @@ namespace MogileFS.Tracker.Runtime;
 /// <summary>
 /// One kind of background activity (2.73 "job class"): delete, fsck, job_master, monitor,
 /// queryworker, reaper, replicate. <see cref="Desired"/> is what <c>!want</c> sets; the job's
-/// implementation adjusts its workers to it and reports them through <see cref="SetWorkers"/>.
+/// implementation adjusts its workers to it and reports them through <see cref="SetWorkerCount"/>.
 /// </summary>
 public sealed class JobInfo
 {
-    private int[] _workerIds = Array.Empty<int>();
+    private WorkerHandle[] _handles = [];
+    private readonly object _handleGate = new();
     private int _desired;
 
     public JobInfo(JobSpec spec, int desired)
@@ -36,10 +37,79 @@ public sealed class JobInfo
 
     public int Desired => Volatile.Read(ref _desired);
 
-    /// <summary>Ids shown by !jobs as "pids" (thread-like numbers; ascending).</summary>
-    public IReadOnlyList<int> WorkerIds => Volatile.Read(ref _workerIds);
+    /// <summary>The pids shown by !jobs (ascending): one <see cref="WorkerHandle"/> per running worker.</summary>
+    public IReadOnlyList<int> WorkerIds => Volatile.Read(ref _handles).Select(h => h.Pid).OrderBy(i => i).ToArray();
 
-    public int Running => WorkerIds.Count;
+    public int Running => Volatile.Read(ref _handles).Length;
+
+    /// <summary>The handle of worker <paramref name="index"/> (0-based), or null.</summary>
+    public WorkerHandle? Handle(int index)
+    {
+        var h = Volatile.Read(ref _handles);
+        return index < h.Length ? h[index] : null;
+    }
+
+    /// <summary>Waits while worker <paramref name="index"/> is paused by a SIGSTOP of its pid.</summary>
+    public Task WaitWhilePausedAsync(int index, CancellationToken ct) =>
+        Handle(index)?.WaitWhileStoppedAsync(ct) ?? Task.CompletedTask;
+
+    /// <summary>
+    /// The job now runs <paramref name="count"/> workers: handles are started for new ones (reported by
+    /// <see cref="Spawning"/>) and ended for the ones that went away (the last ones first).
+    /// </summary>
+    public void SetWorkerCount(int count)
+    {
+        WorkerHandle[] removed = [];
+        int had, making = 0;
+        lock (_handleGate)
+        {
+            var old = _handles;
+            had = old.Length;
+            if (count == had) return;
+            if (count < had)
+            {
+                removed = old[count..];
+                Volatile.Write(ref _handles, old[..count]);
+            }
+            else
+            {
+                var added = new WorkerHandle[count - had];
+                for (int i = 0; i < added.Length; i++)
+                {
+                    added[i] = WorkerHandle.Start();
+                    added[i].Killed += OnKilled;
+                }
+                making = added.Length;
+                Volatile.Write(ref _handles, [.. old, .. added]);
+                Volatile.Write(ref _everRan, true);
+            }
+        }
+        foreach (var h in removed) h.Dispose();
+        if (making > 0) Spawning?.Invoke(this, had, making);
+    }
+
+    /// <summary>A worker's pid was killed from outside: 2.73's parent starts a fresh worker.</summary>
+    private void OnKilled(WorkerHandle dead)
+    {
+        int had;
+        lock (_handleGate)
+        {
+            var old = _handles;
+            int i = Array.IndexOf(old, dead);
+            if (i < 0) return;
+            var fresh = WorkerHandle.Start();
+            fresh.Killed += OnKilled;
+            var copy = (WorkerHandle[])old.Clone();
+            copy[i] = fresh;
+            Volatile.Write(ref _handles, copy);
+            had = old.Length - 1;
+        }
+        dead.Dispose();
+        Spawning?.Invoke(this, had, 1);
+    }
+
+    /// <summary>Raised when workers are added: (job, how many there were, how many are made).</summary>
+    public event Action<JobInfo, int, int>? Spawning;
 
     /// <summary>Raised when !want changes the desired count.</summary>
     public event Action<JobInfo>? DesiredChanged;
@@ -51,17 +121,6 @@ public sealed class JobInfo
     }
 
     internal void RaiseDesiredChanged() => DesiredChanged?.Invoke(this);
-
-    public void SetWorkers(IEnumerable<int> ids)
-    {
-        var sorted = ids.OrderBy(i => i).ToArray();
-        if (sorted.Length > 0) Volatile.Write(ref _everRan, true);
-        var old = Interlocked.Exchange(ref _workerIds, sorted);
-        if (sorted.Length > old.Length) Spawning?.Invoke(this, old.Length, sorted.Length - old.Length);
-    }
-
-    /// <summary>Raised when workers are added: (job, how many there were, how many are made).</summary>
-    public event Action<JobInfo, int, int>? Spawning;
 
     /// <summary>Receives <c>!to job message</c>: (message) → number of workers it reached.
     /// Without a handler nothing is delivered and !to reports 0.</summary>
@@ -79,7 +138,6 @@ public sealed class JobInfo
 public sealed class JobRegistry
 {
     private readonly JobInfo[] _jobs;
-    private static int _nextId = Environment.ProcessId * 10;
 
     public JobRegistry(TrackerOptions options)
     {
@@ -122,8 +180,11 @@ public sealed class JobRegistry
     public int EffectiveDesired(JobInfo job) =>
         job.Spec.NeedsJobMaster && Get(JobKind.JobMaster).Desired == 0 ? 0 : job.Desired;
 
-    /// <summary>A fresh id to show for a worker.</summary>
-    public static int NewWorkerId() => Interlocked.Increment(ref _nextId);
+    /// <summary>Ends every worker handle (tracker stop).</summary>
+    public void StopAll()
+    {
+        foreach (var j in _jobs) j.SetWorkerCount(0);
+    }
 
     /// <summary>Named statistics counters of !stats (sorted by name when shown).</summary>
     public ConcurrentDictionary<string, long> Counters { get; } = new(StringComparer.Ordinal);
