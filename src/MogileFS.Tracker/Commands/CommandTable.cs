@@ -18,6 +18,12 @@ public enum CommandFlags
 
     /// <summary>Does not touch the database (noop, sleep, test): served even while the DB is down.</summary>
     NoDatabase = 2,
+
+    /// <summary>Changes hosts, devices, domains or classes: after it succeeds the reply waits until the
+    /// monitor has completed a round that started after the change (2.73 ends these commands with
+    /// <c>cmd_clear_cache</c>), so a device added or marked is probed when the client hears back and
+    /// the next create_open can use it. Implies <see cref="ChangesMetadata"/>.</summary>
+    WaitsForMonitor = 4 | ChangesMetadata,
 }
 
 /// <summary>One registered command.</summary>

@@ -285,6 +285,8 @@ internal sealed class ClientConnection
             {
                 Log.MetadataRefreshFailed(_server.Logger, e.Message, e);
             }
+            if ((entry.Flags & CommandFlags.WaitsForMonitor) == CommandFlags.WaitsForMonitor && !ctx.Reply.IsError)
+                await _server.Runtime.Monitor.RequestFreshRoundAsync(_stopping).ConfigureAwait(false);
         }
 
         ctx.Reply.WriteTo(_writer, ctx.Args.Get("callid"));

@@ -8,9 +8,9 @@ public static class ClassCommands
 {
     public static void Register(CommandTable t)
     {
-        t.Add("create_class", ctx => CreateOrUpdateAsync(ctx, ctx.Args.IsTrue("update")), CommandFlags.ChangesMetadata);
-        t.Add("update_class", ctx => CreateOrUpdateAsync(ctx, true), CommandFlags.ChangesMetadata);
-        t.Add("delete_class", DeleteClassAsync, CommandFlags.ChangesMetadata);
+        t.Add("create_class", ctx => CreateOrUpdateAsync(ctx, ctx.Args.IsTrue("update")), CommandFlags.WaitsForMonitor);
+        t.Add("update_class", ctx => CreateOrUpdateAsync(ctx, true), CommandFlags.WaitsForMonitor);
+        t.Add("delete_class", DeleteClassAsync, CommandFlags.WaitsForMonitor);
     }
 
     private static async ValueTask CreateOrUpdateAsync(CommandContext ctx, bool update)

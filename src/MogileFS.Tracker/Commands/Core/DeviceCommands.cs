@@ -10,9 +10,9 @@ public static class DeviceCommands
     public static void Register(CommandTable t)
     {
         t.Add("get_devices", GetDevices);
-        t.Add("create_device", CreateDeviceAsync, CommandFlags.ChangesMetadata);
-        t.Add("set_state", SetStateAsync, CommandFlags.ChangesMetadata);
-        t.Add("set_weight", SetWeightAsync, CommandFlags.ChangesMetadata);
+        t.Add("create_device", CreateDeviceAsync, CommandFlags.WaitsForMonitor);
+        t.Add("set_state", SetStateAsync, CommandFlags.WaitsForMonitor);
+        t.Add("set_weight", SetWeightAsync, CommandFlags.WaitsForMonitor);
     }
 
     private static string? Num(long? v) => v?.ToString(CultureInfo.InvariantCulture);

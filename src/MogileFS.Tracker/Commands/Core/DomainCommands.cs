@@ -9,8 +9,8 @@ public static class DomainCommands
     public static void Register(CommandTable t)
     {
         t.Add("get_domains", GetDomains);
-        t.Add("create_domain", CreateDomainAsync, CommandFlags.ChangesMetadata);
-        t.Add("delete_domain", DeleteDomainAsync, CommandFlags.ChangesMetadata);
+        t.Add("create_domain", CreateDomainAsync, CommandFlags.WaitsForMonitor);
+        t.Add("delete_domain", DeleteDomainAsync, CommandFlags.WaitsForMonitor);
     }
 
     private static ValueTask GetDomains(CommandContext ctx)

@@ -10,9 +10,9 @@ public static class HostCommands
     public static void Register(CommandTable t)
     {
         t.Add("get_hosts", GetHosts);
-        t.Add("create_host", ctx => CreateOrUpdateAsync(ctx, ctx.Args.IsTrue("update")), CommandFlags.ChangesMetadata);
-        t.Add("update_host", ctx => CreateOrUpdateAsync(ctx, true), CommandFlags.ChangesMetadata);
-        t.Add("delete_host", DeleteHostAsync, CommandFlags.ChangesMetadata);
+        t.Add("create_host", ctx => CreateOrUpdateAsync(ctx, ctx.Args.IsTrue("update")), CommandFlags.WaitsForMonitor);
+        t.Add("update_host", ctx => CreateOrUpdateAsync(ctx, true), CommandFlags.WaitsForMonitor);
+        t.Add("delete_host", DeleteHostAsync, CommandFlags.WaitsForMonitor);
     }
 
     private static ValueTask GetHosts(CommandContext ctx)
