@@ -18,6 +18,18 @@ public sealed class DeviceObservations
 
     public DeviceObservation? Get(int devid) => _devices.TryGetValue(devid, out var o) ? o : null;
 
+    // 2.73's test hook (Device.pm observed_utilization): with TESTING set in the environment,
+    // T_FAKE_IO_DEV<devid> stands in for the device's observed I/O utilisation.
+    private static readonly bool Testing = MogileFS.Core.Protocol.Perl.IsTrue(Environment.GetEnvironmentVariable("TESTING"));
+
+    /// <summary>The device's observed utilisation (iostat %util), as read-path ordering uses it.</summary>
+    public string? UtilizationOf(int devid)
+    {
+        if (Testing && Environment.GetEnvironmentVariable("T_FAKE_IO_DEV" + devid.ToString(System.Globalization.CultureInfo.InvariantCulture)) is { } fake)
+            return fake;
+        return Get(devid)?.Utilization;
+    }
+
     public void Set(int devid, DeviceObservation observation) => _devices[devid] = observation;
 
     public void Forget(int devid) => _devices.TryRemove(devid, out _);

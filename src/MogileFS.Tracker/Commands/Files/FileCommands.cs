@@ -329,7 +329,7 @@ public static partial class FileCommands
         for (int i = 0; i < m; i++)
         {
             if (!snap.TryGetDevice(devids[i], out var d) || !snap.TryGetHost(d.HostId, out _)) { weights[i] = 0; continue; }
-            weights[i] = ReadPathOrder.Weight(ctx.Observations.Get(d.Id)?.Utilization, d.Weight);
+            weights[i] = ReadPathOrder.Weight(ctx.Observations.UtilizationOf(d.Id), d.Weight);
         }
         int count = ReadPathOrder.Order(weights, order, Random.Shared);
 

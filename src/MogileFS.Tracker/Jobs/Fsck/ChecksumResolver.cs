@@ -5,7 +5,7 @@ namespace MogileFS.Tracker.Jobs.Fsck;
 /// <summary>What fsck does about the digests of a fid's good copies (jobs.md §11.4).</summary>
 public sealed class ChecksumDecision
 {
-    /// <summary>Events to log, in order (devid set for our per-copy BSUM).</summary>
+    /// <summary>Events to log, in order.</summary>
     public List<(string Code, int? DevId)> Events { get; } = new();
 
     /// <summary>A checksum row to create (NSUM).</summary>
@@ -25,13 +25,15 @@ public sealed class ChecksumDecision
 /// <item>copies disagree, no row, <c>fsck_checksum</c> set (algorithm or <c>off</c>) → <c>MSUM</c>.</item>
 /// <item>otherwise <c>BSUM</c> (class with hashtype only).</item>
 /// </list>
-/// Difference from 2.73 (docs/fsck-rebalance.md): in case 2 each forgotten copy is also logged as
-/// <c>BSUM</c> with its devid, so bit rot is visible in the log instead of only the <c>REPL</c> that follows.
+/// In case 2 the forgotten copies are not logged themselves: the log shows the <c>REPL</c> that
+/// follows (2.73's fsck_log rows, which tools and MogileFS's own tests count), and !watch shows
+/// "removing file_on mapping" per copy. The scrubber (ours) asks for a <c>BSUM</c> with the devid of
+/// each such copy, so bit rot it finds is visible as bit rot.
 /// </summary>
 public static class ChecksumResolver
 {
     public static ChecksumDecision Resolve(IReadOnlyList<(int DevId, byte[] Digest)> copies,
-        (HashType Type, byte[] Digest)? row, HashType algorithm, HashType classHash, FsckChecksumMode mode)
+        (HashType Type, byte[] Digest)? row, HashType algorithm, HashType classHash, FsckChecksumMode mode, bool logEachBadCopy = false)
     {
         var d = new ChecksumDecision();
         int distinct = CountDistinct(copies);
@@ -58,8 +60,8 @@ public static class ChecksumResolver
                 foreach (var c in copies)
                 {
                     if (c.Digest.AsSpan().SequenceEqual(stored.Digest)) continue;
-                    d.Remove.Add(c.DevId);
-                    d.Events.Add((FsckEventCode.BadChecksum, c.DevId));
+                    d.Remove.Add(c.DevId); // fsck: logged as the REPL that follows, as 2.73 (t/50-checksum.t)
+                    if (logEachBadCopy) d.Events.Add((FsckEventCode.BadChecksum, c.DevId));
                 }
             }
             else if (classHash != HashType.None)

@@ -12,7 +12,9 @@ namespace MogileFS.Tracker.Jobs.Fsck;
 /// <param name="PolicyOnly"><c>fsck_opt_policy_only</c>: only the policy and devcount checks.</param>
 /// <param name="Mode"><c>fsck_checksum</c>.</param>
 /// <param name="SkipDevcount"><c>skip_devcount</c>: no BCNT checks or devcount updates.</param>
-public sealed record FsckPassSettings(bool PolicyOnly, FsckChecksumMode Mode, bool SkipDevcount);
+/// <param name="LogEachBadCopy">Log a <c>BSUM</c> with the devid of every copy that disagrees with the
+/// stored checksum (the scrubber, ours); fsck logs only the <c>REPL</c> that follows, as 2.73.</param>
+public sealed record FsckPassSettings(bool PolicyOnly, FsckChecksumMode Mode, bool SkipDevcount, bool LogEachBadCopy = false);
 
 public enum FsckOutcome
 {
@@ -225,7 +227,7 @@ public sealed class FsckChecker
         if (alg != HashType.None)
         {
             var copies = exam.Digests.Where(c => exam.Good.Contains(c.DevId)).ToList();
-            var decision = ChecksumResolver.Resolve(copies, f.Checksum is { } sum ? (f.ChecksumType, sum) : null, alg, cls.HashType, run.Settings.Mode);
+            var decision = ChecksumResolver.Resolve(copies, f.Checksum is { } sum ? (f.ChecksumType, sum) : null, alg, cls.HashType, run.Settings.Mode, run.Settings.LogEachBadCopy);
             foreach (var (code, devid) in decision.Events) run.Log(code, devid);
             if (decision.CreateRow is { } row)
                 await Store.FsckSaveChecksumAsync(file.Fid, row.Type, row.Digest, replace: false, ct).ConfigureAwait(false);

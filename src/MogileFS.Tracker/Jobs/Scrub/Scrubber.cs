@@ -120,7 +120,7 @@ public sealed class Scrubber
         }
         var batch = await store.LoadFsckFidsAsync(rows.Select(r => r.Fid).ToList(), ct).ConfigureAwait(false);
         var settings = new FsckPassSettings(false, new FsckChecksumMode(FsckChecksumMode.Kind.Algorithm, HashType.MD5),
-            _rt.Metadata.Current.SettingIsOn("skip_devcount"));
+            _rt.Metadata.Current.SettingIsOn("skip_devcount"), LogEachBadCopy: true);
         long started = Stopwatch.GetTimestamp();
         long last = cursor;
         foreach (var row in rows)
