@@ -20,12 +20,22 @@ public sealed class DeviceObservations
 
     // 2.73's test hook (Device.pm observed_utilization): with TESTING set in the environment,
     // T_FAKE_IO_DEV<devid> stands in for the device's observed I/O utilisation.
-    private static readonly bool Testing = MogileFS.Core.Protocol.Perl.IsTrue(Environment.GetEnvironmentVariable("TESTING"));
+    private readonly Func<string, string?> _environment;
+    private readonly bool _testing;
+
+    public DeviceObservations() : this(Environment.GetEnvironmentVariable) { }
+
+    /// <param name="environment">Reads an environment variable (tests pass their own).</param>
+    public DeviceObservations(Func<string, string?> environment)
+    {
+        _environment = environment;
+        _testing = MogileFS.Core.Protocol.Perl.IsTrue(environment("TESTING"));
+    }
 
     /// <summary>The device's observed utilisation (iostat %util), as read-path ordering uses it.</summary>
     public string? UtilizationOf(int devid)
     {
-        if (Testing && Environment.GetEnvironmentVariable("T_FAKE_IO_DEV" + devid.ToString(System.Globalization.CultureInfo.InvariantCulture)) is { } fake)
+        if (_testing && _environment("T_FAKE_IO_DEV" + devid.ToString(System.Globalization.CultureInfo.InvariantCulture)) is { } fake)
             return fake;
         return Get(devid)?.Utilization;
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace MogileFS.Tracker.Runtime;
 
@@ -14,8 +15,37 @@ namespace MogileFS.Tracker.Runtime;
 /// number that could name somebody else's process. Where no companion can be started, the
 /// tracker's own pid is shown.
 /// </summary>
-public sealed class WorkerHandle : IDisposable
+public sealed partial class WorkerHandle : IDisposable
 {
+    private static int _descriptorsSealed;
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int cmd, int arg);
+
+    private const int FGetFd = 1, FSetFd = 2, FdCloExec = 1;
+
+    /// <summary>
+    /// Descriptors this process inherited (a daemon's start-up report pipe, a test harness's pipes)
+    /// are not close-on-exec; a companion must not hold them open, or whoever waits for their end
+    /// (the launcher of a daemonized tracker) would wait for the companions too. .NET opens its own
+    /// descriptors close-on-exec, so marking the inherited ones once is enough.
+    /// </summary>
+    private static void SealInheritedDescriptors()
+    {
+        if (Interlocked.Exchange(ref _descriptorsSealed, 1) != 0) return;
+        try
+        {
+            foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+            {
+                if (!int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out int fd) || fd < 3) continue;
+                int flags = Fcntl(fd, FGetFd, 0);
+                if (flags >= 0 && (flags & FdCloExec) == 0) Fcntl(fd, FSetFd, flags | FdCloExec);
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
     private static readonly string? CatPath = new[] { "/bin/cat", "/usr/bin/cat" }.FirstOrDefault(File.Exists);
     private readonly Process? _process;
     private readonly string? _statPath;
@@ -38,6 +68,7 @@ public sealed class WorkerHandle : IDisposable
     {
         if (CatPath is null || !OperatingSystem.IsLinux()) return new WorkerHandle(null);
         Process? p = null;
+        SealInheritedDescriptors();
         try
         {
             var psi = new ProcessStartInfo(CatPath)
