@@ -78,7 +78,11 @@ public sealed class TrackerServer : IAsyncDisposable
         if (minWorkers < want) ThreadPool.SetMinThreads(want, minIo);
 
         var store = MetadataStore.Open(dsn, _options.DbUser, _options.DbPass,
-            new StoreOptions { MaxConnections = Math.Clamp(_options.QueryJobs, 4, 32) });
+            new StoreOptions
+            {
+                MaxConnections = Math.Clamp(_options.QueryJobs, 4, 32),
+                WriteTimeout = TimeSpan.FromSeconds(_options.DbWriteTimeoutSeconds),
+            });
         try
         {
             _nodes = new StorageNodeClientHolder(new MogileFS.Tracker.Storage.StorageNodeClient(

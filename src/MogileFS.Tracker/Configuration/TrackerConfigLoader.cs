@@ -39,6 +39,7 @@ public static class TrackerConfigLoader
         "default_mindevcount", "node_timeout", "conn_timeout", "conn_pool_size", "rebalance_ignore_missing",
         "repl_use_get_port", "local_network", "no_schema_check", "plugins", "user",
         "log_target", "max_reply_bytes", "slow_reader_timeout", "max_conns_per_ip",
+        "db_write_timeout",
     };
 
     // 2.73's GetOptions table, name for name (config.md §1.3), plus --help.
@@ -157,6 +158,7 @@ public static class TrackerConfigLoader
         options.LogTarget = chooser.String("log_target", "");
         options.MaxReplyBytes = chooser.Int("max_reply_bytes", options.MaxReplyBytes, 4096, int.MaxValue);
         options.SlowReaderTimeoutSeconds = chooser.Double("slow_reader_timeout", options.SlowReaderTimeoutSeconds);
+        options.DbWriteTimeoutSeconds = chooser.Double("db_write_timeout", options.DbWriteTimeoutSeconds);
         options.MaxConnsPerIp = chooser.Int("max_conns_per_ip", options.MaxConnsPerIp, 0, int.MaxValue);
         if (options.LogTarget is not ("" or "stderr" or "stdout" or "syslog"))
             throw new TrackerConfigException(

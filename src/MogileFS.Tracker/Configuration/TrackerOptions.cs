@@ -65,6 +65,11 @@ public sealed class TrackerOptions
     /// host's pool, low enough that one host cannot take every file descriptor.</summary>
     public int MaxConnsPerIp { get; set; } = 5000;
 
+    /// <summary>db_write_timeout: the most a write to the database may wait, in all (for the write
+    /// connection, for another process's lock, retries); then the request answers
+    /// <c>ERR failure</c>. 3 s, what MogileFS clients wait for a reply by default.</summary>
+    public double DbWriteTimeoutSeconds { get; set; } = 3;
+
     // ---- not options of 2.73, but what loading found ----
 
     /// <summary>The configuration file that was read (null: none).</summary>
