@@ -20,6 +20,12 @@ internal static partial class Log
     [LoggerMessage(3010, LogLevel.Warning, "HTTP connection limit {MaxConns} reached; refusing {Remote} with 503")]
     public static partial void TooManyConnections(ILogger logger, int maxConns, System.Net.EndPoint? remote);
 
+    [LoggerMessage(3016, LogLevel.Warning, "More than {Limit} HTTP connections from {Address}; refusing with 503")]
+    public static partial void TooManyConnectionsFromAddress(ILogger logger, int limit, System.Net.IPAddress? address);
+
+    [LoggerMessage(3017, LogLevel.Information, "Closing the connection of {Address}: {Reason}")]
+    public static partial void SlowClientClosed(ILogger logger, System.Net.IPAddress? address, string reason);
+
     [LoggerMessage(3011, LogLevel.Debug, "HTTP connection {Remote} failed")]
     public static partial void ConnectionError(ILogger logger, System.Net.EndPoint? remote, Exception ex);
 

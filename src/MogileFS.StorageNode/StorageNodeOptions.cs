@@ -43,6 +43,25 @@ public sealed class StorageNodeOptions
     /// aborting them (aborted uploads leave nothing behind). Ours; 2.73 exited at once.</summary>
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>header_timeout: the most a request head (request line and headers) may take from its
+    /// first byte to its blank line; then the connection is closed (slowloris). Ours; 10 s, far
+    /// more than any client needs for a head of at most <see cref="MaxHeaderBytes"/>.</summary>
+    public TimeSpan HeaderTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>body_timeout and body_min_rate: an upload body must arrive by
+    /// <c>start + body_timeout + received / body_min_rate</c>, or the connection is closed and the
+    /// upload discarded. Ours; 30 s (Perlbal's no-progress limit) and 1024 bytes/s.</summary>
+    public TimeSpan BodyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <inheritdoc cref="BodyTimeout"/>
+    public int BodyMinRate { get; set; } = 1024;
+
+    /// <summary>maxconns_per_ip: HTTP connections one client address may hold; more are answered 503.
+    /// Ours; null = half of <see cref="MaxConns"/>, so one address can never take them all.</summary>
+    public int? MaxConnsPerIp { get; set; }
+
+    internal int EffectiveMaxConnsPerIp => MaxConnsPerIp is > 0 and var n ? n : Math.Max(1, MaxConns / 2);
+
     /// <summary>Largest request line plus headers, in bytes (ours; 414/431 beyond).</summary>
     public int MaxHeaderBytes { get; set; } = 8192;
 

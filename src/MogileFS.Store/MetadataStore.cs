@@ -12,10 +12,16 @@ public sealed class StoreOptions
     /// <summary>How often a write that hit SQLITE_BUSY/LOCKED or a PostgreSQL deadlock/serialisation failure is retried.</summary>
     public int TransientRetries { get; set; } = 2;
 
-    /// <summary>SQLite busy timeout (ms) on each connection. Writes of this tracker are serialised in-process, so
-    /// SQLITE_BUSY only comes from other processes; with the retries a request gives up after a few seconds
-    /// (clients time out after 3 s anyway) instead of hanging.</summary>
+    /// <summary>SQLite busy timeout (ms) of reads. Writes wait for locks up to <see cref="WriteTimeout"/> instead.</summary>
     public int SqliteBusyTimeoutMs { get; set; } = 1000;
+
+    /// <summary>
+    /// The most a write may wait, in all: for the connection that writes (SQLite has one, shared by every
+    /// request and job of the tracker), for the database's write lock (another process holding it) and
+    /// for retries. Then it fails (the client gets an error) instead of queueing further. 3 s: what
+    /// MogileFS clients wait for a reply by default. Zero or negative: no bound.
+    /// </summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(3);
 }
 
 /// <summary>
@@ -85,7 +91,7 @@ public abstract partial class MetadataStore : IAsyncDisposable
             }
             finally
             {
-                Return(s, write: false, ok);
+                Return(s, write: false, ok); // any other database error drops the connection
             }
             await Task.Delay(Backoff(attempt), ct).ConfigureAwait(false);
         }
@@ -99,27 +105,37 @@ public abstract partial class MetadataStore : IAsyncDisposable
     /// connection; PostgreSQL: a pooled connection) and commits. Busy/locked/deadlock errors roll back
     /// and re-run the whole body.
     /// </summary>
+    /// <remarks>The whole call is bounded by <see cref="StoreOptions.WriteTimeout"/> (docs/tracker.md, Store):
+    /// time spent waiting for the write connection counts, and each attempt may only wait for locks as
+    /// long as is left; past the bound it throws <see cref="StoreBusyException"/>.</remarks>
     public async ValueTask<T> WriteAsync<TState, T>(TState state, Func<StoreSession, TState, CancellationToken, ValueTask<T>> body, CancellationToken ct)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int attempt = 0; ; attempt++)
         {
-            var s = await RentAsync(write: true, ct).ConfigureAwait(false);
+            var s = await RentForWriteAsync(started, ct).ConfigureAwait(false);
             bool ok = false;
             try
             {
-                await s.BeginAsync(ct).ConfigureAwait(false);
+                await BeginWriteAsync(s, Remaining(started), ct).ConfigureAwait(false);
                 var r = await body(s, state, ct).ConfigureAwait(false);
-                await s.CommitAsync(ct).ConfigureAwait(false);
+                await CommitWriteAsync(s, ct).ConfigureAwait(false);
                 ok = true;
                 return r;
             }
-            catch (Exception e) when (IsTransient(e) && attempt < Options.TransientRetries)
+            catch (Exception e) when (IsTransient(e) && attempt < Options.TransientRetries && Remaining(started) > TimeSpan.FromMilliseconds(50))
             {
-                ok = await s.TryRollbackAsync().ConfigureAwait(false);
+                ok = await RollbackWriteAsync(s).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsTransient(e) && Options.WriteTimeout > TimeSpan.Zero)
+            {
+                await RollbackWriteAsync(s).ConfigureAwait(false);
+                ok = false;
+                throw new StoreBusyException($"database busy: write not done within {Options.WriteTimeout.TotalSeconds:0.###} s ({e.Message})", e);
             }
             catch (Exception e)
             {
-                ok = await s.TryRollbackAsync().ConfigureAwait(false) && (e is not DbException || IsDuplicateKey(e) || !IsConnectionError(e));
+                ok = await RollbackWriteAsync(s).ConfigureAwait(false) && (e is not DbException || IsDuplicateKey(e) || !IsConnectionError(e));
                 throw;
             }
             finally
@@ -129,6 +145,40 @@ public abstract partial class MetadataStore : IAsyncDisposable
             await Task.Delay(Backoff(attempt), ct).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Time left of the write bound (<see cref="Timeout.InfiniteTimeSpan"/> when unbounded).</summary>
+    private TimeSpan Remaining(long started)
+    {
+        if (Options.WriteTimeout <= TimeSpan.Zero) return Timeout.InfiniteTimeSpan;
+        var left = Options.WriteTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    private async ValueTask<StoreSession> RentForWriteAsync(long started, CancellationToken ct)
+    {
+        var left = Remaining(started);
+        if (left == Timeout.InfiniteTimeSpan) return await RentAsync(write: true, ct).ConfigureAwait(false);
+        if (left > TimeSpan.Zero)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(left);
+            try
+            {
+                return await RentAsync(write: true, cts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+        }
+        throw new StoreBusyException($"database busy: no write connection free within {Options.WriteTimeout.TotalSeconds:0.###} s");
+    }
+
+    /// <summary>Starts the write transaction, waiting at most <paramref name="lockWait"/> for the
+    /// database's write lock (<see cref="Timeout.InfiniteTimeSpan"/>: the driver's default).</summary>
+    protected internal virtual ValueTask BeginWriteAsync(StoreSession s, TimeSpan lockWait, CancellationToken ct) => s.BeginAsync(ct);
+
+    protected internal virtual ValueTask CommitWriteAsync(StoreSession s, CancellationToken ct) => s.CommitAsync(ct);
+
+    /// <summary>Rolls back; false when the connection is no longer usable.</summary>
+    protected internal virtual ValueTask<bool> RollbackWriteAsync(StoreSession s) => s.TryRollbackAsync();
 
     public ValueTask<T> WriteAsync<T>(Func<StoreSession, CancellationToken, ValueTask<T>> body, CancellationToken ct) =>
         WriteAsync(body, static (s, b, ct) => b(s, ct), ct);
@@ -172,4 +222,18 @@ public abstract partial class MetadataStore : IAsyncDisposable
     /// <summary>Throws when the database cannot be reached (start-up check, health).</summary>
     public ValueTask<long> PingAsync(CancellationToken ct) =>
         ReadAsync(static async (s, ct) => await s.Sql("SELECT {NOW}").ScalarInt64Async(ct).ConfigureAwait(false) ?? 0, ct);
+}
+
+/// <summary>A write gave up at <see cref="StoreOptions.WriteTimeout"/> (the database stayed locked,
+/// or the write connection stayed busy).</summary>
+public sealed class StoreBusyException : TimeoutException
+{
+    public StoreBusyException(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>The database cannot be used safely right now (e.g. its files are not writable); the
+/// request fails, the connection is kept, and the next request tries again.</summary>
+public sealed class StoreUnavailableException : IOException
+{
+    public StoreUnavailableException(string message) : base(message) { }
 }

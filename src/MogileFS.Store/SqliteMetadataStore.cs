@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 using MogileFS.Core.Protocol;
 
 namespace MogileFS.Store;
@@ -16,10 +17,14 @@ public sealed class SqliteMetadataStore : MetadataStore
     private readonly string _connectionString;
     private readonly SessionPool _readers;
     private readonly SessionPool _writer;
+    private readonly string[] _files;
+    private readonly Timer _guard;
+    private volatile bool _shmFrozen;
 
     public SqliteMetadataStore(string path, StoreOptions? options = null) : base(options)
     {
         Path = path;
+        _files = [path, path + "-wal", path + "-shm"];
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -29,6 +34,51 @@ public sealed class SqliteMetadataStore : MetadataStore
         }.ToString();
         _readers = new SessionPool(Math.Max(1, Options.MaxConnections), ct => OpenSessionAsync(ct));
         _writer = new SessionPool(1, ct => OpenSessionAsync(ct));
+        _guard = new Timer(static o => ((SqliteMetadataStore)o!).CheckShm(), this, ShmCheckPeriod, ShmCheckPeriod);
+    }
+
+    // ---- unwritable database files (issue 17) ----------------------------------------------
+    //
+    // In WAL mode every connection maps the -shm file and writes into it (readers too, to mark what
+    // they read). If that file becomes unwritable under us (chattr +i, a read-only remount), the
+    // kernel answers the next store into a clean page of the mapping with SIGBUS, which kills the
+    // process from inside SQLite. So: every write transaction first checks that the database, -wal
+    // and -shm files are writable (one access(2) each) and fails cleanly if not; reads are refused
+    // while a timer (every 200 ms) finds the -shm unwritable. Once writable again, the next request
+    // works on the same connections. What is left is the time between the file changing and the
+    // next check (reads: up to 200 ms).
+
+    private static readonly TimeSpan ShmCheckPeriod = TimeSpan.FromMilliseconds(200);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "access", SetLastError = true)]
+    private static extern int Access([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int mode);
+
+    private const int W_OK = 2, ENOENT = 2;
+
+    /// <summary>The file does not exist or this process may write it.</summary>
+    private static bool Writable(string file)
+    {
+        if (Access(file, W_OK) == 0) return true;
+        return System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == ENOENT;
+    }
+
+    private void CheckShm()
+    {
+        try { _shmFrozen = !Writable(_files[2]); }
+        catch (Exception) { /* no libc: nothing to guard against */ }
+    }
+
+    private void EnsureFilesWritable()
+    {
+        foreach (var f in _files)
+        {
+            if (!Writable(f))
+            {
+                if (f == _files[2]) _shmFrozen = true;
+                throw new StoreUnavailableException($"SQLite database file {f} is not writable");
+            }
+        }
+        _shmFrozen = false;
     }
 
     public string Path { get; }
@@ -57,8 +107,13 @@ public sealed class SqliteMetadataStore : MetadataStore
         }
     }
 
-    protected override ValueTask<StoreSession> RentAsync(bool write, CancellationToken ct) =>
-        write ? _writer.RentAsync(ct) : _readers.RentAsync(ct);
+    protected override ValueTask<StoreSession> RentAsync(bool write, CancellationToken ct)
+    {
+        if (write) return _writer.RentAsync(ct);
+        if (_shmFrozen) CheckShm();
+        if (_shmFrozen) throw new StoreUnavailableException($"SQLite database file {_files[2]} is not writable");
+        return _readers.RentAsync(ct);
+    }
 
     protected override void Return(StoreSession session, bool write, bool healthy) =>
         (write ? _writer : _readers).Return(session, healthy);
@@ -74,9 +129,67 @@ public sealed class SqliteMetadataStore : MetadataStore
 
     public override bool IsTransient(Exception e) => e is SqliteException { SqliteErrorCode: 5 or 6 };
 
+    // READONLY (8) belongs here: once SQLite found the database or its -wal/-shm not writable it
+    // keeps the connection read-only for good (issue 17: writes failed until a restart although
+    // the file was writable again), so only a new connection sees the file as it is now.
     protected override bool IsConnectionError(Exception e) =>
-        e is SqliteException { SqliteErrorCode: 10 or 11 or 14 or 26 } // IOERR, CORRUPT, CANTOPEN, NOTADB
+        e is SqliteException { SqliteErrorCode: 3 or 8 or 10 or 11 or 14 or 26 } // PERM, READONLY, IOERR, CORRUPT, CANTOPEN, NOTADB
         || e is InvalidOperationException;
+
+    /// <summary>
+    /// BEGIN IMMEDIATE issued directly, with SQLite's busy handler set to exactly the time the write
+    /// has left: Microsoft.Data.Sqlite's own busy loop counts in whole seconds of its command timeout
+    /// and would overrun the write bound by up to a second. Commands of the body run in this
+    /// transaction without a transaction object (the driver does not know of it), which SQLite allows.
+    /// </summary>
+    protected internal override ValueTask BeginWriteAsync(StoreSession s, TimeSpan lockWait, CancellationToken ct)
+    {
+        EnsureFilesWritable();
+        if (lockWait == Timeout.InfiniteTimeSpan) return s.BeginAsync(ct);
+        var db = ((SqliteConnection)s.Connection).Handle!;
+        raw.sqlite3_busy_timeout(db, (int)Math.Clamp(lockWait.TotalMilliseconds, 0, int.MaxValue));
+        try
+        {
+            Exec(db, "BEGIN IMMEDIATE");
+        }
+        finally
+        {
+            raw.sqlite3_busy_timeout(db, Math.Min(250, Options.SqliteBusyTimeoutMs));
+        }
+        s.RawTransaction = true;
+        return ValueTask.CompletedTask;
+    }
+
+    protected internal override ValueTask CommitWriteAsync(StoreSession s, CancellationToken ct)
+    {
+        if (!s.RawTransaction) return s.CommitAsync(ct);
+        var db = ((SqliteConnection)s.Connection).Handle!;
+        Exec(db, "COMMIT");
+        s.RawTransaction = false;
+        return ValueTask.CompletedTask;
+    }
+
+    protected internal override ValueTask<bool> RollbackWriteAsync(StoreSession s)
+    {
+        if (!s.RawTransaction) return s.TryRollbackAsync();
+        s.RawTransaction = false;
+        try
+        {
+            var db = ((SqliteConnection)s.Connection).Handle!;
+            if (raw.sqlite3_get_autocommit(db) == 0) Exec(db, "ROLLBACK");
+            return ValueTask.FromResult(s.IsHealthy() && raw.sqlite3_get_autocommit(db) != 0);
+        }
+        catch (Exception)
+        {
+            return ValueTask.FromResult(false);
+        }
+    }
+
+    private static void Exec(sqlite3 db, string sql)
+    {
+        int rc = raw.sqlite3_exec(db, sql);
+        if (rc != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, db);
+    }
 
     protected internal override string RewriteSql(string sql) =>
         sql.Replace("{NOW}", "CAST(strftime('%s','now') AS INTEGER)", StringComparison.Ordinal);
@@ -101,6 +214,10 @@ public sealed class SqliteMetadataStore : MetadataStore
 
     public override async ValueTask DisposeAsync()
     {
+        await _guard.DisposeAsync().ConfigureAwait(false);
+        // Closing the last connection checkpoints through the -shm mapping: not while it is unwritable.
+        CheckShm();
+        if (_shmFrozen) return;
         await _readers.DisposeAsync().ConfigureAwait(false);
         await _writer.DisposeAsync().ConfigureAwait(false);
     }

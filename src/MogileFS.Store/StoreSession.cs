@@ -20,6 +20,10 @@ public sealed class StoreSession : IAsyncDisposable
     public MetadataStore Store { get; }
     public DbConnection Connection { get; }
     public DbTransaction? Transaction { get; private set; }
+
+    /// <summary>A write transaction begun by the store directly on the connection (SQLite), without a
+    /// <see cref="Transaction"/> object.</summary>
+    internal bool RawTransaction { get; set; }
     public DatabaseKind Kind => Store.Kind;
 
     /// <summary>A cached, prepared command for <paramref name="sql"/> (dialect tokens replaced), bound to the current transaction.

@@ -25,6 +25,7 @@ public sealed class TrackerServer : IAsyncDisposable
     private readonly List<Socket> _listeners = new();
     private readonly List<Task> _background = new();
     private readonly object _stopGate = new();
+    private readonly Dictionary<IPAddress, int> _perIp = new();
     private Task? _stopTask;
     private long _queries;
     private TrackerRuntime? _runtime;
@@ -46,6 +47,7 @@ public sealed class TrackerServer : IAsyncDisposable
     internal RecentQueries Recent { get; } = new();
     internal TrackerRuntime Runtime => _runtime ?? throw new InvalidOperationException("tracker not started");
     internal long QueryCount => Interlocked.Read(ref _queries);
+    internal int MaxReplyBytes => _options.MaxReplyBytes;
     internal void CountQuery() => Interlocked.Increment(ref _queries);
 
     /// <summary>The tracker-wide services (for tests and hosts that add jobs).</summary>
@@ -76,7 +78,11 @@ public sealed class TrackerServer : IAsyncDisposable
         if (minWorkers < want) ThreadPool.SetMinThreads(want, minIo);
 
         var store = MetadataStore.Open(dsn, _options.DbUser, _options.DbPass,
-            new StoreOptions { MaxConnections = Math.Clamp(_options.QueryJobs, 4, 32) });
+            new StoreOptions
+            {
+                MaxConnections = Math.Clamp(_options.QueryJobs, 4, 32),
+                WriteTimeout = TimeSpan.FromSeconds(_options.DbWriteTimeoutSeconds),
+            });
         try
         {
             _nodes = new StorageNodeClientHolder(new MogileFS.Tracker.Storage.StorageNodeClient(
@@ -170,12 +176,18 @@ public sealed class TrackerServer : IAsyncDisposable
                 s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
             }
             catch (SocketException) { /* peer already gone */ }
+            var ip = PeerAddress(s);
+            if (!TryCountConnection(ip))
+            {
+                _ = RefuseAsync(s, ip);
+                continue;
+            }
             var conn = new ClientConnection(this, s, ct);
-            _connections[conn] = RunConnectionAsync(conn);
+            _connections[conn] = RunConnectionAsync(conn, ip);
         }
     }
 
-    private async Task RunConnectionAsync(ClientConnection conn)
+    private async Task RunConnectionAsync(ClientConnection conn, IPAddress? ip)
     {
         await Task.Yield();
         try
@@ -185,13 +197,66 @@ public sealed class TrackerServer : IAsyncDisposable
         finally
         {
             _connections.TryRemove(conn, out _);
+            UncountConnection(ip);
         }
     }
 
-    /// <summary>Slow-reader watchdog (§2.1): a connection whose reply could not be written for 120 s is closed.</summary>
+    private static IPAddress? PeerAddress(Socket s)
+    {
+        try
+        {
+            var ip = (s.RemoteEndPoint as IPEndPoint)?.Address;
+            return ip is { IsIPv4MappedToIPv6: true } ? ip.MapToIPv4() : ip;
+        }
+        catch (SocketException) { return null; }
+        catch (ObjectDisposedException) { return null; }
+    }
+
+    /// <summary>max_conns_per_ip: counts the connection, or false when its address already holds the limit.</summary>
+    private bool TryCountConnection(IPAddress? ip)
+    {
+        if (ip == null || _options.MaxConnsPerIp <= 0) return true;
+        lock (_perIp)
+        {
+            _perIp.TryGetValue(ip, out int n);
+            if (n >= _options.MaxConnsPerIp) return false;
+            _perIp[ip] = n + 1;
+            return true;
+        }
+    }
+
+    private void UncountConnection(IPAddress? ip)
+    {
+        if (ip == null || _options.MaxConnsPerIp <= 0) return;
+        lock (_perIp)
+        {
+            if (!_perIp.TryGetValue(ip, out int n)) return;
+            if (n <= 1) _perIp.Remove(ip);
+            else _perIp[ip] = n - 1;
+        }
+    }
+
+    private static readonly byte[] TooManyConnections =
+        "ERR too_many_connections Too+many+connections+from+your+address\r\n"u8.ToArray();
+
+    private async Task RefuseAsync(Socket s, IPAddress? ip)
+    {
+        Log.ClosingConnection(Logger, ip == null ? null : new IPEndPoint(ip, 0), $"more than {_options.MaxConnsPerIp} connections from this address");
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await s.SendAsync(TooManyConnections, SocketFlags.None, cts.Token).ConfigureAwait(false);
+            s.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception) { /* the client went away or does not read */ }
+        finally { s.Dispose(); }
+    }
+
+    /// <summary>Slow-reader watchdog (§2.1): a connection whose reply could not be written for
+    /// slow_reader_timeout (120 s) is closed.</summary>
     private async Task WatchdogAsync()
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(5));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Clamp(SlowReaderTimeout.TotalSeconds / 4, 0.1, 5)));
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
@@ -202,7 +267,7 @@ public sealed class TrackerServer : IAsyncDisposable
                     long started = c.FlushStartedTicks;
                     if (started != 0 && now - started > SlowReaderTimeout.TotalMilliseconds)
                     {
-                        Log.ClosingConnection(Logger, c.Remote, "reply not written for 120 s (slow reader)");
+                        Log.ClosingConnection(Logger, c.Remote, $"reply not written for {SlowReaderTimeout.TotalSeconds:0.#} s (slow reader)");
                         c.Abort();
                     }
                 }
@@ -211,7 +276,7 @@ public sealed class TrackerServer : IAsyncDisposable
         catch (OperationCanceledException) { }
     }
 
-    internal static TimeSpan SlowReaderTimeout { get; set; } = TimeSpan.FromSeconds(120);
+    private TimeSpan SlowReaderTimeout => TimeSpan.FromSeconds(_options.SlowReaderTimeoutSeconds);
 
     internal void ReportCommandFailure(string command, Exception e)
     {

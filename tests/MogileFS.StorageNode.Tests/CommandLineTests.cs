@@ -148,4 +148,22 @@ public sealed class CommandLineTests : IDisposable
         var ex = Assert.Throws<ArgumentException>(() => StorageNodeServer.ParseListen("1.2.3.4:x", "httplisten"));
         Assert.Contains("httplisten", ex.Message);
     }
+
+    [Fact]
+    public void Issue17_limits_from_flags_and_file_and_2_73_abbreviations_unchanged()
+    {
+        var d = MogstoredCommandLine.Parse(["--maxconns=1000"], NoDefault).Options;
+        Assert.Equal(500, d.EffectiveMaxConnsPerIp);
+        Assert.Equal(TimeSpan.FromSeconds(10), d.HeaderTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), d.BodyTimeout);
+        Assert.Equal(1024, d.BodyMinRate);
+        var f = MogstoredCommandLine.Parse(["--config=" + Conf("header_timeout = 5\nbody_timeout = 7\nbody_min_rate = 2048\nmaxconns_per_ip = 20\n")], NoDefault).Options;
+        Assert.Equal(TimeSpan.FromSeconds(5), f.HeaderTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(7), f.BodyTimeout);
+        Assert.Equal(2048, f.BodyMinRate);
+        Assert.Equal(20, f.EffectiveMaxConnsPerIp);
+        // "--h" meant --httplisten in 2.73 and still does; our keys need their full name.
+        Assert.Equal("1.2.3.4:1", MogstoredCommandLine.Parse(["--h=1.2.3.4:1"], NoDefault).Options.HttpListen);
+        Assert.Throws<MogstoredUsageException>(() => MogstoredCommandLine.Parse(["--header_timeout=0"], NoDefault));
+    }
 }

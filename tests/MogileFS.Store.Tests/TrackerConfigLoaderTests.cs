@@ -482,4 +482,33 @@ public sealed class TrackerConfigLoaderTests : IDisposable
         var o = Load("--user=root", "--skipconfig", "--workers=2", "--dsn=DBI:SQLite:/tmp/t.db", "--dbuser=", "--dbpass=");
         Assert.Equal(("root", 2, "DBI:SQLite:/tmp/t.db"), (o.User, o.QueryJobs, o.DbDsn));
     }
+
+    // ---- limits of issue 17 (ours) ----
+
+    [Fact]
+    public void Limits_have_safe_defaults_and_are_read_from_the_file()
+    {
+        var d = Load();
+        Assert.Equal(1024 * 1024, d.MaxReplyBytes);
+        Assert.Equal(120, d.SlowReaderTimeoutSeconds);
+        Assert.Equal(5000, d.MaxConnsPerIp);
+        Assert.Equal(3, d.DbWriteTimeoutSeconds);
+        var o = LoadFile("max_reply_bytes = 65536\nslow_reader_timeout = 30\nmax_conns_per_ip = 0\ndb_write_timeout = 0.5\n");
+        Assert.Equal(65536, o.MaxReplyBytes);
+        Assert.Equal(30, o.SlowReaderTimeoutSeconds);
+        Assert.Equal(0, o.MaxConnsPerIp);
+        Assert.Equal(0.5, o.DbWriteTimeoutSeconds);
+        Assert.DoesNotContain("Ignoring", Warnings);
+    }
+
+    [Theory]
+    [InlineData("max_reply_bytes = 100")]
+    [InlineData("max_conns_per_ip = -1")]
+    [InlineData("db_write_timeout = 0")]
+    [InlineData("slow_reader_timeout = abc")]
+    public void Bad_limit_values_stop_start_up_naming_the_key(string line)
+    {
+        var e = Assert.Throws<TrackerConfigException>(() => LoadFile(line + "\n"));
+        Assert.Contains(line.Split(' ')[0], e.Message);
+    }
 }

@@ -44,7 +44,14 @@ public static partial class MogstoredCommandLine
         (["server"], Kind.String),
         (["serverbin"], Kind.String),
         (["pidfile"], Kind.String),
+        // Ours (docs/security.md), given in full only; 2.73's config files never contain them.
+        (["header_timeout"], Kind.Int),
+        (["body_timeout"], Kind.Int),
+        (["body_min_rate"], Kind.Int),
+        (["maxconns_per_ip"], Kind.Int),
     ];
+
+    private const int Specs27Count = 11;
 
     public const string Usage =
         "Usage: mogstored [OPTS]\n\n" +
@@ -54,7 +61,11 @@ public static partial class MogstoredCommandLine
         " --httplisten=<ip:port> IP/Port HTTP server listens on\n" +
         " --mgmtlisten=<ip:port> IP/Port management/sidechannel listens on\n" +
         " --docroot=<path>       Docroot above device mount points.  Defaults to /var/mogdata\n" +
-        " --maxconns=<number>    Number of simultaneous clients to serve. Default 10000\n";
+        " --maxconns=<number>    Number of simultaneous clients to serve. Default 10000\n" +
+        " --maxconns_per_ip=<n>  Connections one client address may hold. Default maxconns/2\n" +
+        " --header_timeout=<s>   Time allowed for a whole request head. Default 10\n" +
+        " --body_timeout=<s>     Upload body deadline before body_min_rate counts. Default 30\n" +
+        " --body_min_rate=<B/s>  Slowest upload accepted, in bytes per second. Default 1024\n";
 
     public static MogstoredSettings Parse(IReadOnlyList<string> args, string defaultConfigFile = DefaultConfigFile)
     {
@@ -115,7 +126,8 @@ public static partial class MogstoredCommandLine
             foreach (var n in spec.Names)
                 if (string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) return spec;
         var matches = new List<(string Name, (string[], Kind) Spec)>();
-        foreach (var spec in Specs)
+        // Abbreviations resolve among 2.73's options only, so that ours never make one ambiguous.
+        foreach (var spec in Specs.AsSpan(0, Specs27Count))
             foreach (var n in spec.Names)
                 if (name.Length > 0 && n.StartsWith(name, StringComparison.OrdinalIgnoreCase)) matches.Add((n, spec));
         var distinct = matches.Select(m => m.Spec).Distinct().ToList();
@@ -142,10 +154,21 @@ public static partial class MogstoredCommandLine
                     throw new MogstoredUsageException($"Invalid maxconns value: {value} (a positive number is expected)");
                 o.MaxConns = mc;
                 break;
+            case "maxconns_per_ip": o.MaxConnsPerIp = Positive(option, value); break;
+            case "header_timeout": o.HeaderTimeout = TimeSpan.FromSeconds(Positive(option, value)); break;
+            case "body_timeout": o.BodyTimeout = TimeSpan.FromSeconds(Positive(option, value)); break;
+            case "body_min_rate": o.BodyMinRate = Positive(option, value); break;
             case "server": o.Server = value; break;
             case "serverbin": s.ServerBin = value; break;
             case "pidfile": o.PidFile = value; break;
         }
+    }
+
+    private static int Positive(string option, string value)
+    {
+        if (!int.TryParse(value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int n) || n <= 0)
+            throw new MogstoredUsageException($"Invalid {option} value: {value} (a positive number is expected)");
+        return n;
     }
 
     /// <summary>Perl truthiness: "" and "0" are false, anything else is true (so "no" is true).</summary>

@@ -49,6 +49,7 @@ internal sealed partial class HttpConnection
         }
 
         bool committed = false;
+        Volatile.Write(ref BodyStarted, Environment.TickCount64);
         try
         {
             if (chunked)
@@ -88,6 +89,7 @@ internal sealed partial class HttpConnection
         }
         finally
         {
+            Volatile.Write(ref BodyStarted, 0);
             EndPut(committed);
         }
     }

@@ -23,10 +23,23 @@ internal sealed partial class HttpConnection
     private int _state = StateBusy;
     public long LastActivity = Environment.TickCount64;
 
-    public HttpConnection(HttpService svc, Socket socket)
+    /// <summary>When the first byte of the request head now being received arrived (0: none is):
+    /// the sweeper closes the connection at <see cref="StorageNodeOptions.HeaderTimeout"/>.</summary>
+    public long HeadStarted;
+
+    /// <summary>When the upload body now being received started (0: none is); with the bytes
+    /// received so far the sweeper applies body_timeout and body_min_rate.</summary>
+    public long BodyStarted;
+
+    public long BodyReceived => Volatile.Read(ref _received);
+
+    public System.Net.IPAddress? ClientAddress { get; }
+
+    public HttpConnection(HttpService svc, Socket socket, System.Net.IPAddress? clientAddress)
     {
         _svc = svc;
         _socket = socket;
+        ClientAddress = clientAddress;
         int size = Math.Max(1024, svc.Options.MaxHeaderBytes);
         _buf = ArrayPool<byte>.Shared.Rent(size);
         _path = ArrayPool<byte>.Shared.Rent(size + 64);
@@ -122,6 +135,7 @@ internal sealed partial class HttpConnection
             int headEnd = FindHeadEnd();
             if (headEnd < 0)
             {
+                if (_end > _start && HeadStarted == 0) Volatile.Write(ref HeadStarted, Environment.TickCount64);
                 if (_end - _start >= MaxHead)
                 {
                     bool lineDone = _buf.AsSpan(_start, _end - _start).IndexOf((byte)'\n') >= 0;
@@ -149,6 +163,7 @@ internal sealed partial class HttpConnection
                 continue;
             }
 
+            Volatile.Write(ref HeadStarted, 0);
             var parsed = _req.Parse(_buf, _start, headEnd);
             _start = headEnd;
             if (parsed != ParseResult.Ok)

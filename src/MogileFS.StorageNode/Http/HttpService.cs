@@ -12,10 +12,16 @@ namespace MogileFS.StorageNode.Http;
 /// idle keep-alive connections are closed at once, busy ones finish their request, and
 /// whatever is still running when the grace period ends is aborted (an aborted upload
 /// removes its temporary file, so nothing partial is left behind).
+///
+/// Limits against clients that hold connections without using them (docs/security.md): at most
+/// maxconns connections, at most maxconns_per_ip from one address (both refused with 503), a
+/// request head must be complete within header_timeout of its first byte, and an upload body must
+/// keep up body_min_rate after body_timeout. The sweeper enforces the time limits.
 /// </summary>
 internal sealed class HttpService
 {
     private readonly ConcurrentDictionary<HttpConnection, byte> _connections = new();
+    private readonly Dictionary<IPAddress, int> _perIp = new();
     private Socket? _listener;
     private Task? _acceptLoop;
     private Timer? _sweeper;
@@ -56,7 +62,8 @@ internal sealed class HttpService
         _listener = s;
         EndPoint = (IPEndPoint)s.LocalEndPoint!;
         _acceptLoop = Task.Run(AcceptLoopAsync);
-        var period = TimeSpan.FromTicks(Math.Clamp(Options.IdleTimeout.Ticks / 6, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(5).Ticks));
+        long shortest = Math.Min(Options.IdleTimeout.Ticks, Math.Min(Options.HeaderTimeout.Ticks, Options.BodyTimeout.Ticks));
+        var period = TimeSpan.FromTicks(Math.Clamp(shortest / 6, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(5).Ticks));
         _sweeper = new Timer(_ => Sweep(), null, period, period);
     }
 
@@ -93,7 +100,15 @@ internal sealed class HttpService
                 _ = RefuseAsync(s);
                 continue;
             }
-            var conn = new HttpConnection(this, s);
+            var ip = (SafeRemote(s) as IPEndPoint)?.Address;
+            if (!TryCountAddress(ip))
+            {
+                Interlocked.Decrement(ref _count);
+                Log.TooManyConnectionsFromAddress(Logger, Options.EffectiveMaxConnsPerIp, ip);
+                _ = RefuseAsync(s);
+                continue;
+            }
+            var conn = new HttpConnection(this, s, ip);
             _connections[conn] = 0;
             if (Stopping) conn.CloseIfIdle();
             // Start the connection on the pool so the accept loop keeps accepting.
@@ -128,15 +143,61 @@ internal sealed class HttpService
 
     internal void Remove(HttpConnection c)
     {
-        if (_connections.TryRemove(c, out _)) Interlocked.Decrement(ref _count);
+        if (!_connections.TryRemove(c, out _)) return;
+        Interlocked.Decrement(ref _count);
+        if (c.ClientAddress is { } ip)
+        {
+            lock (_perIp)
+            {
+                if (_perIp.TryGetValue(ip, out int n))
+                {
+                    if (n <= 1) _perIp.Remove(ip);
+                    else _perIp[ip] = n - 1;
+                }
+            }
+        }
+    }
+
+    private bool TryCountAddress(IPAddress? ip)
+    {
+        if (ip == null) return true;
+        lock (_perIp)
+        {
+            _perIp.TryGetValue(ip, out int n);
+            if (n >= Options.EffectiveMaxConnsPerIp) return false;
+            _perIp[ip] = n + 1;
+            return true;
+        }
     }
 
     private void Sweep()
     {
         long now = Environment.TickCount64;
-        long limit = (long)Options.IdleTimeout.TotalMilliseconds;
+        long idle = (long)Options.IdleTimeout.TotalMilliseconds;
+        long head = (long)Options.HeaderTimeout.TotalMilliseconds;
+        long body = (long)Options.BodyTimeout.TotalMilliseconds;
+        double rate = Math.Max(1, Options.BodyMinRate);
         foreach (var c in _connections.Keys)
-            if (now - Volatile.Read(ref c.LastActivity) > limit) c.Abort();
+        {
+            if (now - Volatile.Read(ref c.LastActivity) > idle)
+            {
+                c.Abort();
+                continue;
+            }
+            long headStarted = Volatile.Read(ref c.HeadStarted);
+            if (headStarted != 0 && now - headStarted > head)
+            {
+                Log.SlowClientClosed(Logger, c.ClientAddress, "request head not complete within header_timeout");
+                c.Abort();
+                continue;
+            }
+            long bodyStarted = Volatile.Read(ref c.BodyStarted);
+            if (bodyStarted != 0 && now - bodyStarted > body + (long)(c.BodyReceived * 1000 / rate))
+            {
+                Log.SlowClientClosed(Logger, c.ClientAddress, "upload slower than body_min_rate");
+                c.Abort();
+            }
+        }
     }
 
     /// <summary>Stops accepting; closes idle connections; waits up to <paramref name="grace"/>

@@ -20,6 +20,8 @@ internal sealed class RequestHead
     public bool HasContentLength;
     public long ContentLength; // Perl numeric coercion of the header (may be negative)
     public bool Chunked;
+    public bool HasTransferEncoding;
+    private bool _badFraming;
     public bool ExpectContinue;
     public int Md5Start = -1, Md5Length;
     public int RangeStart = -1, RangeLength;
@@ -36,6 +38,8 @@ internal sealed class RequestHead
         HasContentLength = false;
         ContentLength = 0;
         Chunked = false;
+        HasTransferEncoding = false;
+        _badFraming = false;
         ExpectContinue = false;
         Md5Start = -1; Md5Length = 0;
         RangeStart = -1; RangeLength = 0;
@@ -99,6 +103,10 @@ internal sealed class RequestHead
             var value = h[vs..ve];
             OnHeader(name, value, lineStart + vs);
         }
+        // RFC 9112 §6.1/§6.3: a message with both framings, or with a Content-Length that is
+        // conflicting or out of range, is one a proxy in front may have framed differently
+        // (request smuggling): refuse it (400, close) rather than guess.
+        if (_badFraming || (HasTransferEncoding && HasContentLength)) return ParseResult.Malformed;
         return ParseResult.Ok;
     }
 
@@ -120,16 +128,48 @@ internal sealed class RequestHead
                 Md5Start = valueOffset; Md5Length = value.Length;
                 break;
             case 14 when Ascii.EqualsIgnoreCase(name, "Content-Length"u8):
+                if (!TryContentLength(value, out long length) || (HasContentLength && length != ContentLength))
+                    _badFraming = true;
                 HasContentLength = true;
-                ContentLength = PerlNumber(value);
+                ContentLength = length;
                 break;
             case 17 when Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8):
-                Chunked = value.SequenceEqual("chunked"u8);
+                // Only "chunked" alone is understood; anything else (another coding, a list, a
+                // second header) would leave the body's end unknown.
+                if (HasTransferEncoding || !Ascii.EqualsIgnoreCase(value, "chunked"u8)) _badFraming = true;
+                HasTransferEncoding = true;
+                Chunked = true;
                 break;
             case 17 when Ascii.EqualsIgnoreCase(name, "If-Modified-Since"u8):
                 ImsStart = valueOffset; ImsLength = value.Length;
                 break;
         }
+    }
+
+    /// <summary>
+    /// Content-Length as 2.73 read it (Perl's numeric coercion, so "abc" is 0 and "12x" is 12:
+    /// documented behaviour we keep), except what can only be an attack or a broken client:
+    /// digits beyond the range of a 64-bit length, and a list ("5, 6") whose members differ.
+    /// </summary>
+    internal static bool TryContentLength(ReadOnlySpan<byte> v, out long length)
+    {
+        int comma = v.IndexOf((byte)',');
+        if (comma >= 0)
+        {
+            var first = v[..comma].Trim(" \t"u8);
+            if (!TryContentLength(first, out length)) return false;
+            var rest = v[(comma + 1)..];
+            while (true)
+            {
+                int next = rest.IndexOf((byte)',');
+                var item = (next < 0 ? rest : rest[..next]).Trim(" \t"u8);
+                if (!item.SequenceEqual(first)) return false;
+                if (next < 0) return true;
+                rest = rest[(next + 1)..];
+            }
+        }
+        length = PerlNumber(v);
+        return length is not (long.MaxValue or long.MinValue);
     }
 
     /// <summary>Perl's string-to-number coercion of an integer: leading blanks, optional

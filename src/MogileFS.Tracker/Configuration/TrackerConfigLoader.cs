@@ -29,8 +29,8 @@ public static class TrackerConfigLoader
 {
     public const string DefaultConfigFile = "/etc/mogilefs/mogilefsd.conf";
 
-    /// <summary>Every key the file may set (2.73's plus our <c>log_target</c>); others are ignored
-    /// with a warning.</summary>
+    /// <summary>Every key the file may set (2.73's plus our <c>log_target</c> and the limits of
+    /// docs/security.md); others are ignored with a warning.</summary>
     public static readonly IReadOnlySet<string> KnownFileKeys = new HashSet<string>(StringComparer.Ordinal)
     {
         "daemonize", "db_dsn", "db_user", "db_pass", "conf_port", "listen", "listener_jobs", "query_jobs",
@@ -38,7 +38,8 @@ public static class TrackerConfigLoader
         "min_free_space", "max_disk_age", "max_handles", "debug", "pidfile", "mogstored_stream_port",
         "default_mindevcount", "node_timeout", "conn_timeout", "conn_pool_size", "rebalance_ignore_missing",
         "repl_use_get_port", "local_network", "no_schema_check", "plugins", "user",
-        "log_target",
+        "log_target", "max_reply_bytes", "slow_reader_timeout", "max_conns_per_ip",
+        "db_write_timeout",
     };
 
     // 2.73's GetOptions table, name for name (config.md §1.3), plus --help.
@@ -155,6 +156,10 @@ public static class TrackerConfigLoader
         options.NoSchemaCheck = chooser.Bool("no_schema_check", false);
         options.User = chooser.String("user", "");
         options.LogTarget = chooser.String("log_target", "");
+        options.MaxReplyBytes = chooser.Int("max_reply_bytes", options.MaxReplyBytes, 4096, int.MaxValue);
+        options.SlowReaderTimeoutSeconds = chooser.Double("slow_reader_timeout", options.SlowReaderTimeoutSeconds);
+        options.DbWriteTimeoutSeconds = chooser.Double("db_write_timeout", options.DbWriteTimeoutSeconds);
+        options.MaxConnsPerIp = chooser.Int("max_conns_per_ip", options.MaxConnsPerIp, 0, int.MaxValue);
         if (options.LogTarget is not ("" or "stderr" or "stdout" or "syslog"))
             throw new TrackerConfigException(
                 $"Invalid value '{options.LogTarget}' for log_target{chooser.Where("log_target")}: expected stderr, stdout or syslog");

@@ -49,6 +49,27 @@ public sealed class TrackerOptions
     /// (as 2.73). Overridable with the extension key <c>log_target</c> (stderr|stdout|syslog).</summary>
     public string LogTarget { get; set; } = "";
 
+    // ---- limits (ours: 2.73 had none; docs/security.md) ----
+
+    /// <summary>max_reply_bytes: replies a connection may have waiting for its client to read before
+    /// the tracker stops reading that connection's requests (bounds the memory of a client that
+    /// pipelines without reading). 1 MiB: a few hundred large list_keys replies.</summary>
+    public int MaxReplyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>slow_reader_timeout: a connection whose reply could not be written for this long is
+    /// closed. 120 s, the value the tracker always used.</summary>
+    public double SlowReaderTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>max_conns_per_ip: open client connections one address may hold; more are answered
+    /// <c>ERR too_many_connections</c> and closed. 0 = no limit. 5000: far above a busy client
+    /// host's pool, low enough that one host cannot take every file descriptor.</summary>
+    public int MaxConnsPerIp { get; set; } = 5000;
+
+    /// <summary>db_write_timeout: the most a write to the database may wait, in all (for the write
+    /// connection, for another process's lock, retries); then the request answers
+    /// <c>ERR failure</c>. 3 s, what MogileFS clients wait for a reply by default.</summary>
+    public double DbWriteTimeoutSeconds { get; set; } = 3;
+
     // ---- not options of 2.73, but what loading found ----
 
     /// <summary>The configuration file that was read (null: none).</summary>

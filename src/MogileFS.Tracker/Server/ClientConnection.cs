@@ -18,6 +18,12 @@ namespace MogileFS.Tracker.Server;
 /// read (back-pressure). Lines over <see cref="MaxLineBytes"/> are answered with an error and skipped;
 /// the connection stays usable. <c>!watch</c> lines are queued by other threads and written by this
 /// loop, which they wake with <see cref="PipeReader.CancelPendingRead"/>.
+///
+/// A connection never holds a query slot while it waits for its client: earlier replies are
+/// flushed before it queues for a slot, and while a handler runs they are flushed beside it, the
+/// slot being released when the handler ends, whatever the flush does. Replies are flushed as soon
+/// as more than <see cref="TrackerServer.MaxReplyBytes"/> are waiting, so a client that sends but
+/// never reads costs at most that much memory, and the slow-reader watchdog closes it.
 /// </summary>
 internal sealed class ClientConnection
 {
@@ -32,6 +38,7 @@ internal sealed class ClientConnection
     private readonly CommandContext _ctx;
     private readonly ConcurrentQueue<string> _watchLines = new();
     private readonly CancellationToken _stopping;
+    private readonly CancellationTokenSource _aborted = new();
     private byte[] _scratch = Array.Empty<byte>();
     private bool _discarding;
     private bool _closing;
@@ -64,7 +71,14 @@ internal sealed class ClientConnection
     public void Abort()
     {
         _closing = true;
+        CancelWaits();
         try { _socket.Close(0); } catch { /* already closed */ }
+    }
+
+    /// <summary>Takes a query of this connection that waits for a slot out of the queue.</summary>
+    private void CancelWaits()
+    {
+        try { _aborted.Cancel(); } catch (ObjectDisposedException) { } catch (AggregateException) { }
     }
 
     /// <summary>Called from any thread by the error stream.</summary>
@@ -117,12 +131,10 @@ internal sealed class ClientConnection
                     if (line.Length == 0) continue;
                     var pending = ProcessLineAsync(line);
                     if (pending.IsCompletedSuccessfully) pending.GetAwaiter().GetResult();
-                    else
-                    {
-                        await FlushAsync().ConfigureAwait(false);
-                        await pending.ConfigureAwait(false);
-                    }
+                    else await pending.ConfigureAwait(false);
                     WriteWatchLines();
+                    // A client that pipelines without reading: stop here until it has read.
+                    if (_writer.UnflushedBytes > _server.MaxReplyBytes) await FlushAsync().ConfigureAwait(false);
                 }
                 _reader.AdvanceTo(buf.Start, buf.End);
                 await FlushAsync().ConfigureAwait(false);
@@ -145,6 +157,7 @@ internal sealed class ClientConnection
         }
         finally
         {
+            CancelWaits();
             _server.Runtime.Errors.Remove(this);
             try { await _reader.CompleteAsync().ConfigureAwait(false); } catch { /* closing */ }
             try { await _writer.CompleteAsync().ConfigureAwait(false); } catch { /* peer gone */ }
@@ -227,16 +240,31 @@ internal sealed class ClientConnection
             return ValueTask.CompletedTask;
         }
 
-        var acquire = _server.Scheduler.AcquireAsync(ClientIpText, line, _stopping);
-        if (!acquire.IsCompletedSuccessfully) return RunQueuedAsync(acquire, entry, lineMem, received);
-        acquire.GetAwaiter().GetResult();
-        return RunAsync(entry, lineMem, received);
+        if (_server.Scheduler.TryAcquire()) return RunAsync(entry, lineMem, received);
+        return RunQueuedAsync(entry, lineMem, received);
     }
 
-    private async ValueTask RunQueuedAsync(ValueTask acquire, CommandEntry entry, ReadOnlyMemory<byte> line, long received)
+    /// <summary>No slot free: answer what is already answered, then queue. The flush comes first so
+    /// that a client that does not read never holds a granted slot (issue 17); a waiter given up
+    /// (connection closed, tracker stopping) is abandoned, which hands back a slot granted meanwhile.</summary>
+    private async ValueTask RunQueuedAsync(CommandEntry entry, ReadOnlyMemory<byte> line, long received)
     {
         await FlushAsync().ConfigureAwait(false);
-        await acquire.ConfigureAwait(false);
+        var scheduler = _server.Scheduler;
+        if (!scheduler.TryAcquire())
+        {
+            var waiter = scheduler.Enqueue(ClientIpText, line.Span, _aborted.Token);
+            try
+            {
+                await waiter.Task.ConfigureAwait(false);
+            }
+            catch
+            {
+                scheduler.Abandon(waiter);
+                throw;
+            }
+            scheduler.Claim(waiter);
+        }
         await RunAsync(entry, line, received).ConfigureAwait(false);
     }
 
@@ -247,12 +275,16 @@ internal sealed class ClientConnection
         var ctx = _ctx;
         ctx.Reply.Reset();
         ctx.Command = entry.Name;
+        // Replies already written go out while the handler waits (a pipelined noop before a sleep
+        // is answered at once). Handlers write into ctx.Reply only, so the flush may run beside them;
+        // it is awaited after the slot is released, so a client that does not read keeps no slot.
+        ValueTask flush = ValueTask.CompletedTask;
         try
         {
             var h = entry.Handler(ctx);
             if (!h.IsCompletedSuccessfully)
             {
-                await FlushAsync().ConfigureAwait(false);
+                flush = FlushAsync();
                 await h.ConfigureAwait(false);
             }
             else h.GetAwaiter().GetResult();
@@ -274,6 +306,7 @@ internal sealed class ClientConnection
         {
             _server.Scheduler.Release();
         }
+        await flush.ConfigureAwait(false);
 
         if ((entry.Flags & CommandFlags.ChangesMetadata) != 0)
         {
