@@ -67,11 +67,13 @@ public sealed partial class MonitorJob
             {
                 if (info.Desired == 0)
                 {
+                    rt.Monitor.SetPaused(true);
                     info.SetWorkerCount(0);
                     try { await rt.Monitor.WaitBetweenRoundsAsync(Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false); }
                     catch (OperationCanceledException) { break; }
                     continue;
                 }
+                rt.Monitor.SetPaused(false);
                 info.SetWorkerCount(1);
                 try { await info.WaitWhilePausedAsync(0, ct).ConfigureAwait(false); }
                 catch (OperationCanceledException) { break; }

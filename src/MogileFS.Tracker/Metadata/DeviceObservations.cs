@@ -81,6 +81,26 @@ public sealed class MonitorState
     /// <summary>Set by the real monitor job when it starts.</summary>
     public bool DrivenByMonitorJob { get; set; }
 
+    /// <summary>True while the monitor job runs no rounds (<c>!want 0 monitor</c>).</summary>
+    public bool Paused { get; private set; }
+
+    /// <summary>The monitor stops (true) or resumes (false) its rounds; stopping releases every waiter.</summary>
+    public void SetPaused(bool paused)
+    {
+        if (Paused == paused) return;
+        TaskCompletionSource a, b;
+        lock (_gate)
+        {
+            Paused = paused;
+            if (!paused) return;
+            a = _current;
+            b = _afterNextStart;
+            _current = _afterNextStart = NewTcs();
+        }
+        a.TrySetResult();
+        b.TrySetResult();
+    }
+
     public long RoundsCompleted { get; private set; }
 
     public bool HasCompletedFirstRound => _first.Task.IsCompleted;
@@ -99,6 +119,9 @@ public sealed class MonitorState
     /// </summary>
     public Task RequestFreshRoundAsync(CancellationToken ct)
     {
+        // With the monitor stopped (!want 0 monitor) nobody would ever answer: 2.73 hangs the
+        // client here; we answer at once with what is known.
+        if (Paused) return Task.CompletedTask;
         Task t;
         lock (_gate) t = _afterNextStart.Task;
         RequestRound();
