@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using MogileFS.Store;
 using MogileFS.Tracker.Runtime;
+using MogileFS.Tracker.Storage;
 
 namespace MogileFS.Tracker.Jobs;
 
@@ -60,7 +61,6 @@ public sealed class JobHost : IAsyncDisposable
         Runtime = runtime;
         Options = JobsOptions.From(runtime.Options);
         _stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        Storage = new JobStorageClient(TimeSpan.FromSeconds(runtime.Options.ConnTimeoutSeconds > 0 ? runtime.Options.ConnTimeoutSeconds : 2));
         Hooks = runtime.Feature<JobHooks>();
         _log = runtime.LoggerFactory.CreateLogger("MogileFS.Tracker.Jobs");
         Monitor = new MonitorJob(this);
@@ -73,7 +73,8 @@ public sealed class JobHost : IAsyncDisposable
 
     public TrackerRuntime Runtime { get; }
     public JobsOptions Options { get; }
-    public JobStorageClient Storage { get; }
+    /// <summary>The tracker's one storage-node client (the same the query commands use).</summary>
+    public IStorageNodeClient Storage => Runtime.StorageNodes;
     public JobHooks Hooks { get; }
     public MonitorJob Monitor { get; }
     public JobMaster JobMaster { get; }
@@ -240,7 +241,6 @@ public sealed class JobHost : IAsyncDisposable
         foreach (var job in Runtime.Jobs.All)
             if (job.Kind != JobKind.QueryWorker) job.SetWorkerCount(0);
         try { await Runtime.Store.CloseLocksAsync().ConfigureAwait(false); } catch (Exception) { /* store closing */ }
-        Storage.Dispose();
     }
 
     public async ValueTask DisposeAsync()

@@ -1,3 +1,4 @@
+using MogileFS.Core.Model;
 using MogileFS.Core.Protocol;
 using MogileFS.Store;
 using MogileFS.Tracker.Metadata;
@@ -80,8 +81,9 @@ public static class SettingsCommands
             case "fsck_checksum":
                 return value switch
                 {
-                    "off" or "MD5" or "SHA-1" => value,
+                    "off" => value,
                     "class" => null,
+                    _ when HashTypes.TryParseName(value, out _) => value,
                     _ => throw new CommandException("invalid_format", "Not a valid checksum algorithm"),
                 };
         }
