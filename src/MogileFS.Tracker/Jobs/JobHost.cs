@@ -7,9 +7,9 @@ using MogileFS.Tracker.Storage;
 namespace MogileFS.Tracker.Jobs;
 
 /// <summary>
-/// Extension points for job families owned elsewhere (fsck, rebalance injection). Register from a
-/// command family's <c>OnStart</c> hook via <c>runtime.Feature&lt;JobHooks&gt;()</c>; the job host
-/// reads them when it starts.
+/// Extension points for the job families beside the core jobs (fsck/scrub, rebalance/drain). The
+/// <see cref="JobHost"/> has each family register here when it is created (<see cref="JobHost.RegisterFamilies"/>)
+/// and reads them when it starts; nothing on the command side wires jobs.
 /// </summary>
 public sealed class JobHooks
 {
@@ -62,6 +62,7 @@ public sealed class JobHost : IAsyncDisposable
         Options = JobsOptions.From(runtime.Options);
         _stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         Hooks = runtime.Feature<JobHooks>();
+        RegisterFamilies(runtime, Hooks);
         _log = runtime.LoggerFactory.CreateLogger("MogileFS.Tracker.Jobs");
         Monitor = new MonitorJob(this);
         JobMaster = new JobMaster(this);
@@ -87,6 +88,16 @@ public sealed class JobHost : IAsyncDisposable
     /// <summary>Our own counters (copies made, rows finished, ...). Not in !stats, which shows exactly
     /// 2.73's counters (work_queue_for_*, work_sent_to_*); tests and dashboards read these.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, long> Stats { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The job families that hook into the job master (docs/fsck-rebalance.md): fsck workers, fsck
+    /// injection and the scrubber; rebalance moves, rebalance injection and drain.
+    /// </summary>
+    internal static void RegisterFamilies(TrackerRuntime rt, JobHooks hooks)
+    {
+        Fsck.FsckJobs.Register(rt, hooks);
+        Rebalance.RebalanceJobs.Register(rt, hooks);
+    }
 
     /// <summary>The job host of a tracker (null before the tracker started its jobs).</summary>
     public static JobHost? Of(TrackerRuntime rt) => rt.Feature<JobHostSlot>().Host;

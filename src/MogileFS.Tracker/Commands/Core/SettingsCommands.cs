@@ -76,7 +76,7 @@ public static class SettingsCommands
                 return hasValue ? value ?? "" : null;
             case "scrub_rate": // ours, bytes per second with optional k/m/g: docs/fsck-rebalance.md
                 if (!Perl.IsTrue(value)) return "0";
-                if (MogileFS.Tracker.Jobs.Scrub.Scrubber.ParseRate(value) > 0) return value!.Trim();
+                if (Policies.ScrubRate.Parse(value) > 0) return value!.Trim();
                 throw new CommandException("invalid_format", "Must be numeric (bytes per second, optional k/m/g suffix)");
             case "fsck_checksum":
                 return value switch
