@@ -85,8 +85,7 @@ public sealed class TrackerServer : IAsyncDisposable
             });
         try
         {
-            _nodes = new StorageNodeClientHolder(new MogileFS.Tracker.Storage.StorageNodeClient(
-                TimeSpan.FromSeconds(_options.NodeTimeoutSeconds), TimeSpan.FromSeconds(_options.ConnTimeoutSeconds), _options.MogstoredStreamPort));
+            _nodes = new StorageNodeClientHolder(MogileFS.Tracker.Storage.StorageNodeClient.For(_options));
             var rt = new TrackerRuntime(_options, store, _loggerFactory, _nodes.Client) { Stopping = _stop.Token };
             _runtime = rt;
             await rt.Metadata.ReloadAsync(ct).ConfigureAwait(false);

@@ -102,7 +102,7 @@ public sealed class EventCodeAndResolverTests
         Assert.Equal(st.ToString(), again.ToString());
         Assert.Contains("completed_devs=3 source_devs=1,2 sdev_current=4", st.ToString());
         // the initial state written by rebalance_start parses too
-        var init = RebalanceState.Parse(MogileFS.Tracker.Commands.Rebalance.RebalancePolicy.InitialState([5, 6], 100));
+        var init = RebalanceState.Parse(MogileFS.Tracker.Policies.RebalancePolicy.InitialState([5, 6], 100));
         Assert.Equal([5, 6], init.SourceDevs);
         Assert.Empty(init.CompletedDevs);
     }

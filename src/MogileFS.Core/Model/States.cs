@@ -59,18 +59,13 @@ public static class States
     }
 
     /// <summary>Wire name of a hash type: MD5, SHA-1, NONE.</summary>
-    public static string ToWire(this HashType h) => h switch { HashType.MD5 => "MD5", HashType.SHA1 => "SHA-1", _ => "NONE" };
+    public static string ToWire(this HashType h) => h == HashType.None ? "NONE" : HashTypes.Name(h);
 
     /// <summary>"MD5"/"SHA-1" (case-sensitive) → type; "NONE" → None.</summary>
     public static bool TryParseHashType(string? s, out HashType h)
     {
-        switch (s)
-        {
-            case "MD5": h = HashType.MD5; return true;
-            case "SHA-1": h = HashType.SHA1; return true;
-            case "NONE": h = HashType.None; return true;
-            default: h = HashType.None; return false;
-        }
+        if (s == "NONE") { h = HashType.None; return true; }
+        return HashTypes.TryParseName(s, out h);
     }
 
     public static string ToWire(this ObservedState s) => s switch

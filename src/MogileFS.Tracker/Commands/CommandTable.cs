@@ -95,9 +95,6 @@ public static class TrackerCommands
         Files.FileCommands.Register(t);
         Fsck.FsckCommands.Register(t);
         Rebalance.RebalanceCommands.Register(t);
-        // Background fsck/scrub and rebalance/drain workers hook into the job master (docs/fsck-rebalance.md).
-        MogileFS.Tracker.Jobs.Fsck.FsckJobs.Register(t);
-        MogileFS.Tracker.Jobs.Rebalance.RebalanceJobs.Register(t);
         return t;
     }
 }

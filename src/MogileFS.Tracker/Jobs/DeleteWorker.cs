@@ -58,7 +58,7 @@ public sealed class DeleteWorker
             var removed = new List<int>();
             long? reschedule = null;
             int fc = item.FailCount;
-            var timeout = TimeSpan.FromSeconds(rt.Options.NodeTimeoutSeconds > 0 ? rt.Options.NodeTimeoutSeconds : 2);
+            var timeout = rt.StorageNodes.NodeTimeout;
             foreach (int devid in facts.DevIds)
             {
                 if (!snap.TryGetDevice(devid, out var d)) continue; // unknown device: location stays (2.73)
@@ -79,7 +79,7 @@ public sealed class DeleteWorker
                     fc++;
                     continue;
                 }
-                string url = JobStorageClient.Url(h.Ip, h.WritePort, StoragePaths.FidPath(devid, fid));
+                string url = StorageNodeClient.Url(h.Ip, h.WritePort, StoragePaths.FidPath(devid, fid));
                 var (status, err) = await _host.Storage.DeleteAsync(url, timeout, ct).ConfigureAwait(false);
                 if (status is >= 200 and <= 299 or 404)
                 {

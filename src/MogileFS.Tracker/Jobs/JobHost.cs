@@ -2,13 +2,14 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using MogileFS.Store;
 using MogileFS.Tracker.Runtime;
+using MogileFS.Tracker.Storage;
 
 namespace MogileFS.Tracker.Jobs;
 
 /// <summary>
-/// Extension points for job families owned elsewhere (fsck, rebalance injection). Register from a
-/// command family's <c>OnStart</c> hook via <c>runtime.Feature&lt;JobHooks&gt;()</c>; the job host
-/// reads them when it starts.
+/// Extension points for the job families beside the core jobs (fsck/scrub, rebalance/drain). The
+/// <see cref="JobHost"/> has each family register here when it is created (<see cref="JobHost.RegisterFamilies"/>)
+/// and reads them when it starts; nothing on the command side wires jobs.
 /// </summary>
 public sealed class JobHooks
 {
@@ -60,8 +61,8 @@ public sealed class JobHost : IAsyncDisposable
         Runtime = runtime;
         Options = JobsOptions.From(runtime.Options);
         _stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        Storage = new JobStorageClient(TimeSpan.FromSeconds(runtime.Options.ConnTimeoutSeconds > 0 ? runtime.Options.ConnTimeoutSeconds : 2));
         Hooks = runtime.Feature<JobHooks>();
+        RegisterFamilies(runtime, Hooks);
         _log = runtime.LoggerFactory.CreateLogger("MogileFS.Tracker.Jobs");
         Monitor = new MonitorJob(this);
         JobMaster = new JobMaster(this);
@@ -73,7 +74,8 @@ public sealed class JobHost : IAsyncDisposable
 
     public TrackerRuntime Runtime { get; }
     public JobsOptions Options { get; }
-    public JobStorageClient Storage { get; }
+    /// <summary>The tracker's one storage-node client (the same the query commands use).</summary>
+    public IStorageNodeClient Storage => Runtime.StorageNodes;
     public JobHooks Hooks { get; }
     public MonitorJob Monitor { get; }
     public JobMaster JobMaster { get; }
@@ -86,6 +88,16 @@ public sealed class JobHost : IAsyncDisposable
     /// <summary>Our own counters (copies made, rows finished, ...). Not in !stats, which shows exactly
     /// 2.73's counters (work_queue_for_*, work_sent_to_*); tests and dashboards read these.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, long> Stats { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The job families that hook into the job master (docs/fsck-rebalance.md): fsck workers, fsck
+    /// injection and the scrubber; rebalance moves, rebalance injection and drain.
+    /// </summary>
+    internal static void RegisterFamilies(TrackerRuntime rt, JobHooks hooks)
+    {
+        Fsck.FsckJobs.Register(rt, hooks);
+        Rebalance.RebalanceJobs.Register(rt, hooks);
+    }
 
     /// <summary>The job host of a tracker (null before the tracker started its jobs).</summary>
     public static JobHost? Of(TrackerRuntime rt) => rt.Feature<JobHostSlot>().Host;
@@ -240,7 +252,6 @@ public sealed class JobHost : IAsyncDisposable
         foreach (var job in Runtime.Jobs.All)
             if (job.Kind != JobKind.QueryWorker) job.SetWorkerCount(0);
         try { await Runtime.Store.CloseLocksAsync().ConfigureAwait(false); } catch (Exception) { /* store closing */ }
-        Storage.Dispose();
     }
 
     public async ValueTask DisposeAsync()

@@ -164,8 +164,8 @@ public sealed partial class MonitorJob
         var rt = _host.Runtime;
         if (round.UnreachableHosts.ContainsKey(h.Id)) return;
         string ip = h.Ip!;
-        var timeout = TimeSpan.FromSeconds(rt.Options.ConnTimeoutSeconds > 0 ? rt.Options.ConnTimeoutSeconds : 2);
-        string usageUrl = JobStorageClient.Url(ip, h.ReadPort, $"/dev{d.Id}/usage");
+        var timeout = rt.StorageNodes.ConnectTimeout;
+        string usageUrl = StorageNodeClient.Url(ip, h.ReadPort, $"/dev{d.Id}/usage");
         var sw = Stopwatch.StartNew();
         var (status, body, error) = await _host.Storage.GetSmallAsync(usageUrl, timeout, ct).ConfigureAwait(false);
         if (status < 200 || status > 299)
@@ -227,9 +227,9 @@ public sealed partial class MonitorJob
             int r = RandomNumberGenerator.GetInt32(100);
             string path = $"/dev{d.Id}/test-write/test-write-{r}";
             byte[] content = Encoding.ASCII.GetBytes($"time={DateTimeOffset.UtcNow.ToUnixTimeSeconds()} rand={r}");
-            int put = await _host.Storage.PutSmallAsync(JobStorageClient.Url(ip, h.WritePort, path), content, null, timeout, ct).ConfigureAwait(false);
+            int put = await _host.Storage.PutSmallAsync(StorageNodeClient.Url(ip, h.WritePort, path), content, null, timeout, ct).ConfigureAwait(false);
             if (put < 200 || put > 299) break;
-            var (gs, gb, _) = await _host.Storage.GetSmallAsync(JobStorageClient.Url(ip, h.ReadPort, path), timeout, ct).ConfigureAwait(false);
+            var (gs, gb, _) = await _host.Storage.GetSmallAsync(StorageNodeClient.Url(ip, h.ReadPort, path), timeout, ct).ConfigureAwait(false);
             if (gs < 200 || gs > 299) break;
             if (gb.AsSpan().SequenceEqual(content))
             {
@@ -240,7 +240,7 @@ public sealed partial class MonitorJob
         bool? rejectBadMd5 = rt.Observations.Get(d.Id)?.RejectBadMd5;
         if (state == ObservedState.Writeable)
         {
-            int md5 = await _host.Storage.PutSmallAsync(JobStorageClient.Url(ip, h.WritePort, $"/dev{d.Id}/test-write/test-md5"), Dot, BadMd5, timeout, ct).ConfigureAwait(false);
+            int md5 = await _host.Storage.PutSmallAsync(StorageNodeClient.Url(ip, h.WritePort, $"/dev{d.Id}/test-write/test-md5"), Dot, BadMd5, timeout, ct).ConfigureAwait(false);
             if (md5 > 0) rejectBadMd5 = md5 < 200 || md5 > 299;
         }
         SetDevice(d.Id, state, rejectBadMd5);

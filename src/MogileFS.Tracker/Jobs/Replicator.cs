@@ -324,20 +324,20 @@ public sealed class Replicator
             return (false, false, null, $"destination dev{dstDev} has no host");
         string srcPath = StoragePaths.FidPath(srcDev, fid);
         string dstPath = StoragePaths.FidPath(dstDev, fid);
-        string srcUrl = JobStorageClient.Url(sh.Ip, rt.Options.ReplUseGetPort ? sh.ReadPort : sh.WritePort, srcPath);
-        string dstUrl = JobStorageClient.Url(dh.Ip, dh.WritePort, dstPath);
+        string srcUrl = StorageNodeClient.Url(sh.Ip, rt.Options.ReplUseGetPort ? sh.ReadPort : sh.WritePort, srcPath);
+        string dstUrl = StorageNodeClient.Url(dh.Ip, dh.WritePort, dstPath);
         await _vivifier.EnsureAsync(dstDev, dh.Ip, dh.WritePort, fid, snap.SettingIsOn("skip_mkcol"), ct).ConfigureAwait(false);
         byte[]? contentMd5 = facts.ChecksumType == HashType.MD5 ? facts.Checksum : null;
-        var r = await _host.Storage.CopyAsync(srcUrl, dstUrl, facts.File.Length, digestType, contentMd5,
-            TimeSpan.FromSeconds(rt.Options.ConnTimeoutSeconds > 0 ? rt.Options.ConnTimeoutSeconds : 2), _host.Options.CopyReadTimeout, ct).ConfigureAwait(false);
+        var r = await _host.Storage.CopyAsync(srcUrl, dstUrl, facts.File.Length, contentMd5,
+            CopyOptions.ForReplication(_host.Options.CopyReadTimeout, digestType), ct).ConfigureAwait(false);
         // As 2.73, the streamed digest is judged before the destination's answer: a source that does not
         // match the stored checksum is the source's fault even when the destination refused it.
         if (r.Digest != null && facts.Checksum != null && !r.Digest.AsSpan().SequenceEqual(facts.Checksum))
         {
-            if (r.Ok) await _host.Storage.DeleteAsync(dstUrl, TimeSpan.FromSeconds(rt.Options.NodeTimeoutSeconds), ct).ConfigureAwait(false);
+            if (r.Ok) await _host.Storage.DeleteAsync(dstUrl, rt.StorageNodes.NodeTimeout, ct).ConfigureAwait(false);
             return (false, true, null, "checksum mismatch on GET");
         }
-        if (!r.Ok) return (false, r.Kind == CopyResultKind.SourceError, null, r.Error);
+        if (!r.Ok) return (false, r.Status == CopyStatus.SourceError, null, r.Error);
         if (r.Digest is null) return (true, false, null, "");
         bool trust = digestType == HashType.MD5 && contentMd5 != null && rt.Observations.Get(dstDev)?.RejectBadMd5 == true;
         if (!trust)
@@ -366,8 +366,8 @@ public sealed class Replicator
     private async Task RemoveStrayAsync(long fid, int devid, MogileFS.Tracker.Metadata.MetadataSnapshot snap, CancellationToken ct)
     {
         if (!snap.TryGetDevice(devid, out var d) || !snap.TryGetHost(d.HostId, out var h) || h.Ip is null) return;
-        string url = JobStorageClient.Url(h.Ip, h.WritePort, StoragePaths.FidPath(devid, fid));
-        var (status, _) = await _host.Storage.DeleteAsync(url, TimeSpan.FromSeconds(_host.Runtime.Options.NodeTimeoutSeconds > 0 ? _host.Runtime.Options.NodeTimeoutSeconds : 2), ct).ConfigureAwait(false);
+        string url = StorageNodeClient.Url(h.Ip, h.WritePort, StoragePaths.FidPath(devid, fid));
+        var (status, _) = await _host.Storage.DeleteAsync(url, _host.Storage.NodeTimeout, ct).ConfigureAwait(false);
         if (status is >= 200 and <= 299 or 404) _strays.TryRemove((fid, devid), out _);
         else if (_strays.Count < 100_000) _strays[(fid, devid)] = url;
     }
@@ -398,7 +398,7 @@ public sealed class Replicator
                     _strays.TryRemove((fid, devid), out _); // it became a real copy meanwhile
                     continue;
                 }
-                var (status, _) = await _host.Storage.DeleteAsync(url, TimeSpan.FromSeconds(rt.Options.NodeTimeoutSeconds > 0 ? rt.Options.NodeTimeoutSeconds : 2), ct).ConfigureAwait(false);
+                var (status, _) = await _host.Storage.DeleteAsync(url, rt.StorageNodes.NodeTimeout, ct).ConfigureAwait(false);
                 if (status is >= 200 and <= 299 or 404) _strays.TryRemove((fid, devid), out _);
             }
         }
@@ -450,8 +450,8 @@ public sealed class Replicator
             if (!verified) continue;
             snap.TryGetDevice(victim, out var vd);
             snap.TryGetHost(vd!.HostId, out var vh);
-            var (status, _) = await _host.Storage.DeleteAsync(JobStorageClient.Url(vh!.Ip!, vh.WritePort, StoragePaths.FidPath(victim, fid)),
-                TimeSpan.FromSeconds(rt.Options.NodeTimeoutSeconds), ct).ConfigureAwait(false);
+            var (status, _) = await _host.Storage.DeleteAsync(StorageNodeClient.Url(vh!.Ip!, vh.WritePort, StoragePaths.FidPath(victim, fid)),
+                rt.StorageNodes.NodeTimeout, ct).ConfigureAwait(false);
             if (status is < 200 or > 299) continue;
             await rt.Store.RemoveReplicaAsync(fid, victim, !snap.SettingIsOn("skip_devcount"), ct).ConfigureAwait(false);
             JobLog.SurplusRemoved(_log, fid, victim);

@@ -1,72 +1,21 @@
 using MogileFS.Core.Model;
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
-using MogileFS.Tracker.Commands.Files;
+using MogileFS.Tracker.Configuration;
 
 namespace MogileFS.Tracker.Storage;
 
-public enum HeadStatus { Ok, Missing, CantReach }
-
-/// <summary>Result of a HEAD: the size from Content-Length, 404 (missing), or anything else (cantreach).</summary>
-public readonly record struct HeadResult(HeadStatus Status, long Size, string Error)
-{
-    public static HeadResult Found(long size) => new(HeadStatus.Ok, size, "");
-}
-
-public enum MkcolStatus { Created, NotSupported, Failed }
-
-public enum DigestStatus { Ok, Missing, Failed }
-
-public readonly record struct DigestResult(DigestStatus Status, byte[]? Digest, string Error);
-
-public enum CopyStatus { Ok, SourceError, DestinationError }
-
-public readonly record struct CopyResult(CopyStatus Status, string Error);
-
 /// <summary>
-/// Everything the tracker's file commands ask of a storage node: HEAD for sizes, MKCOL for upload
-/// directories, digests (side channel first, HTTP GET fallback) and the GET+PUT copy of httpcopy.
-/// An interface so tests can put a misbehaving node behind it.
-/// </summary>
-public interface IStorageNodeClient
-{
-    /// <summary>HEAD http://ip:port/path within node_timeout.</summary>
-    Task<HeadResult> HeadAsync(string ip, int port, string path, CancellationToken ct = default);
-
-    /// <summary>MKCOL http://ip:port/dir (dir ends with '/').</summary>
-    Task<MkcolStatus> MkcolAsync(string ip, int port, string dir, CancellationToken ct = default);
-
-    /// <summary>
-    /// Digest of the stored data: <c>&lt;ALG&gt; &lt;path&gt;</c> on the side channel (mogstored_stream_port),
-    /// falling back to an HTTP GET on http://ip:httpPort/path when the side channel is unreachable, says
-    /// the file is missing, or does not support the request (as 2.73's HTTPFile::digest).
-    /// <paramref name="expectedSize"/> sets the deadline (size / 2 MiB/s + node_timeout).
-    /// </summary>
-    Task<DigestResult> DigestAsync(string ip, int httpPort, string path, HashType alg, long expectedSize, CancellationToken ct = default);
-
-    /// <summary>
-    /// <see cref="DigestAsync"/> for fsck: the side-channel request carries the reason <c>fsck</c>
-    /// (<c>MD5 &lt;path&gt; fsck</c>; the node runs one such digest per filesystem at a time) and may
-    /// take an hour longer (storage-node.md §5.2).
-    /// </summary>
-    Task<DigestResult> FsckDigestAsync(string ip, int httpPort, string path, HashType alg, long expectedSize, CancellationToken ct = default) =>
-        DigestAsync(ip, httpPort, path, alg, expectedSize, ct);
-
-    /// <summary>
-    /// GET the source replica (must have exactly <paramref name="expectedLength"/> bytes) and PUT it to the
-    /// destination, streaming. <paramref name="contentMd5"/> (raw digest) is sent as Content-MD5 when given.
-    /// </summary>
-    Task<CopyResult> CopyAsync(string srcUrl, string dstUrl, long expectedLength, byte[]? contentMd5, CancellationToken ct = default);
-}
-
-/// <summary>
-/// HTTP through one pooled <see cref="HttpClient"/> (keep-alive connections per node, like 2.73's
-/// connection pool) and the side channel through a small pool of idle TCP connections per node.
-/// Timeouts: connect = conn_timeout, each HEAD/MKCOL = node_timeout (tracker-protocol.md §11.5).
+/// The tracker's one storage-node client, shared by query commands and background jobs: HTTP through
+/// one pooled <see cref="HttpClient"/> (keep-alive connections per node, like 2.73's connection pool)
+/// and the side channel through a small pool of idle TCP connections per node. Timeouts: connect =
+/// conn_timeout, each HEAD/MKCOL = node_timeout (tracker-protocol.md §11.5); both are validated here
+/// once. The <see cref="TrackerServer"/> creates one and hands it to everything via the runtime.
 /// </summary>
 public sealed class StorageNodeClient : IStorageNodeClient, IDisposable
 {
@@ -78,10 +27,13 @@ public sealed class StorageNodeClient : IStorageNodeClient, IDisposable
     private static readonly HttpMethod Mkcol = new("MKCOL");
     private const int MaxIdleSideChannels = 8;
 
+    /// <summary>node_timeout and conn_timeout when unset or not positive (same default as MogileFS 2.73).</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
+
     public StorageNodeClient(TimeSpan nodeTimeout, TimeSpan connTimeout, int mogstoredStreamPort)
     {
-        _nodeTimeout = nodeTimeout > TimeSpan.Zero ? nodeTimeout : TimeSpan.FromSeconds(2);
-        _connTimeout = connTimeout > TimeSpan.Zero ? connTimeout : TimeSpan.FromSeconds(2);
+        _nodeTimeout = nodeTimeout > TimeSpan.Zero ? nodeTimeout : DefaultTimeout;
+        _connTimeout = connTimeout > TimeSpan.Zero ? connTimeout : DefaultTimeout;
         _streamPort = mogstoredStreamPort;
         var handler = new SocketsHttpHandler
         {
@@ -97,10 +49,19 @@ public sealed class StorageNodeClient : IStorageNodeClient, IDisposable
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("MogileFS-Tracker-NET/2.73");
     }
 
+    /// <summary>The client for a tracker's options (node_timeout, conn_timeout, mogstored_stream_port).</summary>
+    public static StorageNodeClient For(TrackerOptions options) =>
+        new(TimeSpan.FromSeconds(options.NodeTimeoutSeconds), TimeSpan.FromSeconds(options.ConnTimeoutSeconds), options.MogstoredStreamPort);
+
     public TimeSpan NodeTimeout => _nodeTimeout;
 
-    private static Uri MakeUri(string ip, int port, string path)
-        => new("http://" + ip + ":" + port.ToString(CultureInfo.InvariantCulture) + path, UriKind.Absolute);
+    public TimeSpan ConnectTimeout => _connTimeout;
+
+    /// <summary>http://ip:port/path</summary>
+    public static string Url(string ip, int port, string path) =>
+        "http://" + ip + ":" + port.ToString(CultureInfo.InvariantCulture) + path;
+
+    private static Uri MakeUri(string ip, int port, string path) => new(Url(ip, port, path), UriKind.Absolute);
 
     public async Task<HeadResult> HeadAsync(string ip, int port, string path, CancellationToken ct = default)
     {
@@ -180,10 +141,10 @@ public sealed class StorageNodeClient : IStorageNodeClient, IDisposable
             int code = (int)res.StatusCode;
             if (code == 404) return new DigestResult(DigestStatus.Missing, null, $"GET {path} on {ip}:{port} returned 404");
             if (code < 200 || code > 299)
-                return new DigestResult(DigestStatus.Failed, null, $"Failed {FileChecksum.Name(alg)} (GET) check for http://{ip}:{port}{path} ({code})");
-            using var hasher = FileChecksum.CreateHasher(alg);
+                return new DigestResult(DigestStatus.Failed, null, $"Failed {HashTypes.Name(alg)} (GET) check for http://{ip}:{port}{path} ({code})");
+            using var hasher = HashTypes.CreateHasher(alg);
             await using var body = await res.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-            var buf = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+            var buf = ArrayPool<byte>.Shared.Rent(1 << 20);
             try
             {
                 while (true)
@@ -196,7 +157,7 @@ public sealed class StorageNodeClient : IStorageNodeClient, IDisposable
                     hasher.AppendData(buf, 0, n);
                 }
             }
-            finally { System.Buffers.ArrayPool<byte>.Shared.Return(buf); }
+            finally { ArrayPool<byte>.Shared.Return(buf); }
             return new DigestResult(DigestStatus.Ok, hasher.GetHashAndReset(), "");
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -212,7 +173,7 @@ public sealed class StorageNodeClient : IStorageNodeClient, IDisposable
     private async Task<DigestResult> SideChannelDigestAsync(string ip, string path, HashType alg, long expectedSize, CancellationToken ct, string? reason = null)
     {
         if (_streamPort <= 0) return new DigestResult(DigestStatus.Failed, null, "");
-        string algName = FileChecksum.Name(alg);
+        string algName = HashTypes.Name(alg);
         var deadline = TimeSpan.FromSeconds(Math.Max(0, expectedSize) / (2.0 * 1024 * 1024)) + _nodeTimeout;
         if (reason == "fsck") deadline += TimeSpan.FromHours(1); // queued behind other fsck digests on the node
         string key = ip + ":" + _streamPort.ToString(CultureInfo.InvariantCulture);
@@ -256,65 +217,136 @@ public sealed class StorageNodeClient : IStorageNodeClient, IDisposable
     /// <summary>Parses a side-channel digest reply (storage-node.md §5.2): <c>&lt;uri&gt; &lt;ALG&gt;=&lt;hex&gt;</c>, <c>=-1</c> = missing.</summary>
     public static DigestResult ParseDigestLine(string line, string path, HashType alg)
     {
-        string prefix = path + " " + FileChecksum.Name(alg) + "=";
+        string prefix = path + " " + HashTypes.Name(alg) + "=";
         if (line.StartsWith(prefix, StringComparison.Ordinal))
         {
             var rest = line.AsSpan(prefix.Length);
             if (rest.SequenceEqual("-1")) return new DigestResult(DigestStatus.Missing, null, "side channel: file missing");
-            bool lowerHex = rest.Length == 2 * FileChecksum.DigestLength(alg);
+            bool lowerHex = rest.Length == 2 * HashTypes.DigestLength(alg);
             foreach (char c in rest) if (!(char.IsAsciiDigit(c) || (c >= 'a' && c <= 'f'))) { lowerHex = false; break; }
             if (lowerHex) return new DigestResult(DigestStatus.Ok, Convert.FromHexString(rest), "");
         }
         if (line.StartsWith("ERROR", StringComparison.Ordinal))
             return new DigestResult(DigestStatus.Failed, null, ""); // old server: silently fall back to HTTP
-        return new DigestResult(DigestStatus.Failed, null, "mogstored failed to handle (" + FileChecksum.Name(alg) + " " + path + "): " + line);
+        return new DigestResult(DigestStatus.Failed, null, "mogstored failed to handle (" + HashTypes.Name(alg) + " " + path + "): " + line);
     }
 
-    public async Task<CopyResult> CopyAsync(string srcUrl, string dstUrl, long expectedLength, byte[]? contentMd5, CancellationToken ct = default)
+    /// <summary>The copy of httpcopy (<see cref="CopyOptions.ForCommand"/>).</summary>
+    public Task<CopyResult> CopyAsync(string srcUrl, string dstUrl, long expectedLength, byte[]? contentMd5, CancellationToken ct = default) =>
+        CopyAsync(srcUrl, dstUrl, expectedLength, contentMd5, CopyOptions.ForCommand(_nodeTimeout), ct);
+
+    public async Task<CopyResult> CopyAsync(string srcUrl, string dstUrl, long expectedLength, byte[]? contentMd5, CopyOptions options, CancellationToken ct = default)
     {
         HttpResponseMessage src;
         try
         {
-            using var getCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            getCts.CancelAfter(_nodeTimeout);
-            var req = new HttpRequestMessage(HttpMethod.Get, new Uri(srcUrl, UriKind.Absolute));
-            src = await _http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, getCts.Token).ConfigureAwait(false);
+            using var headCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            headCts.CancelAfter(options.SourceHeaderTimeout);
+            src = await _http.GetAsync(srcUrl, HttpCompletionOption.ResponseHeadersRead, headCts.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or SocketException or UriFormatException
-                                      || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            return new CopyResult(CopyStatus.SourceError, $"Error: Resource {srcUrl} failed to return an HTTP response: {e.Message}");
+            return new(CopyStatus.SourceError, $"GET {srcUrl} timed out");
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or SocketException or UriFormatException)
+        {
+            return new(CopyStatus.SourceError, $"Error: Resource {srcUrl} failed to return an HTTP response: {e.Message}");
         }
         using (src)
         {
             int code = (int)src.StatusCode;
             if (code < 200 || code > 299)
-                return new CopyResult(CopyStatus.SourceError, $"Error: Resource {srcUrl} failed: HTTP {code}");
+                return new(CopyStatus.SourceError, $"Error: Resource {srcUrl} failed with HTTP status {code}");
             long? clen = src.Content.Headers.ContentLength;
             if (clen != expectedLength)
-                return new CopyResult(CopyStatus.SourceError, $"File {srcUrl} has unexpected content-length of {clen?.ToString(CultureInfo.InvariantCulture) ?? "(none)"}, not {expectedLength}");
+                return new(CopyStatus.SourceError, $"File {srcUrl} has unexpected content-length of {clen?.ToString(CultureInfo.InvariantCulture) ?? "(none)"}, not {expectedLength}");
+            using var hasher = options.Digest == HashType.None ? null : HashTypes.CreateHasher(options.Digest);
+            Stream body;
             try
             {
-                await using var body = await src.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-                using var put = new HttpRequestMessage(HttpMethod.Put, new Uri(dstUrl, UriKind.Absolute));
-                put.Content = new StreamContent(new ExactLengthStream(body, expectedLength), 1 << 16);
-                put.Content.Headers.ContentLength = expectedLength;
-                if (contentMd5 is { Length: 16 }) put.Content.Headers.ContentMD5 = contentMd5;
-                using var res = await _http.SendAsync(put, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-                int pc = (int)res.StatusCode;
-                if (pc < 200 || pc > 299)
-                    return new CopyResult(CopyStatus.DestinationError, $"Got HTTP status code {pc} PUTing to {dstUrl}");
-                return new CopyResult(CopyStatus.Ok, "");
+                body = await src.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
             }
-            catch (ExactLengthStream.SourceShortException e)
+            catch (Exception e) when (e is HttpRequestException or IOException)
             {
-                return new CopyResult(CopyStatus.SourceError, e.Message);
+                return new(CopyStatus.SourceError, $"GET {srcUrl}: {e.Message}");
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or SocketException or UriFormatException)
+            await using (body)
             {
-                return new CopyResult(CopyStatus.DestinationError, $"PUT {dstUrl} failed: {e.Message}");
+                var content = new RelayContent(body, expectedLength, hasher, options.SourceReadTimeout);
+                try
+                {
+                    using var put = new HttpRequestMessage(HttpMethod.Put, dstUrl) { Content = content };
+                    content.Headers.ContentLength = expectedLength;
+                    if (contentMd5 is { Length: 16 }) content.Headers.ContentMD5 = contentMd5;
+                    // A bounded PUT (body and answer) must finish at 1 MiB/s or better plus one read timeout,
+                    // so a destination that stops answering cannot hold the fid forever.
+                    using var putCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    if (options.BoundedPut)
+                        putCts.CancelAfter(options.SourceReadTimeout + TimeSpan.FromSeconds(expectedLength / (double)(1 << 20)));
+                    using var res = await _http.SendAsync(put, HttpCompletionOption.ResponseContentRead, putCts.Token).ConfigureAwait(false);
+                    if (content.SourceError != null) return new(CopyStatus.SourceError, content.SourceError);
+                    int pc = (int)res.StatusCode;
+                    if (pc < 200 || pc > 299) // the whole body went out: its digest is known (the source may be the culprit)
+                        return new(CopyStatus.DestinationError, $"Got HTTP status code {pc} PUTing to {dstUrl}", hasher?.GetHashAndReset());
+                    return new(CopyStatus.Ok, "", hasher?.GetHashAndReset());
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException or SocketException or UriFormatException
+                                              || (e is OperationCanceledException && !ct.IsCancellationRequested))
+                {
+                    if (content.SourceError != null) return new(CopyStatus.SourceError, content.SourceError);
+                    return new(CopyStatus.DestinationError, $"PUT {dstUrl} failed: {e.Message}");
+                }
             }
         }
+    }
+
+    public async Task<(int Status, byte[] Body, string Error)> GetSmallAsync(string url, TimeSpan timeout, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        try
+        {
+            using var res = await _http.GetAsync(url, HttpCompletionOption.ResponseContentRead, cts.Token).ConfigureAwait(false);
+            var body = await res.Content.ReadAsByteArrayAsync(cts.Token).ConfigureAwait(false);
+            return ((int)res.StatusCode, body, res.IsSuccessStatusCode ? "" : $"HTTP {(int)res.StatusCode}");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return (-1, [], "timeout");
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or SocketException or UriFormatException)
+        {
+            return (-1, [], e.Message);
+        }
+    }
+
+    public async Task<int> PutSmallAsync(string url, byte[] body, byte[]? contentMd5, TimeSpan timeout, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        try
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Put, url) { Content = new ByteArrayContent(body) };
+            if (contentMd5 != null) req.Content.Headers.ContentMD5 = contentMd5;
+            using var res = await _http.SendAsync(req, HttpCompletionOption.ResponseContentRead, cts.Token).ConfigureAwait(false);
+            return (int)res.StatusCode;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return -1; }
+        catch (Exception e) when (e is HttpRequestException or IOException or SocketException or UriFormatException) { return -1; }
+    }
+
+    public async Task<(int Status, string Error)> DeleteAsync(string url, TimeSpan timeout, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        try
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Delete, url);
+            using var res = await _http.SendAsync(req, HttpCompletionOption.ResponseContentRead, cts.Token).ConfigureAwait(false);
+            return ((int)res.StatusCode, res.ReasonPhrase ?? "");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return (500, "timeout"); }
+        catch (Exception e) when (e is HttpRequestException or IOException or SocketException or UriFormatException) { return (500, e.Message); }
     }
 
     public void Dispose()
@@ -322,33 +354,6 @@ public sealed class StorageNodeClient : IStorageNodeClient, IDisposable
         _http.Dispose();
         foreach (var bag in _sideChannels.Values)
             while (bag.TryTake(out var c)) c.Dispose();
-    }
-
-    /// <summary>Wraps the source body: reports a short source as a source error rather than a PUT failure.</summary>
-    private sealed class ExactLengthStream(Stream inner, long length) : Stream
-    {
-        private long _read;
-        public sealed class SourceShortException(string m) : IOException(m);
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => length;
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_read >= length) return 0;
-            int n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, length - _read)], cancellationToken).ConfigureAwait(false);
-            if (n == 0) throw new SourceShortException($"source ended after {_read} of {length} bytes");
-            _read += n;
-            return n;
-        }
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>One line-oriented connection to a node's side channel.</summary>

@@ -177,7 +177,11 @@ public sealed class ServerBehaviourTests
         Assert.Equal("Added you to watcher list.\r\n", await ReadLineAsync(w));
         Assert.Equal(".\r\n", await ReadLineAsync(w));
         Assert.Equal("ERR failure Operation+failed x", await host.QueryAsync("test crash=1&callid=x"));
-        Assert.Matches(@"^:: \[queryworker\(\d+\)\] Error running command 'test': Crashed on purpose\r\n$", await ReadLineAsync(w));
+        // The monitor's start-up notice ("Job monitor has only 0, wants 1, making 1.") is published from
+        // the job host's own task and may reach a watcher that joined right after start: skip it.
+        string line;
+        do line = await ReadLineAsync(w); while (line.StartsWith(":: Job ", StringComparison.Ordinal));
+        Assert.Matches(@"^:: \[queryworker\(\d+\)\] Error running command 'test': Crashed on purpose\r\n$", line);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using MogileFS.Core.Model;
 using MogileFS.Tracker.Commands.Files;
 using MogileFS.Tracker.Commands.Rebalance;
+using MogileFS.Tracker.Policies;
 
 namespace MogileFS.Tracker.Tests.Files;
 

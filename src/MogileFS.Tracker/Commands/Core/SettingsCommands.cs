@@ -1,3 +1,4 @@
+using MogileFS.Core.Model;
 using MogileFS.Core.Protocol;
 using MogileFS.Store;
 using MogileFS.Tracker.Metadata;
@@ -75,13 +76,14 @@ public static class SettingsCommands
                 return hasValue ? value ?? "" : null;
             case "scrub_rate": // ours, bytes per second with optional k/m/g: docs/fsck-rebalance.md
                 if (!Perl.IsTrue(value)) return "0";
-                if (MogileFS.Tracker.Jobs.Scrub.Scrubber.ParseRate(value) > 0) return value!.Trim();
+                if (Policies.ScrubRate.Parse(value) > 0) return value!.Trim();
                 throw new CommandException("invalid_format", "Must be numeric (bytes per second, optional k/m/g suffix)");
             case "fsck_checksum":
                 return value switch
                 {
-                    "off" or "MD5" or "SHA-1" => value,
+                    "off" => value,
                     "class" => null,
+                    _ when HashTypes.TryParseName(value, out _) => value,
                     _ => throw new CommandException("invalid_format", "Not a valid checksum algorithm"),
                 };
         }

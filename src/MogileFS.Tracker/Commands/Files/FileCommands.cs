@@ -275,7 +275,7 @@ public static partial class FileCommands
             if (d.Status != DigestStatus.Ok || !d.Digest.AsSpan().SequenceEqual(checksum.Digest))
             {
                 await store.DiscardUploadAsync(fid, dev.Id, ct).ConfigureAwait(false);
-                string actual = FileChecksum.Name(checksum.Type) + ":" + (d.Digest is null ? "" : Convert.ToHexStringLower(d.Digest));
+                string actual = HashTypes.Name(checksum.Type) + ":" + (d.Digest is null ? "" : Convert.ToHexStringLower(d.Digest));
                 throw new CommandException("checksum_mismatch",
                     "Expected: " + checksum.DebugString(fidArg!) + "; actual: " + actual + "; path: " + path);
             }
@@ -392,7 +392,7 @@ public static partial class FileCommands
         r.Add("fid", f.Fid).Add("domain", dom.Name).Add("class", cls.Name);
         if (cls.HashType != HashType.None)
             r.Add("checksum", found.Checksum != null && found.ChecksumType != HashType.None
-                ? FileChecksum.Name(found.ChecksumType) + ":" + Convert.ToHexStringLower(found.Checksum) : "MISSING");
+                ? HashTypes.Name(found.ChecksumType) + ":" + Convert.ToHexStringLower(found.Checksum) : "MISSING");
         r.Add("key", key).Add("length", f.Length).Add("devcount", f.DevCount);
         if (devices) r.Add("devids", string.Join(',', found.DevIds!));
     }
@@ -439,7 +439,7 @@ public static partial class FileCommands
         }
         if (info.DevIds.Count > 0) r.Add("devids", string.Join(',', info.DevIds));
         r.Add("checksum", info.Checksum is { } c && c.Type != HashType.None
-            ? FileChecksum.Name(c.Type) + ":" + Convert.ToHexStringLower(c.Digest) : "NONE");
+            ? HashTypes.Name(c.Type) + ":" + Convert.ToHexStringLower(c.Digest) : "NONE");
     }
 
     private static void AddRow(ReplyBuilder r, string prefix, QueueRow? row)

@@ -20,6 +20,7 @@ public static class FsckCommands
         table.Add("fsck_clearlog", ClearLogAsync);
         table.Add("fsck_getlog", GetLogAsync);
         table.Add("fsck_status", StatusAsync);
+        table.Add("fsck_scope", ScopeAsync, CommandFlags.ChangesMetadata);
     }
 
     private static async ValueTask StartAsync(CommandContext ctx)
@@ -98,5 +99,46 @@ public static class FsckCommands
             if (!kv.Key.StartsWith(prefix, StringComparison.Ordinal) || kv.Key.Length == prefix.Length) continue;
             r.Add("num_" + kv.Key[prefix.Length..], Perl.FormatNumber(Perl.Numify(kv.Value)));
         }
+    }
+
+    /// <summary>
+    /// <c>fsck_scope</c> — ours, not in 2.73. Without arguments: the current scope
+    /// (<c>domain=&lt;name&gt;&amp;class=&lt;name&gt;</c>, empty when unscoped). With <c>domain=</c> (and
+    /// optionally <c>class=</c>): later fsck injection only queues files of that domain / class.
+    /// <c>clear=1</c> removes the scope. Changing it is refused while fsck runs (<c>fsck_running</c>).
+    /// </summary>
+    private static async ValueTask ScopeAsync(CommandContext ctx)
+    {
+        var snap = ctx.Snapshot;
+        bool clear = ctx.Args.IsTrue("clear");
+        bool set = ctx.Args.HasValue("domain");
+        if (clear || set)
+        {
+            if (Perl.IsTrue(await ctx.Store.GetServerSettingAsync("fsck_host", ctx.Cancellation).ConfigureAwait(false)))
+                throw new CommandException("fsck_running", "fsck is already running");
+            FsckScope scope = default;
+            if (!clear)
+            {
+                var dom = ctx.RequireDomain();
+                int? classid = null;
+                var cname = ctx.Args.Get("class");
+                if (!string.IsNullOrEmpty(cname))
+                {
+                    if (!snap.TryGetClass(dom.Id, cname, out var cls)) throw new CommandException("class_not_found");
+                    classid = cls.ClassId;
+                }
+                scope = new FsckScope(dom.Id, classid);
+            }
+            else if (set) throw new CommandException("bad_params", "give either domain= or clear=1");
+            await ctx.Store.SetFsckScopeAsync(scope, ctx.Cancellation).ConfigureAwait(false);
+        }
+        var now = await ctx.Store.GetFsckScopeAsync(ctx.Cancellation).ConfigureAwait(false);
+        string domain = "", klass = "";
+        if (now.DomainId is int d && snap.TryGetDomain(d, out var di))
+        {
+            domain = di.Name;
+            if (now.ClassId is int c) klass = snap.ClassName(d, c) ?? "";
+        }
+        ctx.Reply.Add("domain", domain).Add("class", klass);
     }
 }

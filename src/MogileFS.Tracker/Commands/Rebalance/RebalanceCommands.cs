@@ -1,5 +1,6 @@
 using MogileFS.Core.Model;
 using MogileFS.Core.Protocol;
+using MogileFS.Tracker.Policies;
 
 namespace MogileFS.Tracker.Commands.Rebalance;
 

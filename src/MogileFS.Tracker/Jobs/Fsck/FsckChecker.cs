@@ -144,7 +144,7 @@ public sealed class FsckChecker
     /// </summary>
     private async Task<bool> VerifiedWithoutLockAsync(FidRun run, MetadataSnapshot snap, FsckFid fid, HashType alg, CancellationToken ct)
     {
-        if (fid.Checksum is { } sum && (fid.ChecksumType != alg || sum.Length != Commands.Files.FileChecksum.DigestLength(alg))) return false;
+        if (fid.Checksum is { } sum && (fid.ChecksumType != alg || sum.Length != HashTypes.DigestLength(alg))) return false;
         var file = fid.File;
         var results = await Task.WhenAll(fid.DevIds.Select(async devid =>
         {

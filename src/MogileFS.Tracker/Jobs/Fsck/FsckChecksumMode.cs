@@ -20,13 +20,10 @@ public readonly record struct FsckChecksumMode(FsckChecksumMode.Kind Mode, HashT
     /// <summary>The setting is present (an algorithm or <c>off</c>): rule 3 of §11.4 (MSUM) applies.</summary>
     public bool IsSet => Mode != Kind.Class;
 
-    public static FsckChecksumMode Parse(string? setting) => setting switch
-    {
-        "off" => Off,
-        "MD5" => new(Kind.Algorithm, HashType.MD5),
-        "SHA-1" => new(Kind.Algorithm, HashType.SHA1),
-        _ => Class,
-    };
+    public static FsckChecksumMode Parse(string? setting) =>
+        setting == "off" ? Off
+        : HashTypes.TryParseName(setting, out var alg) ? new(Kind.Algorithm, alg)
+        : Class;
 
     public override string ToString() => Mode switch { Kind.Off => "off", Kind.Algorithm => Algorithm.ToWire(), _ => "class" };
 }

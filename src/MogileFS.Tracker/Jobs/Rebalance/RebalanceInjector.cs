@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using MogileFS.Core.Model;
 using MogileFS.Core.Protocol;
 using MogileFS.Store;
-using MogileFS.Tracker.Commands.Rebalance;
+using MogileFS.Tracker.Policies;
 using MogileFS.Tracker.Jobs.Fsck;
 using MogileFS.Tracker.Metadata;
 using MogileFS.Tracker.Runtime;

@@ -1,29 +1,23 @@
 using MogileFS.Store;
-using MogileFS.Tracker.Commands;
 using MogileFS.Tracker.Runtime;
 
 namespace MogileFS.Tracker.Jobs.Rebalance;
 
 /// <summary>
-/// Wires rebalance and drain into a tracker: the rebalance workers (as many as <c>replicate_jobs</c>,
-/// following the replicate job's count as 2.73, which ran them inside the replicate workers) and the
-/// injection hooks of the job master. Registered from <c>TrackerCommands.CreateDefault</c>.
+/// Wires rebalance and drain into a tracker's job host: the rebalance workers (as many as
+/// <c>replicate_jobs</c>, following the replicate job's count as 2.73, which ran them inside the
+/// replicate workers) and the injection hooks of the job master. Called by the <see cref="JobHost"/>.
 /// </summary>
 public static class RebalanceJobs
 {
     public const int WorkerParallelism = 8;
 
-    public static void Register(CommandTable table)
+    public static void Register(TrackerRuntime rt, JobHooks hooks)
     {
-        table.OnStart((rt, _) =>
-        {
-            var state = rt.Feature(r => new RebalanceServices(r));
-            var hooks = rt.Feature<JobHooks>();
-            hooks.RegisterQueueWorker(QueueTable.Rebalance, MogileFS.Tracker.Runtime.JobKind.Replicate, state.Mover.HandleAsync, WorkerParallelism);
-            hooks.AddInjector(state.Injector.RunPassAsync);
-            hooks.AddInjector(state.Drainer.RunPassAsync);
-            return Task.CompletedTask;
-        });
+        var state = rt.Feature(r => new RebalanceServices(r));
+        hooks.RegisterQueueWorker(QueueTable.Rebalance, JobKind.Replicate, state.Mover.HandleAsync, WorkerParallelism);
+        hooks.AddInjector(state.Injector.RunPassAsync);
+        hooks.AddInjector(state.Drainer.RunPassAsync);
     }
 }
 

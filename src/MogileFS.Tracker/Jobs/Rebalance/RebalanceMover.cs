@@ -162,8 +162,8 @@ public sealed class RebalanceMover
         var snap = _rt.Metadata.Current;
         if (!snap.TryGetDevice(source, out var dev) || !snap.TryGetHost(dev.HostId, out var h) || h.Ip is null)
             return $"source dev{source} has no host";
-        var url = JobStorageClient.Url(h.Ip, h.WritePort, StoragePaths.FidPath(source, fid));
-        var (status, err) = await host.Storage.DeleteAsync(url, TimeSpan.FromSeconds(_rt.Options.NodeTimeoutSeconds > 0 ? _rt.Options.NodeTimeoutSeconds : 2), ct).ConfigureAwait(false);
+        var url = StorageNodeClient.Url(h.Ip, h.WritePort, StoragePaths.FidPath(source, fid));
+        var (status, err) = await host.Storage.DeleteAsync(url, _rt.StorageNodes.NodeTimeout, ct).ConfigureAwait(false);
         bool ok = status == 204 || (status is >= 200 and <= 299) || (status == 404 && _rt.Options.RebalanceIgnoreMissing);
         if (!ok) return $"DELETE {url} answered {status} {err}".TrimEnd();
         await _rt.Store.RemoveReplicaAsync(fid, source, !snap.SettingIsOn("skip_devcount"), ct).ConfigureAwait(false);

@@ -5,6 +5,7 @@ using MogileFS.Core.Model;
 using MogileFS.Core.Protocol;
 using MogileFS.Store;
 using MogileFS.Tracker.Jobs.Fsck;
+using MogileFS.Tracker.Policies;
 using MogileFS.Tracker.Runtime;
 
 namespace MogileFS.Tracker.Jobs.Scrub;
@@ -50,19 +51,7 @@ public sealed class Scrubber
     }
 
     /// <summary>Bytes per second from the setting; 0 = off. Accepts a k/m/g suffix (powers of 1024).</summary>
-    public static long ParseRate(string? value)
-    {
-        if (string.IsNullOrWhiteSpace(value)) return 0;
-        var v = value.Trim();
-        long mult = 1;
-        char last = char.ToLowerInvariant(v[^1]);
-        if (last is 'k' or 'm' or 'g')
-        {
-            mult = last switch { 'k' => 1024L, 'm' => 1024L * 1024, _ => 1024L * 1024 * 1024 };
-            v = v[..^1];
-        }
-        return long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n > 0 ? checked(n * mult) : 0;
-    }
+    public static long ParseRate(string? value) => ScrubRate.Parse(value);
 
     /// <summary>Job-master hook: starts the scrub loop when scrubbing is on and it is not running.</summary>
     public Task TickAsync(TrackerRuntime rt, CancellationToken ct)

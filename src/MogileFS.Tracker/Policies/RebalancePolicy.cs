@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using MogileFS.Core.Protocol;
 
-namespace MogileFS.Tracker.Commands.Rebalance;
+namespace MogileFS.Tracker.Policies;
 
 /// <summary>What rebalance needs to know about one device.</summary>
 /// <param name="CanDeleteFrom">host alive and device state alive or drain (jobs.md §2.3)</param>
