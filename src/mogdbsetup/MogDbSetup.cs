@@ -2,7 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using MogileFS.Store;
 using MogileFS.Store.Schema;
-using MogileFS.Tracker.Configuration;
+using MogileFS.Hosting;
 using Npgsql;
 
 namespace MogileFS.Cli.mogdbsetup;

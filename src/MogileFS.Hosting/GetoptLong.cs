@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace MogileFS.Tracker.Configuration;
+namespace MogileFS.Hosting;
 
 /// <summary>
 /// A command-line parser that behaves like Perl's Getopt::Long as MogileFS 2.73 configures it,
