@@ -13,19 +13,7 @@ public sealed class ControlTests
         Nodes = [new NodeSpec("h1", $"127.0.{net}.1", 1), new NodeSpec("h2", $"127.0.{net}.2", 2), new NodeSpec("h3", $"127.0.{net}.3", 3)],
     };
 
-    private static async Task<string> AdminAsync(JobsCluster c, string command)
-    {
-        await using var client = await TrackerClient.ConnectAsync(c.Tracker.EndPoints[0]);
-        await client.SendAsync(command + "\r\n");
-        var sb = new StringBuilder();
-        while (true)
-        {
-            var line = await client.ReadLineAsync(TimeSpan.FromSeconds(10)) ?? throw new IOException("closed");
-            string text = Encoding.ASCII.GetString(line).TrimEnd('\r', '\n');
-            if (text == ".") return sb.ToString();
-            sb.Append(text).Append('\n');
-        }
-    }
+    private static Task<string> AdminAsync(JobsCluster c, string command) => c.AdminAsync(command);
 
     [Fact]
     public async Task JobsWantAndStatsShowTheRealWorkers()

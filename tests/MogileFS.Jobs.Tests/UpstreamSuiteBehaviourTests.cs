@@ -20,24 +20,7 @@ public sealed class UpstreamSuiteBehaviourTests
         ConfigureTracker = configure,
     };
 
-    private static async Task<string> AdminAsync(JobsCluster c, string command)
-    {
-        await using var client = await TrackerClient.ConnectAsync(c.Tracker.EndPoints[0]);
-        await client.SendAsync(command + "\r\n");
-        return await ReadBlockAsync(client);
-    }
-
-    private static async Task<string> ReadBlockAsync(TrackerClient client)
-    {
-        var sb = new StringBuilder();
-        while (true)
-        {
-            var line = await client.ReadLineAsync(TimeSpan.FromSeconds(10)) ?? throw new IOException("closed");
-            string text = Encoding.ASCII.GetString(line).TrimEnd('\r', '\n');
-            if (text == ".") return sb.ToString();
-            sb.Append(text).Append('\n');
-        }
-    }
+    private static Task<string> AdminAsync(JobsCluster c, string command) => c.AdminAsync(command);
 
     /// <summary>The lines "job count N" of !jobs, by job (absent: the job is not listed).</summary>
     private static async Task<Dictionary<string, int>> CountsAsync(JobsCluster c)
@@ -73,7 +56,7 @@ public sealed class UpstreamSuiteBehaviourTests
         {
             var client = await TrackerClient.ConnectAsync(c.Tracker.EndPoints[0]);
             await client.SendAsync("!watch\r\n");
-            Assert.Equal("Added you to watcher list.\n", await ReadBlockAsync(client));
+            Assert.Equal("Added you to watcher list.\n", await JobsCluster.ReadAdminBlockAsync(client));
             return new Watcher(client);
         }
 

@@ -213,6 +213,27 @@ public sealed partial class JobsCluster : IAsyncDisposable
     public Task<string> QueryAsync(string line, TrackerServer? t = null) =>
         TrackerClient.QueryOnceAsync((t ?? Tracker).EndPoints[0], line);
 
+    /// <summary>Sends an admin (<c>!</c>) command on a fresh connection; returns its lines up to ".", each ending in LF.</summary>
+    public async Task<string> AdminAsync(string command)
+    {
+        await using var client = await TrackerClient.ConnectAsync(Tracker.EndPoints[0]);
+        await client.SendAsync(command + "\r\n");
+        return await ReadAdminBlockAsync(client);
+    }
+
+    /// <summary>Reads one admin reply block (lines up to ".") from <paramref name="client"/>.</summary>
+    public static async Task<string> ReadAdminBlockAsync(TrackerClient client)
+    {
+        var sb = new System.Text.StringBuilder();
+        while (true)
+        {
+            var line = await client.ReadLineAsync(TimeSpan.FromSeconds(10)) ?? throw new IOException("closed");
+            string text = System.Text.Encoding.ASCII.GetString(line).TrimEnd('\r', '\n');
+            if (text == ".") return sb.ToString();
+            sb.Append(text).Append('\n');
+        }
+    }
+
     public async Task<Dictionary<string, string>> QueryOkAsync(string line, TrackerServer? t = null)
     {
         string reply = await QueryAsync(line, t);
