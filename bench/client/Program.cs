@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using MogileFS.Client;
 using MogileFS.Client.Tracker;
-using MogileFS.Integration.Tests.Cluster;
+using MogileFS.TestSupport.Cluster;
 using MogileFS.Store;
 
 // End-to-end load through the client library: N concurrent clients store 1 KB files

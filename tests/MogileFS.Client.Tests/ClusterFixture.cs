@@ -1,4 +1,4 @@
-using MogileFS.Integration.Tests.Cluster;
+using MogileFS.TestSupport.Cluster;
 
 namespace MogileFS.Client.Tests;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using MogileFS.Jobs.Tests.Support;
+using MogileFS.Fsck.Tests.Support;
+using MogileFS.TestSupport.Cluster;
 using MogileFS.Store;
 using MogileFS.TestSupport;
 
@@ -13,7 +14,7 @@ namespace MogileFS.Fsck.Tests;
 /// </summary>
 public sealed class FsckTests
 {
-    private static JobsClusterOptions Cluster(DatabaseKind db, string net) => new()
+    private static ClusterOptions Cluster(DatabaseKind db, string net) => ClusterOptions.ForJobs with
     {
         Database = db,
         Nodes = [new NodeSpec("h1", net + ".1", 1, 2), new NodeSpec("h2", net + ".2", 3, 4), new NodeSpec("h3", net + ".3", 5)],
@@ -34,7 +35,7 @@ public sealed class FsckTests
 
     private static async Task EveryFaultAsync(DatabaseKind db, string net)
     {
-        await using var c = await JobsCluster.StartAsync(Cluster(db, net));
+        await using var c = await TestCluster.StartAsync(Cluster(db, net));
         await c.SetupAsync("d", ("c2", 2, null), ("c1", 1, null), ("grow", 1, null));
         await c.QueryOkAsync("create_class domain=d&class=md5c&mindevcount=2&hashtype=MD5");
         await c.Tracker.Services.Metadata.ReloadAsync(default);
@@ -129,7 +130,7 @@ public sealed class FsckTests
     [Fact]
     public async Task ClassModeChecksChecksumClassesAndSizes_AndStartsOnlyAfterTheInjectionDelay()
     {
-        await using var c = await JobsCluster.StartAsync(Cluster(DatabaseKind.Sqlite, "127.0.52"));
+        await using var c = await TestCluster.StartAsync(Cluster(DatabaseKind.Sqlite, "127.0.52"));
         await c.SetupAsync("d", ("c2", 2, null));
         await c.QueryOkAsync("create_class domain=d&class=md5c&mindevcount=2&hashtype=MD5");
         await c.Tracker.Services.Metadata.ReloadAsync(default);
@@ -159,7 +160,7 @@ public sealed class FsckTests
     [Fact]
     public async Task ScopeLimitsARunToOneClass()
     {
-        await using var c = await JobsCluster.StartAsync(Cluster(DatabaseKind.Sqlite, "127.0.53"));
+        await using var c = await TestCluster.StartAsync(Cluster(DatabaseKind.Sqlite, "127.0.53"));
         await c.SetupAsync("d", ("a", 2, null), ("b", 2, null));
         var da = Content("a");
         var db = Content("b");
@@ -189,7 +190,7 @@ public sealed class FsckTests
     [Fact]
     public async Task ChecksumsAreVerifiedOnCreateClose_RecordedAndShown()
     {
-        await using var c = await JobsCluster.StartAsync(Cluster(DatabaseKind.Sqlite, "127.0.54"));
+        await using var c = await TestCluster.StartAsync(Cluster(DatabaseKind.Sqlite, "127.0.54"));
         await c.SetupAsync("d");
         await c.QueryOkAsync("create_class domain=d&class=md5c&mindevcount=2&hashtype=MD5");
         await c.Tracker.Services.Metadata.ReloadAsync(default);

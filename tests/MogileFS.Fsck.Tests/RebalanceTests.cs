@@ -1,5 +1,6 @@
 using System.Globalization;
-using MogileFS.Jobs.Tests.Support;
+using MogileFS.Fsck.Tests.Support;
+using MogileFS.TestSupport.Cluster;
 using MogileFS.Store;
 using MogileFS.TestSupport;
 using MogileFS.Tracker.Jobs.Rebalance;
@@ -9,19 +10,19 @@ namespace MogileFS.Fsck.Tests;
 /// <summary>Rebalance by policy and drain, with real trackers and storage nodes on loopback.</summary>
 public sealed class RebalanceTests
 {
-    private static JobsClusterOptions ThreeHosts(DatabaseKind db, string net) => new()
+    private static ClusterOptions ThreeHosts(DatabaseKind db, string net) => ClusterOptions.ForJobs with
     {
         Database = db,
         Nodes = [new NodeSpec("h1", net + ".1", 1, 2), new NodeSpec("h2", net + ".2", 3, 4), new NodeSpec("h3", net + ".3", 5, 6)],
     };
 
-    private static async Task WaitRebalanceDoneAsync(JobsCluster c) =>
-        await JobsCluster.WaitUntilAsync(async () =>
+    private static async Task WaitRebalanceDoneAsync(TestCluster c) =>
+        await TestCluster.WaitUntilAsync(async () =>
                 await c.SettingAsync("rebal_host") is null
                 && await c.CountAsync("SELECT COUNT(*) FROM file_to_queue WHERE type = 2") == 0,
             TimeSpan.FromSeconds(60), "rebalance to finish");
 
-    private static async Task AssertHealthyAsync(JobsCluster c, Dictionary<long, byte[]> files, int copies)
+    private static async Task AssertHealthyAsync(TestCluster c, Dictionary<long, byte[]> files, int copies)
     {
         foreach (var (fid, data) in files)
         {
@@ -42,7 +43,7 @@ public sealed class RebalanceTests
     /// <summary>Regression (jobs.md §15.10): 2.73's count limit skipped the (N+1)-th fid and moved all the others.</summary>
     private static async Task CountLimitAsync(DatabaseKind db, string net)
     {
-        await using var c = await JobsCluster.StartAsync(ThreeHosts(db, net));
+        await using var c = await TestCluster.StartAsync(ThreeHosts(db, net));
         await c.SetupAsync("d", ("c2", 2, null));
         var files = await c.SeedOnAsync(12, 2000, "d", "c2", [1, 3], firstFid: 100);
 
@@ -81,7 +82,7 @@ public sealed class RebalanceTests
     [Fact]
     public async Task GlobalCountLimitIsSharedByAllSourceDevices()
     {
-        await using var c = await JobsCluster.StartAsync(ThreeHosts(DatabaseKind.Sqlite, "127.0.57"));
+        await using var c = await TestCluster.StartAsync(ThreeHosts(DatabaseKind.Sqlite, "127.0.57"));
         await c.SetupAsync("d", ("c2", 2, null));
         var files = await c.SeedOnAsync(6, 1000, "d", "c2", [1, 3], firstFid: 10);
         await c.QueryOkAsync("rebalance_set_policy policy=" + Uri.EscapeDataString("from_devices=1,3 to_devices=5,6 limit_type=global limit_by=count limit=3"));
@@ -104,17 +105,17 @@ public sealed class RebalanceTests
     [Fact]
     public async Task StopEndsTheRunRestoresTheSourceAndStartResumes()
     {
-        await using var c = await JobsCluster.StartAsync(ThreeHosts(DatabaseKind.Sqlite, "127.0.58"));
+        await using var c = await TestCluster.StartAsync(ThreeHosts(DatabaseKind.Sqlite, "127.0.58"));
         await c.SetupAsync("d", ("c2", 2, null));
         var files = await c.SeedOnAsync(300, 200, "d", "c2", [1, 3], firstFid: 1000);
         await c.QueryOkAsync("set_server_setting key=queue_rate_for_rebal&value=1");
         await c.QueryOkAsync("rebalance_set_policy policy=" + Uri.EscapeDataString("from_devices=1 to_hosts=3"));
         Assert.Equal("5,6", (await c.QueryOkAsync("rebalance_test"))["ddevs"]);
         await c.QueryOkAsync("rebalance_start");
-        await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 1") <= 296,
+        await TestCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 1") <= 296,
             TimeSpan.FromSeconds(30), "some moves");
         await c.QueryOkAsync("rebalance_stop");
-        await JobsCluster.WaitUntilAsync(async () => await c.SettingAsync("rebal_host") is null, TimeSpan.FromSeconds(30), "stop processed");
+        await TestCluster.WaitUntilAsync(async () => await c.SettingAsync("rebal_host") is null, TimeSpan.FromSeconds(30), "stop processed");
         Assert.Null(await c.SettingAsync("rebal_signal"));
         Assert.Equal("alive", (await c.QueryOkAsync("get_devices devid=1"))["dev1_status"]);
         var stopped = RebalanceState.Parse(await c.SettingAsync("rebal_state"));
@@ -123,7 +124,7 @@ public sealed class RebalanceTests
         Assert.Equal("ERR rebal_not_started Rebalance+not+running", (await c.QueryAsync("rebalance_stop")).TrimEnd());
 
         // No more moves once the queued ones are done.
-        await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_queue WHERE type = 2") == 0,
+        await TestCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_queue WHERE type = 2") == 0,
             TimeSpan.FromSeconds(30), "queued moves to finish");
         long left = await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 1");
         Assert.True(left > 0, "the stop came too late to be observed");
@@ -148,7 +149,7 @@ public sealed class RebalanceTests
     [Fact]
     public async Task DestinationsOnTheOtherCopysHostDoNotBreakMultipleHosts()
     {
-        await using var c = await JobsCluster.StartAsync(ThreeHosts(DatabaseKind.Sqlite, "127.0.59"));
+        await using var c = await TestCluster.StartAsync(ThreeHosts(DatabaseKind.Sqlite, "127.0.59"));
         await c.SetupAsync("d", ("c2", 2, null));
         var files = await c.SeedOnAsync(4, 800, "d", "c2", [1, 3], firstFid: 50);
         await c.QueryOkAsync("rebalance_set_policy policy=" + Uri.EscapeDataString("from_devices=1 to_devices=4"));
@@ -171,7 +172,7 @@ public sealed class RebalanceTests
 
     private static async Task DrainAsync(DatabaseKind db, string net)
     {
-        await using var c = await JobsCluster.StartAsync(ThreeHosts(db, net));
+        await using var c = await TestCluster.StartAsync(ThreeHosts(db, net));
         await c.SetupAsync("d", ("c2", 2, null));
         var files = await c.SeedOnAsync(20, 1500, "d", "c2", [1, 3], firstFid: 200);
         foreach (var (fid, data) in (await c.SeedOnAsync(10, 700, "d", "c2", [1, 5], firstFid: 300))) files[fid] = data;
@@ -199,9 +200,9 @@ public sealed class RebalanceTests
             }
         });
         await c.QueryOkAsync("set_server_setting key=drain_moves_files&value=1");
-        await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 1") == 0,
+        await TestCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 1") == 0,
             TimeSpan.FromSeconds(60), "dev1 to be drained");
-        await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_queue WHERE type = 2") == 0,
+        await TestCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_queue WHERE type = 2") == 0,
             TimeSpan.FromSeconds(30), "drain queue to empty");
         stop.Cancel();
         await sampler;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using MogileFS.Jobs.Tests.Support;
+using MogileFS.Fsck.Tests.Support;
+using MogileFS.TestSupport.Cluster;
 using MogileFS.Store;
 using MogileFS.TestSupport;
 
@@ -12,7 +13,7 @@ public sealed class ScrubTests
     [Fact]
     public async Task ScrubbingFindsAFlippedByteWithoutFsckStart_AtTheConfiguredRate()
     {
-        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions
+        await using var c = await TestCluster.StartAsync(ClusterOptions.ForJobs with
         {
             Database = DatabaseKind.Sqlite,
             Nodes = [new NodeSpec("h1", "127.0.62.1", 1), new NodeSpec("h2", "127.0.62.2", 2)],
@@ -38,7 +39,7 @@ public sealed class ScrubTests
         // 8 files × 2 copies × 6000 bytes = 96000 bytes at 32 KiB/s: a pass cannot take less than ~2 s.
         var sw = Stopwatch.StartNew();
         await c.QueryOkAsync("set_server_setting key=scrub_rate&value=32k");
-        await JobsCluster.WaitUntilAsync(async () => await c.SettingAsync("scrub_passes") == "1", TimeSpan.FromSeconds(60), "one scrub pass");
+        await TestCluster.WaitUntilAsync(async () => await c.SettingAsync("scrub_passes") == "1", TimeSpan.FromSeconds(60), "one scrub pass");
         sw.Stop();
         Assert.True(sw.Elapsed >= TimeSpan.FromSeconds(1.5), $"scrub pass took {sw.Elapsed}, faster than the rate allows");
         Assert.Null(await c.SettingAsync("fsck_host"));
@@ -60,7 +61,7 @@ public sealed class JobVisibilityTests
     [Fact]
     public async Task FsckWorkersShowInJobsAndFollowWant()
     {
-        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions
+        await using var c = await TestCluster.StartAsync(ClusterOptions.ForJobs with
         {
             Database = DatabaseKind.Sqlite,
             Nodes = [new NodeSpec("h1", "127.0.63.1", 1)],
@@ -68,7 +69,7 @@ public sealed class JobVisibilityTests
         await c.SetupAsync("d");
         async Task<string> Admin(string cmd)
         {
-            await using var client = await TrackerClient.ConnectAsync(c.Tracker.EndPoints[0]);
+            await using var client = await TrackerClient.ConnectAsync(c.Tracker.EndPoint);
             await client.SendAsync(cmd + "\r\n");
             var sb = new System.Text.StringBuilder();
             while (true)
@@ -81,7 +82,7 @@ public sealed class JobVisibilityTests
             }
         }
         string jobs = "";
-        await JobsCluster.WaitUntilAsync(async () =>
+        await TestCluster.WaitUntilAsync(async () =>
         {
             jobs = await Admin("!jobs");
             return jobs.Contains("fsck count 1", StringComparison.Ordinal);
@@ -90,7 +91,7 @@ public sealed class JobVisibilityTests
         Assert.DoesNotContain("rebalance", jobs);
         Assert.Contains("replicate count 1", jobs);
         Assert.StartsWith("Now desiring 2 children doing 'fsck'", await Admin("!want 2 fsck"));
-        await JobsCluster.WaitUntilAsync(async () => (await Admin("!jobs")).Contains("fsck count 2", StringComparison.Ordinal),
+        await TestCluster.WaitUntilAsync(async () => (await Admin("!jobs")).Contains("fsck count 2", StringComparison.Ordinal),
             TimeSpan.FromSeconds(10), "two fsck workers");
     }
 }

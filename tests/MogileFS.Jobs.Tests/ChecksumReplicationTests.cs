@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using MogileFS.Jobs.Tests.Support;
+using MogileFS.TestSupport.Cluster;
 using MogileFS.TestSupport;
 
 namespace MogileFS.Jobs.Tests;
@@ -8,9 +8,9 @@ namespace MogileFS.Jobs.Tests;
 /// <summary>Replication of classes with a hash type (jobs.md §5.3, §11.2).</summary>
 public sealed class ChecksumReplicationTests
 {
-    private static async Task AdminAsync(JobsCluster c, string command)
+    private static async Task AdminAsync(TestCluster c, string command)
     {
-        await using var client = await TrackerClient.ConnectAsync(c.Tracker.EndPoints[0]);
+        await using var client = await TrackerClient.ConnectAsync(c.Tracker.EndPoint);
         await client.SendAsync(command + "\r\n");
         while (true)
         {
@@ -22,7 +22,7 @@ public sealed class ChecksumReplicationTests
     [Fact]
     public async Task CopiesAreVerifiedChecksumsStoredAndACorruptSourceIsNotSpread()
     {
-        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions
+        await using var c = await TestCluster.StartAsync(ClusterOptions.ForJobs with
         {
             Nodes = [new NodeSpec("h1", "127.0.46.1", 1), new NodeSpec("h2", "127.0.46.2", 2)],
         });
@@ -47,7 +47,7 @@ public sealed class ChecksumReplicationTests
         await File.WriteAllBytesAsync(node.FilePath(dev, fbad), corrupt);
 
         await AdminAsync(c, "!want 1 replicate");
-        await JobsCluster.WaitUntilAsync(async () => (await c.DevidsOfAsync(fa)).Count == 2 && (await c.DevidsOfAsync(fb)).Count == 2
+        await TestCluster.WaitUntilAsync(async () => (await c.DevidsOfAsync(fa)).Count == 2 && (await c.DevidsOfAsync(fb)).Count == 2
                                                      && await c.CountAsync("SELECT failcount FROM file_to_replicate WHERE fid = @f", ("@f", fbad)) >= 1,
             TimeSpan.FromSeconds(30), "replication of a and b, failure of bad\n" + c.Logs.Dump(10));
 
@@ -60,14 +60,14 @@ public sealed class ChecksumReplicationTests
         Assert.Equal(MD5.HashData(b), (byte[])(await c.ScalarAsync("SELECT checksum FROM checksum WHERE fid = @f", ("@f", fb)))!);
         // "bad": one copy, nothing left behind on the other node, the row waits with a back-off.
         Assert.Equal([dev], await c.DevidsOfAsync(fbad));
-        await JobsCluster.WaitUntilAsync(() => Task.FromResult(c.CopiesOnDisk(fbad).SequenceEqual([dev])), TimeSpan.FromSeconds(10), "no stray copy of the corrupt file");
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(c.CopiesOnDisk(fbad).SequenceEqual([dev])), TimeSpan.FromSeconds(10), "no stray copy of the corrupt file");
         Assert.True(c.Logs.Lines.Any(l => l.Contains("checksum mismatch on GET", StringComparison.Ordinal)), c.Logs.Dump(10));
     }
 
-    private static async Task<long> StoreWithChecksumAsync(JobsCluster c, string key, byte[] content)
+    private static async Task<long> StoreWithChecksumAsync(TestCluster c, string key, byte[] content)
     {
         var open = await c.QueryOkAsync($"create_open domain=testdom&key={key}&class=sum&fid=0");
-        (await JobsCluster.Http.PutAsync(open["path"], new ByteArrayContent(content))).EnsureSuccessStatusCode();
+        (await TestCluster.Http.PutAsync(open["path"], new ByteArrayContent(content))).EnsureSuccessStatusCode();
         string hex = Convert.ToHexStringLower(MD5.HashData(content));
         await c.QueryOkAsync($"create_close domain=testdom&key={key}&fid={open["fid"]}&devid={open["devid"]}&size={content.Length}&path={Uri.EscapeDataString(open["path"])}&checksum=MD5:{hex}");
         return long.Parse(open["fid"]);

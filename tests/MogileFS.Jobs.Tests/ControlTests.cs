@@ -1,5 +1,5 @@
 using System.Text;
-using MogileFS.Jobs.Tests.Support;
+using MogileFS.TestSupport.Cluster;
 using MogileFS.Store;
 using MogileFS.TestSupport;
 
@@ -8,17 +8,17 @@ namespace MogileFS.Jobs.Tests;
 /// <summary>What operators steer and see: !jobs/!want/!stats, replicate_now, class changes, parked rows, the monitor.</summary>
 public sealed class ControlTests
 {
-    private static JobsClusterOptions ThreeHosts(string net) => new()
+    private static ClusterOptions ThreeHosts(string net) => ClusterOptions.ForJobs with
     {
         Nodes = [new NodeSpec("h1", $"127.0.{net}.1", 1), new NodeSpec("h2", $"127.0.{net}.2", 2), new NodeSpec("h3", $"127.0.{net}.3", 3)],
     };
 
-    private static Task<string> AdminAsync(JobsCluster c, string command) => c.AdminAsync(command);
+    private static Task<string> AdminAsync(TestCluster c, string command) => c.AdminAsync(command);
 
     [Fact]
     public async Task JobsWantAndStatsShowTheRealWorkers()
     {
-        await using var c = await JobsCluster.StartAsync(ThreeHosts("41"));
+        await using var c = await TestCluster.StartAsync(ThreeHosts("41"));
         await c.SetupAsync("testdom", ("c2", 2, null));
         string jobs = await AdminAsync(c, "!jobs");
         foreach (var job in new[] { "monitor", "job_master", "replicate", "delete", "reaper" })
@@ -37,7 +37,7 @@ public sealed class ControlTests
         await Task.Delay(1500);
         Assert.Single(await c.DevidsOfAsync(fid));
         await AdminAsync(c, "!want 1 replicate");
-        await JobsCluster.WaitUntilAsync(async () => (await c.DevidsOfAsync(fid)).Count == 2, TimeSpan.FromSeconds(20), "replication after !want 1");
+        await TestCluster.WaitUntilAsync(async () => (await c.DevidsOfAsync(fid)).Count == 2, TimeSpan.FromSeconds(20), "replication after !want 1");
         string stats = await AdminAsync(c, "!stats");
         Assert.Matches(@"work_sent_to_replicate [1-9]", stats);
         Assert.Contains("work_queue_for_replicate 0", stats);
@@ -46,21 +46,21 @@ public sealed class ControlTests
     [Fact]
     public async Task MindevcountChangesAndReplicateNowTakeEffect()
     {
-        await using var c = await JobsCluster.StartAsync(ThreeHosts("42"));
+        await using var c = await TestCluster.StartAsync(ThreeHosts("42"));
         await c.SetupAsync("testdom", ("c", 2, null));
         var fids = new List<long>();
         for (int i = 0; i < 5; i++) fids.Add(await c.StoreFileAsync("testdom", "k" + i, Encoding.ASCII.GetBytes("v" + i), "c"));
-        await JobsCluster.WaitUntilAsync(async () => (await c.AllLocationsAsync()).Values.All(l => l.Count == 2), TimeSpan.FromSeconds(20), "2 copies");
+        await TestCluster.WaitUntilAsync(async () => (await c.AllLocationsAsync()).Values.All(l => l.Count == 2), TimeSpan.FromSeconds(20), "2 copies");
 
         // More copies: the class says 3; files re-queued (as fsck would) get a third copy.
         await c.QueryOkAsync("update_class domain=testdom&class=c&mindevcount=3");
         foreach (var fid in fids) await c.ExecuteAsync("INSERT INTO file_to_replicate (fid, nexttry, failcount) VALUES (@f, 0, 0)", ("@f", fid));
-        await JobsCluster.WaitUntilAsync(async () => (await c.AllLocationsAsync()).Values.All(l => l.Count == 3), TimeSpan.FromSeconds(20), "3 copies");
+        await TestCluster.WaitUntilAsync(async () => (await c.AllLocationsAsync()).Values.All(l => l.Count == 3), TimeSpan.FromSeconds(20), "3 copies");
 
         // Fewer: surplus copies are removed (too_happy), one per attempt; replicate_now skips the back-off.
         await c.QueryOkAsync("update_class domain=testdom&class=c&mindevcount=1");
         foreach (var fid in fids) await c.ExecuteAsync("INSERT INTO file_to_replicate (fid, nexttry, failcount) VALUES (@f, 0, 0)", ("@f", fid));
-        await JobsCluster.WaitUntilAsync(async () =>
+        await TestCluster.WaitUntilAsync(async () =>
         {
             await c.QueryOkAsync("replicate_now");
             return (await c.AllLocationsAsync()).Values.All(l => l.Count == 1) && await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate") == 0;
@@ -77,23 +77,23 @@ public sealed class ControlTests
     private static async Task ParkingAsync(DatabaseKind db, string net)
     {
         var options = ThreeHosts(net);
-        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions { Database = db, Nodes = options.Nodes });
+        await using var c = await TestCluster.StartAsync(ClusterOptions.ForJobs with { Database = db, Nodes = options.Nodes });
         await c.SetupAsync("testdom", ("c", 2, null));
         int dmid = Convert.ToInt32(await c.ScalarAsync("SELECT dmid FROM domain"));
         await c.ExecuteAsync("INSERT INTO file (fid, dmid, dkey, length, classid, devcount) VALUES (500, @d, 'orphan', 3, 0, 0)", ("@d", dmid));
         await c.ExecuteAsync("INSERT INTO file_to_replicate (fid, nexttry, failcount) VALUES (500, 0, 0)");
-        await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate WHERE nexttry = 2147483647 AND failcount = 1") == 1,
+        await TestCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate WHERE nexttry = 2147483647 AND failcount = 1") == 1,
             TimeSpan.FromSeconds(20), "no_source row parked");
         var reply = await c.QueryOkAsync("replicate_now");
         Assert.Equal("1", reply["count"]);
-        await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate WHERE nexttry = 2147483647 AND failcount = 2") == 1,
+        await TestCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate WHERE nexttry = 2147483647 AND failcount = 2") == 1,
             TimeSpan.FromSeconds(20), "row tried again and parked again");
     }
 
     [Fact]
     public async Task MonitorPublishesStatesUsageAndNoticesNewDevicesAndDeadNodes()
     {
-        await using var c = await JobsCluster.StartAsync(ThreeHosts("44"));
+        await using var c = await TestCluster.StartAsync(ThreeHosts("44"));
         await c.SetupAsync("testdom", ("c", 2, null));
         var rt = c.Tracker.Services;
         Assert.True(rt.Monitor.DrivenByMonitorJob);
@@ -113,7 +113,7 @@ public sealed class ControlTests
 
         // A stopped node: its devices become unreachable fast (connection refused), then writeable again.
         await c.StopNodeAsync(c.Nodes[2]);
-        await JobsCluster.WaitUntilAsync(() => Task.FromResult(rt.Observations.Get(3)?.State == MogileFS.Core.Model.ObservedState.Unreachable),
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(rt.Observations.Get(3)?.State == MogileFS.Core.Model.ObservedState.Unreachable),
             TimeSpan.FromSeconds(10), "dev3 unreachable");
         var open = await c.QueryOkAsync("create_open domain=testdom&key=x&fid=0&multi_dest=1");
         Assert.DoesNotContain(open.Where(kv => kv.Key.StartsWith("devid_", StringComparison.Ordinal)), kv => kv.Value == "3");
@@ -122,18 +122,18 @@ public sealed class ControlTests
 
         // Readonly devices are readable, not write-tested.
         await c.QueryOkAsync("set_state host=h2&device=2&state=readonly");
-        await JobsCluster.WaitUntilAsync(() => Task.FromResult(rt.Observations.Get(2)?.State == MogileFS.Core.Model.ObservedState.Readable),
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(rt.Observations.Get(2)?.State == MogileFS.Core.Model.ObservedState.Readable),
             TimeSpan.FromSeconds(10), "dev2 readable");
     }
 
     [Fact]
     public async Task IoStatUtilisationReachesTheObservations()
     {
-        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions { Nodes = [new NodeSpec("h1", "127.0.45.1", 1), new NodeSpec("h2", "127.0.45.2", 2)], NodeIoStat = true });
+        await using var c = await TestCluster.StartAsync(ClusterOptions.ForJobs with { Nodes = [new NodeSpec("h1", "127.0.45.1", 1), new NodeSpec("h2", "127.0.45.2", 2)], NodeIoStat = true });
         await c.SetupAsync("testdom");
         var rt = c.Tracker.Services;
         // The node reports a utilisation (or "-" when no disk maps to the device) once a second.
-        await JobsCluster.WaitUntilAsync(() => Task.FromResult(rt.Observations.Get(1)?.Utilization != null && rt.Observations.Get(2)?.Utilization != null),
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(rt.Observations.Get(1)?.Utilization != null && rt.Observations.Get(2)?.Utilization != null),
             TimeSpan.FromSeconds(20), "iostat figures in the observations");
     }
 }

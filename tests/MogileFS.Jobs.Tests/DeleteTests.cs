@@ -1,12 +1,12 @@
 using System.Text;
-using MogileFS.Jobs.Tests.Support;
+using MogileFS.TestSupport.Cluster;
 
 namespace MogileFS.Jobs.Tests;
 
 /// <summary>The delete worker (jobs.md §7) and tempfile reaping (schema.md §3.4).</summary>
 public sealed class DeleteTests
 {
-    private static JobsClusterOptions TwoHosts(MogileFS.Store.DatabaseKind db = MogileFS.Store.DatabaseKind.Sqlite, string net = "25") => new()
+    private static ClusterOptions TwoHosts(MogileFS.Store.DatabaseKind db = MogileFS.Store.DatabaseKind.Sqlite, string net = "25") => ClusterOptions.ForJobs with
     {
         Database = db,
         Nodes = [new NodeSpec("h1", $"127.0.{net}.1", 1), new NodeSpec("h2", $"127.0.{net}.2", 2)],
@@ -20,15 +20,15 @@ public sealed class DeleteTests
 
     private static async Task DeleteAsync(MogileFS.Store.DatabaseKind db, string net)
     {
-        await using var c = await JobsCluster.StartAsync(TwoHosts(db, net));
+        await using var c = await TestCluster.StartAsync(TwoHosts(db, net));
         await c.SetupAsync("testdom", ("c2", 2, null));
         var fids = new List<long>();
         for (int i = 0; i < 10; i++) fids.Add(await c.StoreFileAsync("testdom", "k" + i, Encoding.ASCII.GetBytes("data " + i), "c2"));
-        await JobsCluster.WaitUntilAsync(async () => (await c.AllLocationsAsync()).Values.All(l => l.Count == 2), TimeSpan.FromSeconds(30), "replication");
+        await TestCluster.WaitUntilAsync(async () => (await c.AllLocationsAsync()).Values.All(l => l.Count == 2), TimeSpan.FromSeconds(30), "replication");
 
         // Half the keys while both nodes are up: all bytes go.
         for (int i = 0; i < 5; i++) await c.QueryOkAsync("delete domain=testdom&key=k" + i);
-        await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_delete2") == 0, TimeSpan.FromSeconds(30), "delete queue");
+        await TestCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_delete2") == 0, TimeSpan.FromSeconds(30), "delete queue");
         foreach (var fid in fids.Take(5))
         {
             Assert.Empty(c.CopiesOnDisk(fid));
@@ -37,14 +37,14 @@ public sealed class DeleteTests
 
         // The rest while h2 is down: h1's copies go, h2's wait for the node.
         await c.StopNodeAsync(c.Nodes[1]);
-        await JobsCluster.WaitUntilAsync(() =>
+        await TestCluster.WaitUntilAsync(() =>
         {
             var snap = c.Tracker.Services.Metadata.Current;
             snap.TryGetDevice(2, out var d);
             return Task.FromResult(!c.Tracker.Services.Observations.IsWriteable(d!));
         }, TimeSpan.FromSeconds(20), "monitor to notice h2 is down");
         for (int i = 5; i < 10; i++) await c.QueryOkAsync("delete domain=testdom&key=k" + i);
-        await JobsCluster.WaitUntilAsync(async () =>
+        await TestCluster.WaitUntilAsync(async () =>
             await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 1 AND fid IN (SELECT fid FROM file_to_delete2)") == 0
             && await c.CountAsync("SELECT COUNT(*) FROM file_to_delete2 WHERE nexttry > 1000 + 0 AND failcount > 0") == 5,
             TimeSpan.FromSeconds(30), "h1 copies deleted, rows rescheduled");
@@ -53,7 +53,7 @@ public sealed class DeleteTests
         await c.StartNodeAsync(c.Nodes[1]);
         await c.WaitWriteableAsync([2]);
         await c.ExecuteAsync("UPDATE file_to_delete2 SET nexttry = 0"); // skip the 10-minute back-off
-        await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_delete2") == 0, TimeSpan.FromSeconds(30), "delete queue after restart");
+        await TestCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_delete2") == 0, TimeSpan.FromSeconds(30), "delete queue after restart");
         foreach (var fid in fids) Assert.Empty(c.CopiesOnDisk(fid));
         Assert.Equal(0L, await c.CountAsync("SELECT COUNT(*) FROM file_on"));
     }
@@ -61,12 +61,12 @@ public sealed class DeleteTests
     [Fact]
     public async Task ADeleteRowForAFidThatAFileOwnsAgainTouchesNothing()
     {
-        await using var c = await JobsCluster.StartAsync(TwoHosts());
+        await using var c = await TestCluster.StartAsync(TwoHosts());
         await c.SetupAsync("testdom", ("c2", 2, null));
         long fid = await c.StoreFileAsync("testdom", "live", Encoding.ASCII.GetBytes("still needed"), "c2");
-        await JobsCluster.WaitUntilAsync(async () => (await c.DevidsOfAsync(fid)).Count == 2, TimeSpan.FromSeconds(30), "replication");
+        await TestCluster.WaitUntilAsync(async () => (await c.DevidsOfAsync(fid)).Count == 2, TimeSpan.FromSeconds(30), "replication");
         await c.ExecuteAsync("INSERT INTO file_to_delete2 (fid, nexttry, failcount) VALUES (@f, 0, 0)", ("@f", fid));
-        await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_delete2") == 0, TimeSpan.FromSeconds(30), "stale delete row dropped");
+        await TestCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_delete2") == 0, TimeSpan.FromSeconds(30), "stale delete row dropped");
         Assert.Equal([1, 2], c.CopiesOnDisk(fid));
         Assert.Equal([1, 2], await c.DevidsOfAsync(fid));
     }
@@ -79,16 +79,15 @@ public sealed class DeleteTests
 
     private static async Task AbandonedUploadsAsync(MogileFS.Store.DatabaseKind db, string net)
     {
-        var o = TwoHosts(db, net);
-        o.JobSettings["tempfile_max_age"] = "1";
-        await using var c = await JobsCluster.StartAsync(o);
+        var o = TwoHosts(db, net) with { TrackerSettings = new Dictionary<string, string>(ClusterOptions.ShortJobClocks) { ["tempfile_max_age"] = "1" } };
+        await using var c = await TestCluster.StartAsync(o);
         await c.SetupAsync("testdom", ("c2", 2, null));
         var open = await c.QueryOkAsync("create_open domain=testdom&key=abandoned&class=c2&fid=0");
         long fid = long.Parse(open["fid"]);
-        var put = await JobsCluster.Http.PutAsync(open["path"], new ByteArrayContent(Encoding.ASCII.GetBytes("never closed")));
+        var put = await TestCluster.Http.PutAsync(open["path"], new ByteArrayContent(Encoding.ASCII.GetBytes("never closed")));
         put.EnsureSuccessStatusCode();
         Assert.Single(c.CopiesOnDisk(fid));
-        await JobsCluster.WaitUntilAsync(async () =>
+        await TestCluster.WaitUntilAsync(async () =>
                 await c.CountAsync("SELECT COUNT(*) FROM tempfile") == 0 && await c.CountAsync("SELECT COUNT(*) FROM file_to_delete2") == 0,
             TimeSpan.FromSeconds(30), "tempfile reaped and deleted\n" + c.Logs.Dump(20));
         Assert.Empty(c.CopiesOnDisk(fid));

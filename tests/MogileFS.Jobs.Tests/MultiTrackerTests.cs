@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using MogileFS.Jobs.Tests.Support;
+using MogileFS.TestSupport.Cluster;
 using MogileFS.Store;
 using MogileFS.TestSupport;
 using MogileFS.Tracker;
@@ -15,10 +15,10 @@ public sealed class MultiTrackerTests
         private readonly ConcurrentDictionary<long, int> _inFlight = new();
         public readonly ConcurrentBag<long> Overlaps = new();
         public int Copies;
-        private readonly ConcurrentDictionary<TrackerServer, int> _byTracker = new();
-        public int CopiesBy(TrackerServer t) => _byTracker.GetValueOrDefault(t);
+        private readonly ConcurrentDictionary<TrackerHandle, int> _byTracker = new();
+        public int CopiesBy(TrackerHandle t) => _byTracker.GetValueOrDefault(t);
 
-        public void Attach(JobsCluster c, TrackerServer t)
+        public void Attach(TestCluster c, TrackerHandle t)
         {
             var r = c.Jobs(t).Replicator;
             r.CopyStarting += (fid, _) =>
@@ -33,7 +33,7 @@ public sealed class MultiTrackerTests
 
     private static async Task RunSharedQueueAsync(DatabaseKind db, int files, bool crashOne)
     {
-        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions
+        await using var c = await TestCluster.StartAsync(ClusterOptions.ForJobs with
         {
             Database = db,
             Trackers = 2,
@@ -46,7 +46,7 @@ public sealed class MultiTrackerTests
         var fids = await c.SeedFilesAsync(files, 1024, "testdom", "c2", devid: 1);
         if (crashOne)
         {
-            await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 2") >= files / 2,
+            await TestCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 2") >= files / 2,
                 TimeSpan.FromSeconds(60), "half the files copied");
             var victim = c.Trackers[1];
             int victimCopies = watch.CopiesBy(victim);
@@ -57,7 +57,7 @@ public sealed class MultiTrackerTests
         }
         try
         {
-            await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 2") == files
+            await TestCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 2") == files
                                                          && await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate") == 0,
                 TimeSpan.FromSeconds(90), "every file copied");
         }
@@ -94,7 +94,7 @@ public sealed class MultiTrackerTests
 
     private static async Task LocksExcludeAsync(DatabaseKind db)
     {
-        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions { Database = db, Trackers = 0, Nodes = [] });
+        await using var c = await TestCluster.StartAsync(ClusterOptions.ForJobs with { Database = db, Trackers = 0, Nodes = [] });
         await using var a = MetadataStore.Open(DatabaseDsn.Parse(c.Dsn), c.DbUser, c.DbPass);
         await using var b = MetadataStore.Open(DatabaseDsn.Parse(c.Dsn), c.DbUser, c.DbPass);
         try

@@ -1,4 +1,4 @@
-using MogileFS.Jobs.Tests.Support;
+using MogileFS.TestSupport.Cluster;
 using MogileFS.Store;
 
 namespace MogileFS.Jobs.Tests;
@@ -6,7 +6,7 @@ namespace MogileFS.Jobs.Tests;
 /// <summary>Replication to mindevcount with real trackers and storage nodes on loopback.</summary>
 public sealed class ReplicationTests
 {
-    private static JobsClusterOptions TwoHosts(DatabaseKind db = DatabaseKind.Sqlite) => new()
+    private static ClusterOptions TwoHosts(DatabaseKind db = DatabaseKind.Sqlite) => ClusterOptions.ForJobs with
     {
         Database = db,
         Nodes = db == DatabaseKind.Sqlite
@@ -22,13 +22,13 @@ public sealed class ReplicationTests
 
     private static async Task UploadedFilesReachMindevcountAsync(DatabaseKind db)
     {
-        await using var c = await JobsCluster.StartAsync(TwoHosts(db));
+        await using var c = await TestCluster.StartAsync(TwoHosts(db));
         await c.SetupAsync("testdom", ("c2", 2, null));
         var fids = new List<long>();
         for (int i = 0; i < 20; i++)
             fids.Add(await c.StoreFileAsync("testdom", "k" + i, System.Text.Encoding.ASCII.GetBytes("hello " + i), "c2"));
 
-        await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate") == 0,
+        await TestCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate") == 0,
             TimeSpan.FromSeconds(30), "replication queue to drain");
         foreach (var fid in fids)
         {

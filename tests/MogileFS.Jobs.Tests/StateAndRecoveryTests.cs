@@ -1,5 +1,5 @@
 using System.Text;
-using MogileFS.Jobs.Tests.Support;
+using MogileFS.TestSupport.Cluster;
 using MogileFS.Store;
 
 namespace MogileFS.Jobs.Tests;
@@ -9,14 +9,14 @@ public sealed class StateAndRecoveryTests
 {
     private static byte[] Bytes(string s) => Encoding.ASCII.GetBytes(s);
 
-    private static async Task DrainReplicationAsync(JobsCluster c, int seconds = 40) =>
-        await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate") == 0,
+    private static async Task DrainReplicationAsync(TestCluster c, int seconds = 40) =>
+        await TestCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate") == 0,
             TimeSpan.FromSeconds(seconds), "replication queue to drain\n" + c.Logs.Dump(20));
 
     [Fact]
     public async Task DeviceStatesSteerReplicationAndCopiesOnDownDrainDevicesCount()
     {
-        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions
+        await using var c = await TestCluster.StartAsync(ClusterOptions.ForJobs with
         {
             Nodes = [new NodeSpec("h1", "127.0.22.1", 1, 2), new NodeSpec("h2", "127.0.22.2", 3, 4), new NodeSpec("h3", "127.0.22.3", 5)],
         });
@@ -71,7 +71,7 @@ public sealed class StateAndRecoveryTests
 
     private static async Task DeadDeviceAsync(DatabaseKind db, string net)
     {
-        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions
+        await using var c = await TestCluster.StartAsync(ClusterOptions.ForJobs with
         {
             Database = db,
             Nodes = [new NodeSpec("h1", $"127.0.{net}.1", 1, 2), new NodeSpec("h2", $"127.0.{net}.2", 3, 4)],
@@ -86,7 +86,7 @@ public sealed class StateAndRecoveryTests
         await c.QueryOkAsync("set_state host=h2&device=3&state=dead");
         try
         {
-            await JobsCluster.WaitUntilAsync(async () =>
+            await TestCluster.WaitUntilAsync(async () =>
                     await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 3") == 0
                     && await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate") == 0
                     && (await c.AllLocationsAsync()).Values.All(l => l.Count == 2),
@@ -109,7 +109,7 @@ public sealed class StateAndRecoveryTests
     [Fact]
     public async Task NodeStoppedDuringBurstAndRestartedEndsWithExactlyTheRightCopies()
     {
-        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions
+        await using var c = await TestCluster.StartAsync(ClusterOptions.ForJobs with
         {
             Nodes = [new NodeSpec("h1", "127.0.24.1", 1, 2), new NodeSpec("h2", "127.0.24.2", 3, 4)],
         });
@@ -118,7 +118,7 @@ public sealed class StateAndRecoveryTests
         await c.QueryOkAsync("set_state host=h1&device=2&state=readonly"); // seeds sit on dev 1 only
         var fids = await c.SeedFilesAsync(1000, 1024, "testdom", "c2", devid: 1);
         await c.QueryOkAsync("set_state host=h1&device=2&state=alive");
-        await JobsCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid IN (3, 4)") >= 20,
+        await TestCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid IN (3, 4)") >= 20,
             TimeSpan.FromSeconds(20), "the burst to start");
         await c.StopNodeAsync(h2);
         long copiedBeforeStop = await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid IN (3, 4)");
@@ -128,7 +128,7 @@ public sealed class StateAndRecoveryTests
         await c.WaitWriteableAsync([3, 4]);
 
         // Retries wait for their back-off; replicate_now makes them due, as an operator would.
-        await JobsCluster.WaitUntilAsync(async () =>
+        await TestCluster.WaitUntilAsync(async () =>
         {
             await c.QueryOkAsync("replicate_now");
             var all = await c.AllLocationsAsync();
@@ -147,7 +147,7 @@ public sealed class StateAndRecoveryTests
     [Fact]
     public async Task ZonesPlaceOneCopyPerNetwork()
     {
-        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions
+        await using var c = await TestCluster.StartAsync(ClusterOptions.ForJobs with
         {
             Nodes = [new NodeSpec("n1", "127.0.31.1", 1), new NodeSpec("n2", "127.0.31.2", 2), new NodeSpec("f1", "127.0.32.1", 3)],
         });

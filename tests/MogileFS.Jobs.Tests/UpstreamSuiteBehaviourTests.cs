@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using MogileFS.Core.Model;
-using MogileFS.Jobs.Tests.Support;
+using MogileFS.TestSupport.Cluster;
 using MogileFS.TestSupport;
 using MogileFS.Tracker.Metadata;
 
@@ -14,16 +14,16 @@ namespace MogileFS.Jobs.Tests;
 /// </summary>
 public sealed class UpstreamSuiteBehaviourTests
 {
-    private static JobsClusterOptions TwoHosts(string net, Action<MogileFS.Tracker.Configuration.TrackerOptions>? configure = null) => new()
+    private static ClusterOptions TwoHosts(string net, Action<MogileFS.Tracker.Configuration.TrackerOptions>? configure = null) => ClusterOptions.ForJobs with
     {
         Nodes = [new NodeSpec("h1", $"127.0.{net}.1", 1), new NodeSpec("h2", $"127.0.{net}.2", 2)],
         ConfigureTracker = configure,
     };
 
-    private static Task<string> AdminAsync(JobsCluster c, string command) => c.AdminAsync(command);
+    private static Task<string> AdminAsync(TestCluster c, string command) => c.AdminAsync(command);
 
     /// <summary>The lines "job count N" of !jobs, by job (absent: the job is not listed).</summary>
-    private static async Task<Dictionary<string, int>> CountsAsync(JobsCluster c)
+    private static async Task<Dictionary<string, int>> CountsAsync(TestCluster c)
     {
         var counts = new Dictionary<string, int>();
         foreach (var line in (await AdminAsync(c, "!jobs")).Split('\n'))
@@ -34,7 +34,7 @@ public sealed class UpstreamSuiteBehaviourTests
         return counts;
     }
 
-    private static async Task<int[]> PidsAsync(JobsCluster c, string job)
+    private static async Task<int[]> PidsAsync(TestCluster c, string job)
     {
         foreach (var line in (await AdminAsync(c, "!jobs")).Split('\n'))
             if (line.StartsWith(job + " pids ", StringComparison.Ordinal))
@@ -42,8 +42,8 @@ public sealed class UpstreamSuiteBehaviourTests
         return [];
     }
 
-    private static async Task WaitForCountAsync(JobsCluster c, string job, int count) =>
-        await JobsCluster.WaitUntilAsync(async () => (await CountsAsync(c)).TryGetValue(job, out var n) && n == count,
+    private static async Task WaitForCountAsync(TestCluster c, string job, int count) =>
+        await TestCluster.WaitUntilAsync(async () => (await CountsAsync(c)).TryGetValue(job, out var n) && n == count,
             TimeSpan.FromSeconds(15), $"{job} count {count}");
 
     /// <summary>A !watch connection and the ":: " lines it receives.</summary>
@@ -52,11 +52,11 @@ public sealed class UpstreamSuiteBehaviourTests
         private readonly TrackerClient _client;
         private Watcher(TrackerClient client) => _client = client;
 
-        public static async Task<Watcher> StartAsync(JobsCluster c)
+        public static async Task<Watcher> StartAsync(TestCluster c)
         {
-            var client = await TrackerClient.ConnectAsync(c.Tracker.EndPoints[0]);
+            var client = await TrackerClient.ConnectAsync(c.Tracker.EndPoint);
             await client.SendAsync("!watch\r\n");
-            Assert.Equal("Added you to watcher list.\n", await JobsCluster.ReadAdminBlockAsync(client));
+            Assert.Equal("Added you to watcher list.\n", await TestCluster.ReadAdminBlockAsync(client));
             return new Watcher(client);
         }
 
@@ -83,8 +83,8 @@ public sealed class UpstreamSuiteBehaviourTests
     {
         // t/70-reaper.t: "device add" then new_file at once; 2.73 ends create_device with clear_cache.
         var options = TwoHosts("71");
-        var slow = new JobsClusterOptions { Nodes = options.Nodes, JobSettings = new(new JobsClusterOptions { Nodes = [] }.JobSettings) { ["monitor_interval"] = "30" } };
-        await using var c = await JobsCluster.StartAsync(slow);
+        var slow = ClusterOptions.ForJobs with { Nodes = options.Nodes, TrackerSettings = new Dictionary<string, string>(ClusterOptions.ShortJobClocks) { ["monitor_interval"] = "30" } };
+        await using var c = await TestCluster.StartAsync(slow);
         var rt = c.Tracker.Services;
         await c.QueryOkAsync("create_domain domain=d");
         await c.QueryOkAsync($"create_host host=h1&ip=127.0.71.1&port={c.HttpPort}&status=alive");
@@ -107,7 +107,7 @@ public sealed class UpstreamSuiteBehaviourTests
     public async Task WithoutAJobMasterNoDeleteReplicateOrFsckWorkersRun_TheyStartWithIt()
     {
         // t/80-job_master.t: mogilefsd --no-job_master.
-        await using var c = await JobsCluster.StartAsync(TwoHosts("72", o => o.JobMaster = false));
+        await using var c = await TestCluster.StartAsync(TwoHosts("72", o => o.JobMaster = false));
         await c.SetupAsync("testdom", ("c2", 2, null));
         var counts = await CountsAsync(c);
         Assert.True(counts["queryworker"] > 0);
@@ -126,7 +126,7 @@ public sealed class UpstreamSuiteBehaviourTests
     public async Task WantZeroKeepsTheJobListedWithCountZero_AndStopsTheMonitorToo()
     {
         // Test.pm want(): after "!want 0 replicate" it waits for a "replicate count 0" line.
-        await using var c = await JobsCluster.StartAsync(TwoHosts("73"));
+        await using var c = await TestCluster.StartAsync(TwoHosts("73"));
         await c.SetupAsync("testdom", ("c2", 2, null));
         foreach (var job in new[] { "replicate", "monitor", "reaper", "delete", "queryworker" })
         {
@@ -157,7 +157,7 @@ public sealed class UpstreamSuiteBehaviourTests
     {
         // t/60-fsck.t shutdown_worker(): "!to fsck :shutdown", then waits on !watch for
         // ":: Job fsck has only 0, wants 1, making 1."
-        await using var c = await JobsCluster.StartAsync(TwoHosts("74"));
+        await using var c = await TestCluster.StartAsync(TwoHosts("74"));
         await c.SetupAsync("testdom", ("c2", 2, null));
         foreach (var job in new[] { "fsck", "job_master", "reaper", "replicate" })
         {
@@ -175,7 +175,7 @@ public sealed class UpstreamSuiteBehaviourTests
 
         // The workers still work after their restart: a 2-copy file gets its second copy.
         long fid = await c.StoreFileAsync("testdom", "after-restart", "x"u8.ToArray(), "c2");
-        await JobsCluster.WaitUntilAsync(async () => (await c.DevidsOfAsync(fid)).Count == 2, TimeSpan.FromSeconds(20), "replicated");
+        await TestCluster.WaitUntilAsync(async () => (await c.DevidsOfAsync(fid)).Count == 2, TimeSpan.FromSeconds(20), "replicated");
     }
 
     [Fact]
@@ -183,13 +183,13 @@ public sealed class UpstreamSuiteBehaviourTests
     {
         // t/60-fsck.t: kill("STOP", <reaper pid from !jobs>) must succeed and keep the reaper from
         // acting on a dead device until kill("CONT").
-        await using var c = await JobsCluster.StartAsync(new JobsClusterOptions
+        await using var c = await TestCluster.StartAsync(ClusterOptions.ForJobs with
         {
             Nodes = [new NodeSpec("h1", "127.0.75.1", 1), new NodeSpec("h2", "127.0.75.2", 2), new NodeSpec("h3", "127.0.75.3", 3)],
         });
         await c.SetupAsync("testdom", ("c2", 2, null));
         long fid = await c.StoreFileAsync("testdom", "k", "hello"u8.ToArray(), "c2");
-        await JobsCluster.WaitUntilAsync(async () => (await c.DevidsOfAsync(fid)).Count == 2, TimeSpan.FromSeconds(20), "2 copies");
+        await TestCluster.WaitUntilAsync(async () => (await c.DevidsOfAsync(fid)).Count == 2, TimeSpan.FromSeconds(20), "2 copies");
         var devs = await c.DevidsOfAsync(fid);
 
         int reaper = (await PidsAsync(c, "reaper")).Single();
@@ -208,7 +208,7 @@ public sealed class UpstreamSuiteBehaviourTests
         {
             Assert.Equal(0, Kill(reaper, "CONT"));
         }
-        await JobsCluster.WaitUntilAsync(async () => !(await c.DevidsOfAsync(fid)).Contains(devs[0]), TimeSpan.FromSeconds(20), "reaper acted after CONT");
+        await TestCluster.WaitUntilAsync(async () => !(await c.DevidsOfAsync(fid)).Contains(devs[0]), TimeSpan.FromSeconds(20), "reaper acted after CONT");
 
         // A killed worker pid is replaced (2.73's parent respawns the child).
         await using var watch = await Watcher.StartAsync(c);

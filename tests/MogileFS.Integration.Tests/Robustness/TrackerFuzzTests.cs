@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
-using MogileFS.Integration.Tests.Cluster;
+using MogileFS.TestSupport.Cluster;
 using MogileFS.TestSupport;
 using Xunit.Abstractions;
 

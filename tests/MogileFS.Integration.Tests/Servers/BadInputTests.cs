@@ -1,5 +1,5 @@
 using System.Text;
-using MogileFS.Integration.Tests.Cluster;
+using MogileFS.TestSupport.Cluster;
 using MogileFS.TestSupport;
 
 namespace MogileFS.Integration.Tests.Servers;

@@ -88,7 +88,7 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IDisposable
         {
             await Ok("do_monitor_round");
             var devices = await Ok("get_devices");
-            if (Cluster.TestCluster.WritableWithSpace(devices) == 4) break;
+            if (MogileFS.TestSupport.Cluster.TestCluster.WritableWithSpace(devices) == 4) break;
             Assert.True(DateTime.UtcNow < deadline, "devices never became writeable");
         }
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using MogileFS.Integration.Tests.Cluster;
+using MogileFS.TestSupport.Cluster;
 using MogileFS.Store;
 using MogileFS.TestSupport;
 using Xunit.Abstractions;

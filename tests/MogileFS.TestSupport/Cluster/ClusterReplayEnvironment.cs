@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using MogileFS.TestSupport.Transcripts;
 
-namespace MogileFS.Integration.Tests.Cluster;
+namespace MogileFS.TestSupport.Cluster;
 
 /// <summary>
 /// Connects the transcript replayer to a <see cref="TestCluster"/>: the first tracker, the port
