@@ -1,89 +1,80 @@
-using System.Net;
-using System.Reflection;
-using Microsoft.Extensions.Logging.Abstractions;
 using MogileFS.Core.Model;
 using MogileFS.Core.Protocol;
 using MogileFS.Store;
-using MogileFS.Store.Schema;
-using MogileFS.Tracker.Commands;
-using MogileFS.Tracker.Commands.Files;
-using MogileFS.Tracker.Commands.Fsck;
-using MogileFS.Tracker.Commands.Rebalance;
-using MogileFS.Tracker.Configuration;
+using MogileFS.TestSupport;
+using MogileFS.TestSupport.Cluster;
 using MogileFS.Tracker.Metadata;
 using MogileFS.Tracker.Runtime;
-using MogileFS.Tracker.Storage;
-using MogileFS.TestSupport;
 
 namespace MogileFS.Tracker.Tests.Files;
 
 /// <summary>
-/// Runs the file/fsck/rebalance command handlers the way the tracker's dispatcher does (decode the
-/// argument string, call the handler, turn a CommandException into ERR, reload metadata for
-/// ChangesMetadata commands), against a real database and two fake storage nodes on 127.0.0.1 and
-/// 127.0.0.2 that share one side-channel port (mogstored_stream_port is tracker-wide). The topology
-/// is that of the transcripts: domain testdom (classes c1, one, md5 with MD5 hashtype), hosts h1/h2,
+/// A real tracker (<see cref="TestCluster"/> with no storage nodes of its own) whose file, fsck and
+/// rebalance commands are sent over one real client connection, so every reply is what a client
+/// gets (the server's command table and dispatch: ERR mapping of dup/failure, callid, metadata
+/// reload). Storage is two fake nodes on 127.0.0.1 and 127.0.0.2 that share one side-channel port
+/// (mogstored_stream_port is tracker-wide), for fault injection. The tracker runs no jobs: no
+/// monitor rounds (the devices' observations are set here), no job master, replication, deletion
+/// or fsck workers, so the state the commands leave stays for the assertions. The topology is that
+/// of the transcripts: domain testdom (classes c1, one, md5 with MD5 hashtype), hosts h1/h2,
 /// devices 1,2 on h1 and 3,4 on h2, all observed writeable.
 /// </summary>
 public sealed class FileCommandHarness : IAsyncDisposable
 {
-    private readonly CommandTable _table = new();
-    private readonly CommandContext _ctx;
-    private TempDirectory? _dir;
+    private readonly TestCluster _cluster;
+    private readonly TrackerClient _connection;
 
-    public MetadataStore Store { get; }
-    public TrackerRuntime Runtime { get; }
-    public FakeStorageNode Node1 { get; }
-    public FakeStorageNode Node2 { get; }
-    public StorageNodeClient Client { get; }
-
-    private FileCommandHarness(MetadataStore store, FakeStorageNode n1, FakeStorageNode n2, TrackerOptions opts)
+    private FileCommandHarness(TestCluster cluster, TrackerClient connection, FakeStorageNode n1, FakeStorageNode n2)
     {
-        Store = store;
+        _cluster = cluster;
+        _connection = connection;
         Node1 = n1;
         Node2 = n2;
-        Client = new StorageNodeClient(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), n1.SidePort);
-        Runtime = new TrackerRuntime(opts, store, NullLoggerFactory.Instance, Client);
-        FileCommands.Register(_table);
-        FsckCommands.Register(_table);
-        RebalanceCommands.Register(_table);
-        _table.Freeze();
-        _ctx = (CommandContext)typeof(CommandContext).GetConstructor(BindingFlags.NonPublic | BindingFlags.Instance, new[] { typeof(TrackerRuntime) })!
-            .Invoke(new object[] { Runtime });
-        ClientIp = IPAddress.Loopback;
     }
 
-    public IPAddress ClientIp
-    {
-        set => typeof(CommandContext).GetProperty(nameof(CommandContext.ClientIp))!.GetSetMethod(true)!.Invoke(_ctx, new object[] { value });
-    }
+    public TrackerRuntime Runtime => _cluster.Tracker.Services;
+    public MetadataStore Store => Runtime.Store;
+    public FakeStorageNode Node1 { get; }
+    public FakeStorageNode Node2 { get; }
 
-    public static async Task<FileCommandHarness> SqliteAsync()
-    {
-        var dir = new TempDirectory();
-        var dsn = "DBI:SQLite:dbname=" + Path.Combine(dir.Path, "mogilefs.sqlite");
-        var h = await CreateAsync(dsn, null, null);
-        h._dir = dir;
-        return h;
-    }
+    public static Task<FileCommandHarness> SqliteAsync() => CreateAsync(DatabaseKind.Sqlite);
+    public static Task<FileCommandHarness> PostgresAsync() => CreateAsync(DatabaseKind.Postgres);
 
-    public static async Task<FileCommandHarness> PostgresAsync()
+    private static async Task<FileCommandHarness> CreateAsync(DatabaseKind database)
     {
-        var pg = await PostgresServer.GetSharedAsync();
-        var db = await pg.CreateDatabaseAsync();
-        return await CreateAsync(db, PostgresServer.User, PostgresServer.Password); // CreateDatabaseAsync returns the DBI DSN
-    }
-
-    private static async Task<FileCommandHarness> CreateAsync(string dsn, string? user, string? pass)
-    {
-        var parsed = DatabaseDsn.Parse(dsn);
-        await SchemaInstaller.InstallAsync(parsed, user, pass);
-        var store = MetadataStore.Open(parsed, user, pass);
         var n1 = new FakeStorageNode("127.0.0.1");
         var n2 = new FakeStorageNode("127.0.0.2", n1.SidePort);
-        var h = new FileCommandHarness(store, n1, n2, new TrackerOptions { NodeTimeoutSeconds = 2 });
-        await h.SetUpTopologyAsync();
-        return h;
+        TestCluster? cluster = null;
+        try
+        {
+            cluster = await TestCluster.StartAsync(new ClusterOptions
+            {
+                Database = database,
+                Nodes = [],
+                TrackerIp = "127.0.0.1",
+                ConfigureTracker = o =>
+                {
+                    o.MogstoredStreamPort = n1.SidePort;
+                    o.NodeTimeoutSeconds = 2;
+                    o.MonitorJobs = 0;
+                    o.JobMaster = false;
+                    o.ReplicateJobs = 0;
+                    o.DeleteJobs = 0;
+                    o.FsckJobs = 0;
+                    o.ReaperJobs = 0;
+                },
+            });
+            var h = new FileCommandHarness(cluster, await TrackerClient.ConnectAsync(cluster.TrackerEndPoint), n1, n2);
+            await h.SetUpTopologyAsync();
+            return h;
+        }
+        catch
+        {
+            if (cluster != null) await cluster.DisposeAsync();
+            await n1.DisposeAsync();
+            await n2.DisposeAsync();
+            throw;
+        }
     }
 
     private async Task SetUpTopologyAsync()
@@ -104,33 +95,14 @@ public sealed class FileCommandHarness : IAsyncDisposable
         Runtime.Observations.SetHostReachable(h1, true);
         Runtime.Observations.SetHostReachable(h2, true);
         await Runtime.Metadata.ReloadAsync(ct);
-        foreach (var hook in _table.StartHooks) await hook(Runtime, ct);
+        // What the monitor job reports after its first round (create_open waits for it).
         Runtime.Monitor.RoundCompleted();
     }
 
     public FakeStorageNode NodeFor(int devid) => devid <= 2 ? Node1 : Node2;
 
-    /// <summary>Runs one request line ("cmd args") and returns the reply line without CRLF.</summary>
-    public async Task<string> RunAsync(string line)
-    {
-        int sp = line.IndexOf(' ');
-        string cmd = sp < 0 ? line : line[..sp];
-        string args = sp < 0 ? "" : line[(sp + 1)..];
-        Assert.True(_table.TryGet(cmd.ToLowerInvariant(), out var entry), "unknown command " + cmd);
-        _ctx.Args.Load(ByteString.ToBytes(args));
-        _ctx.Reply.Reset();
-        try
-        {
-            await entry.Handler(_ctx);
-            if ((entry.Flags & CommandFlags.ChangesMetadata) != 0) await Runtime.Metadata.ReloadAsync(CancellationToken.None);
-        }
-        catch (CommandException e)
-        {
-            _ctx.Reply.Error(e.Code, e.WireMessage);
-        }
-        var s = _ctx.Reply.ToWireString();
-        return s.EndsWith("\r\n", StringComparison.Ordinal) ? s[..^2] : s;
-    }
+    /// <summary>Sends one request line ("cmd args") on the harness's connection and returns the reply line without CRLF.</summary>
+    public Task<string> RunAsync(string line) => _connection.QueryAsync(line);
 
     /// <summary>Parses an OK reply into a dictionary (values eurl-decoded).</summary>
     public static Dictionary<string, string> Pairs(string reply)
@@ -142,14 +114,14 @@ public sealed class FileCommandHarness : IAsyncDisposable
         return d;
     }
 
+    /// <summary>Reloads the tracker's metadata cache after a change made straight in the database.</summary>
     public async Task ReloadAsync() => await Runtime.Metadata.ReloadAsync(CancellationToken.None);
 
     public async ValueTask DisposeAsync()
     {
-        Client.Dispose();
+        await _connection.DisposeAsync();
+        await _cluster.DisposeAsync();
         await Node1.DisposeAsync();
         await Node2.DisposeAsync();
-        await Store.DisposeAsync();
-        _dir?.Dispose();
     }
 }

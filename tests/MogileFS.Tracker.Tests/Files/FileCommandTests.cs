@@ -232,6 +232,21 @@ public abstract class FileCommandTests
     }
 
     [Fact]
+    public async Task Replies_carry_the_callid_as_a_client_gets_them()
+    {
+        // Only the server's dispatch adds the callid (tracker-protocol.md 5.1): the harness goes through it.
+        await using var h = await CreateAsync();
+        await StoreAsync(h, "called", "x");
+        Assert.Equal("ERR unreg_domain Domain+name+invalid/not+found 42", await h.RunAsync("get_paths domain=nodom&key=x&callid=42"));
+        Assert.Equal("ERR unknown_key unknown_key ", await h.RunAsync("file_info domain=testdom&key=nope&callid="));
+        Assert.Equal("ERR failure Operation+failed 7", await h.RunAsync("list_keys domain=testdom&prefix=a%28&after=a%28b&callid=7"));
+        var fi = P(await h.RunAsync("file_info domain=testdom&key=called&callid=abc"));
+        Assert.Equal("abc", fi["callid"]);
+        Assert.Equal("1", fi["devcount"]);
+        Assert.Equal("OK callid=0", await h.RunAsync("fsck_start callid=0"));
+    }
+
+    [Fact]
     public async Task Httpcopy()
     {
         await using var h = await CreateAsync();
