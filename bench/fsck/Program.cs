@@ -6,14 +6,8 @@
 // fids/s for both. Usage: dotnet run -c Release -- [--files 10000] [--size 1024]
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Logging.Abstractions;
-using MogileFS.Core.Model;
-using MogileFS.StorageNode;
 using MogileFS.Store;
-using MogileFS.Store.Schema;
-using MogileFS.TestSupport;
-using MogileFS.Tracker;
-using MogileFS.Tracker.Configuration;
+using MogileFS.TestSupport.Cluster;
 
 int files = 10000, size = 1024;
 for (int i = 0; i + 1 < args.Length; i++)
@@ -22,72 +16,32 @@ for (int i = 0; i + 1 < args.Length; i++)
     else if (args[i] == "--size") size = int.Parse(args[++i], CultureInfo.InvariantCulture);
 }
 
-string dir = Path.Combine(Path.GetTempPath(), "mogfsck-bench-" + Environment.ProcessId);
-Directory.CreateDirectory(dir);
-var nodes = new List<StorageNodeServer>();
-TrackerServer? tracker = null;
-try
+// The shared test fixture (tests/MogileFS.TestSupport/Cluster, docs/testing.md) runs the cluster.
+await using var cluster = await TestCluster.StartAsync(new ClusterOptions
 {
-    string dsn = "DBI:SQLite:dbname=" + Path.Combine(dir, "mogilefs.sqlite");
-    await SchemaInstaller.InstallAsync(DatabaseDsn.Parse(dsn), null, null);
-    int http = 0, mgmt = 0;
-    var ips = new[] { "127.0.4.1", "127.0.4.2" };
-    for (int n = 0; n < 2; n++)
-    {
-        string root = Path.Combine(dir, "node" + n);
-        Directory.CreateDirectory(Path.Combine(root, "dev" + (n + 1)));
-        var s = new StorageNodeServer(new StorageNodeOptions
-        {
-            HttpListen = $"{ips[n]}:{http}", MgmtListen = $"{ips[n]}:{mgmt}", DocRoot = root, IoStat = false,
-        }, NullLoggerFactory.Instance);
-        await s.StartAsync();
-        nodes.Add(s);
-        http = s.HttpEndPoint.Port;
-        mgmt = s.MgmtEndPoint.Port;
-    }
-    tracker = new TrackerServer(new TrackerOptions
-    {
-        DbDsn = dsn, DbUser = "", DbPass = "", Listen = ["127.0.4.1:0"], MogstoredStreamPort = mgmt,
-        User = Environment.UserName == "root" ? "root" : "",
-        FileSettings = new Dictionary<string, string> { ["monitor_interval"] = "0.5", ["monitor_usage_interval"] = "1", ["job_master_idle"] = "0.2" },
-    }, NullLoggerFactory.Instance);
-    await tracker.StartAsync();
-    var ep = tracker.EndPoints[0];
-    async Task<Dictionary<string, string>> Ok(string line)
-    {
-        string r = await TrackerClient.QueryOnceAsync(ep, line);
-        if (!r.StartsWith("OK", StringComparison.Ordinal)) throw new InvalidOperationException($"{line} -> {r}");
-        return TrackerClient.ParseOk(r);
-    }
-    await Ok("create_domain domain=d");
-    await Ok("create_class domain=d&class=c2&mindevcount=2");
-    for (int n = 0; n < 2; n++)
-    {
-        await Ok($"create_host host=h{n + 1}&ip={ips[n]}&port={http}&status=alive");
-        await Ok($"create_device devid={n + 1}&hostname=h{n + 1}&state=alive");
-    }
-    var rt = tracker.Services;
-    var sw0 = Stopwatch.StartNew();
-    while (!(rt.Metadata.Current.Devices.Count == 2 && rt.Metadata.Current.Devices.All(d => rt.Observations.IsReadable(d))))
-    {
-        if (sw0.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException("devices never became readable");
-        await Task.Delay(100);
-    }
+    Nodes = [new NodeSpec("h1", "127.0.4.1", 1), new NodeSpec("h2", "127.0.4.2", 2)],
+    TrackerIp = "127.0.4.1",
+    QueryJobs = null,
+    TrackerSettings = new Dictionary<string, string> { ["monitor_interval"] = "0.5", ["monitor_usage_interval"] = "1", ["job_master_idle"] = "0.2" },
+});
+{
+    async Task<Dictionary<string, string>> Ok(string line) => await cluster.QueryOkAsync(line);
+    await cluster.SetupAsync("d", ("c2", 2, null));
+    var rt = cluster.Tracker.Services;
 
-    // Seed: every fid on both devices.
+    // Seed: every fid on both devices (domain d is dmid 1, class c2 is classid 1).
     var data = new byte[size];
     Random.Shared.NextBytes(data);
-    await using (var conn = DatabaseDsn.Parse(dsn).CreateConnection(null, null))
+    await using (var conn = await cluster.OpenDatabaseAsync())
     {
-        await conn.OpenAsync();
         await using var tx = await conn.BeginTransactionAsync();
         await using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
         for (long fid = 1; fid <= files; fid++)
         {
-            for (int n = 0; n < 2; n++)
+            for (int devid = 1; devid <= 2; devid++)
             {
-                string file = Path.Combine(dir, "node" + n, StoragePaths.FidPath(n + 1, fid).TrimStart('/'));
+                string file = cluster.FileOnDisk(fid, devid);
                 Directory.CreateDirectory(Path.GetDirectoryName(file)!);
                 await File.WriteAllBytesAsync(file, data);
             }
@@ -120,11 +74,4 @@ try
     await RunAsync("fsck (default mode)");
     await Ok("set_server_setting key=fsck_checksum&value=MD5");
     await RunAsync("fsck (fsck_checksum=MD5)");
-}
-finally
-{
-    if (tracker != null) await tracker.DisposeAsync();
-    foreach (var s in nodes) await s.DisposeAsync();
-    Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-    try { Directory.Delete(dir, true); } catch (IOException) { }
 }
