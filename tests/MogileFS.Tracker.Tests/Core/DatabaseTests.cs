@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using MogileFS.TestSupport;
 using MogileFS.Tracker.Metadata;
+using MogileFS.Store;
+using MogileFS.TestSupport.Cluster;
 
 namespace MogileFS.Tracker.Tests.Core;
 
@@ -67,11 +69,11 @@ public sealed class DatabaseTests
     }
 
     [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
-    public async Task A_change_through_one_tracker_is_seen_through_another(Db db)
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.Postgres)]
+    public async Task A_change_through_one_tracker_is_seen_through_another(DatabaseKind db)
     {
-        if (db == Db.Postgres && PostgresServer.SkipRequested) return;
+        if (db == DatabaseKind.Postgres && PostgresServer.SkipRequested) return;
         await using var a = await TrackerHost.StartAsync(db);
         await using var b = await TrackerHost.StartOnAsync(a.Dsn);
         Assert.Equal("OK domains=0", await b.QueryAsync("get_domains"));
@@ -114,8 +116,9 @@ public sealed class DatabaseTests
     [Fact]
     public async Task Tracker_refuses_a_database_with_another_schema_version()
     {
-        var (dsn, dir) = await TrackerHost.CreateDatabaseAsync(Db.Sqlite);
-        using var _ = dir;
+        using var dir = new TempDirectory("mogtrk-");
+        await using var db = await TestDatabase.CreateAsync(DatabaseKind.Sqlite, dir.Path);
+        string dsn = db.Dsn;
         await using (var c = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + MogileFS.Store.DatabaseDsn.Parse(dsn).Database))
         {
             await c.OpenAsync();

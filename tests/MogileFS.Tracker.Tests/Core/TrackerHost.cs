@@ -1,64 +1,55 @@
 using System.Net;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MogileFS.Store;
-using MogileFS.Store.Schema;
 using MogileFS.TestSupport;
+using MogileFS.TestSupport.Cluster;
 using MogileFS.Tracker.Configuration;
 
 namespace MogileFS.Tracker.Tests.Core;
 
-public enum Db { Sqlite, Postgres }
-
 /// <summary>
-/// A real tracker on 127.0.0.1 (OS-assigned port) over a fresh database: a SQLite file in its own
-/// temp directory, or a fresh database on the shared private PostgreSQL cluster.
+/// A real tracker on 127.0.0.1 (OS-assigned port) with no storage nodes: <see cref="StartAsync"/>
+/// runs it as a <see cref="TestCluster"/> over a fresh database of the kind asked for;
+/// <see cref="StartOnAsync"/> starts one on a database the test prepared itself.
 /// </summary>
 public sealed class TrackerHost : IAsyncDisposable
 {
-    private TempDirectory? _dir;
+    private readonly TestCluster? _cluster;
 
-    private TrackerHost(TrackerServer server, TrackerOptions options, TempDirectory? dir)
+    private TrackerHost(TestCluster cluster)
+    {
+        _cluster = cluster;
+        Server = cluster.Tracker.Server;
+        Dsn = cluster.Dsn;
+        if (cluster.DatabaseKind == DatabaseKind.Sqlite) SqlitePath = DatabaseDsn.Parse(Dsn).Database;
+    }
+
+    private TrackerHost(TrackerServer server, string dsn)
     {
         Server = server;
-        Options = options;
-        _dir = dir;
+        Dsn = dsn;
     }
 
     public TrackerServer Server { get; }
-    public TrackerOptions Options { get; }
     public IPEndPoint EndPoint => Server.EndPoints[0];
-    public string Dsn => Options.DbDsn;
-    public string? SqlitePath { get; private set; }
+    public string Dsn { get; }
+    public string? SqlitePath { get; }
 
-    /// <summary>Creates a fresh database with the v17 schema; returns its DSN (and the temp dir for SQLite).</summary>
-    public static async Task<(string Dsn, TempDirectory? Dir)> CreateDatabaseAsync(Db db)
+    public static async Task<TrackerHost> StartAsync(DatabaseKind db = DatabaseKind.Sqlite, int queryJobs = 20, Action<TrackerOptions>? configure = null)
     {
-        if (db == Db.Sqlite)
+        var cluster = await TestCluster.StartAsync(new ClusterOptions
         {
-            var dir = new TempDirectory("mogtrk-");
-            var dsn = "DBI:SQLite:dbname=" + dir.Combine("mogilefs.sqlite");
-            await SchemaInstaller.InstallAsync(DatabaseDsn.Parse(dsn), null, null);
-            return (dsn, dir);
-        }
-        var pg = await PostgresServer.GetSharedAsync();
-        var pdsn = await pg.CreateDatabaseAsync();
-        await SchemaInstaller.InstallAsync(DatabaseDsn.Parse(pdsn), PostgresServer.User, PostgresServer.Password);
-        return (pdsn, null);
+            Database = db,
+            Nodes = [],
+            TrackerIp = "127.0.0.1",
+            QueryJobs = queryJobs,
+            ConfigureTracker = configure,
+        });
+        return new TrackerHost(cluster);
     }
 
-    public static async Task<TrackerHost> StartAsync(Db db = Db.Sqlite, int queryJobs = 20, Action<TrackerOptions>? configure = null,
-        ILoggerFactory? loggerFactory = null)
-    {
-        var (dsn, dir) = await CreateDatabaseAsync(db);
-        var host = await StartOnAsync(dsn, queryJobs, configure, loggerFactory, dir);
-        if (db == Db.Sqlite) host.SqlitePath = DatabaseDsn.Parse(dsn).Database;
-        return host;
-    }
-
-    /// <summary>Starts a tracker on an existing database (two trackers, one database).</summary>
-    public static async Task<TrackerHost> StartOnAsync(string dsn, int queryJobs = 20, Action<TrackerOptions>? configure = null,
-        ILoggerFactory? loggerFactory = null, TempDirectory? dir = null)
+    /// <summary>Starts a tracker on an existing database (two trackers on one database, a database the test changed).</summary>
+    public static async Task<TrackerHost> StartOnAsync(string dsn, int queryJobs = 20)
     {
         var options = new TrackerOptions
         {
@@ -67,11 +58,19 @@ public sealed class TrackerHost : IAsyncDisposable
             DbPass = PostgresServer.Password,
             Listen = { "127.0.0.1:0" },
             QueryJobs = queryJobs,
+            User = Processes.IsRoot ? "root" : "",
         };
-        configure?.Invoke(options);
-        var server = new TrackerServer(options, loggerFactory ?? NullLoggerFactory.Instance);
-        await server.StartAsync();
-        return new TrackerHost(server, options, dir);
+        var server = new TrackerServer(options, NullLoggerFactory.Instance);
+        try
+        {
+            await server.StartAsync();
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+        return new TrackerHost(server, dsn);
     }
 
     public Task<TrackerClient> ConnectAsync() => TrackerClient.ConnectAsync(EndPoint);
@@ -81,9 +80,7 @@ public sealed class TrackerHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Server.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        _dir?.Dispose();
-        _dir = null;
+        if (_cluster != null) await _cluster.DisposeAsync();
+        else await Server.DisposeAsync();
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using MogileFS.TestSupport;
 using MogileFS.TestSupport.Transcripts;
 using Xunit.Abstractions;
+using MogileFS.Store;
 
 namespace MogileFS.Tracker.Tests.Core;
 
@@ -37,33 +38,33 @@ public sealed class TranscriptReplayTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
-    public async Task Framing_callid_and_encoding_transcripts(Db db)
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.Postgres)]
+    public async Task Framing_callid_and_encoding_transcripts(DatabaseKind db)
     {
-        if (db == Db.Postgres && PostgresServer.SkipRequested) return;
+        if (db == DatabaseKind.Postgres && PostgresServer.SkipRequested) return;
         await using var host = await TrackerHost.StartAsync(db, queryJobs: 3);
         foreach (var f in new[] { "01-framing-basics.txt", "01a-callid-edge-cases.txt", "02-url-encoding.txt" })
             (await ReplayAsync(host, f, output)).ThrowIfFailed();
     }
 
     [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
-    public async Task Metadata_transcripts_03_to_05a(Db db)
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.Postgres)]
+    public async Task Metadata_transcripts_03_to_05a(DatabaseKind db)
     {
-        if (db == Db.Postgres && PostgresServer.SkipRequested) return;
+        if (db == DatabaseKind.Postgres && PostgresServer.SkipRequested) return;
         await using var host = await TrackerHost.StartAsync(db, queryJobs: 3);
         foreach (var f in new[] { "03-domains.txt", "04-classes.txt", "05-hosts.txt", "05a-dup-errors.txt" })
             (await ReplayAsync(host, f, output)).ThrowIfFailed();
     }
 
     [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
-    public async Task Devices_transcript_06_after_05(Db db)
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.Postgres)]
+    public async Task Devices_transcript_06_after_05(DatabaseKind db)
     {
-        if (db == Db.Postgres && PostgresServer.SkipRequested) return;
+        if (db == DatabaseKind.Postgres && PostgresServer.SkipRequested) return;
         await using var host = await TrackerHost.StartAsync(db, queryJobs: 3);
         (await ReplayAsync(host, "05-hosts.txt", output)).ThrowIfFailed();
         // There are no storage nodes here, so what the monitor observes is not compared
@@ -77,11 +78,11 @@ public sealed class TranscriptReplayTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
-    public async Task Server_settings_transcript_18(Db db)
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.Postgres)]
+    public async Task Server_settings_transcript_18(DatabaseKind db)
     {
-        if (db == Db.Postgres && PostgresServer.SkipRequested) return;
+        if (db == DatabaseKind.Postgres && PostgresServer.SkipRequested) return;
         await using var host = await TrackerHost.StartAsync(db, queryJobs: 3);
         (await ReplayAsync(host, "03-domains.txt", output)).ThrowIfFailed();
         // list_keys in file 18 needs the keys file 12 created.
@@ -93,7 +94,7 @@ public sealed class TranscriptReplayTests(ITestOutputHelper output)
                     .Int("@f", fid++).Text("@k", k).ExecuteAsync(ct);
         }, default);
         var text = File.ReadAllText(TranscriptPath("18-server-settings.txt"), System.Text.Encoding.UTF8);
-        if (db == Db.Postgres)
+        if (db == DatabaseKind.Postgres)
         {
             // 2.73 on PostgreSQL matches list_keys prefixes case-sensitively whatever the setting (schema.md §5).
             text = text.Replace("< OK key_1=LIST/upper&key_2=list/a&key_count=4&key_3=list/b&key_4=list/c&next_after=list/c\\r\\n",
@@ -106,21 +107,21 @@ public sealed class TranscriptReplayTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
-    public async Task Misc_transcript_19(Db db)
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.Postgres)]
+    public async Task Misc_transcript_19(DatabaseKind db)
     {
-        if (db == Db.Postgres && PostgresServer.SkipRequested) return;
+        if (db == DatabaseKind.Postgres && PostgresServer.SkipRequested) return;
         await using var host = await TrackerHost.StartAsync(db, queryJobs: 3);
         (await ReplayAsync(host, "19-misc.txt", output)).ThrowIfFailed();
     }
 
     [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
-    public async Task Admin_transcripts_24_25_26(Db db)
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.Postgres)]
+    public async Task Admin_transcripts_24_25_26(DatabaseKind db)
     {
-        if (db == Db.Postgres && PostgresServer.SkipRequested) return;
+        if (db == DatabaseKind.Postgres && PostgresServer.SkipRequested) return;
         await using var host = await TrackerHost.StartAsync(db, queryJobs: 3);
         // The background jobs start after the first monitor round; !jobs in file 24 lists all seven.
         var jobs = host.Server.Services.Jobs;
