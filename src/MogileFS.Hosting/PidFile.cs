@@ -41,6 +41,16 @@ public static class PidFile
         }
     }
 
+    /// <summary>The process id a pid file names, or null (no file, unreadable, not a number).</summary>
+    public static int? Read(string path)
+    {
+        try
+        {
+            return File.Exists(path) && int.TryParse(File.ReadAllText(path).Trim(), out int pid) ? pid : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
     /// <summary>Removes the pid file if it still names this process.</summary>
     public static void Remove(string path)
     {

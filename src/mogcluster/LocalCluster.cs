@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using MogileFS.Client;
+using MogileFS.Hosting;
 
 namespace MogileFS.Cli.mogcluster;
 
@@ -69,8 +70,7 @@ public static partial class LocalCluster
         };
 
         using var stop = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var signals = new ShutdownSignals((_, _) => stop.Cancel());
 
         await using var children = new ChildProcesses();
         PostgresLocal? pg = null;
@@ -78,13 +78,12 @@ public static partial class LocalCluster
         try
         {
             Directory.CreateDirectory(settings.Data);
-            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var other) && other != Environment.ProcessId
-                && ProcessAlive(other))
+            if (PidFile.Read(pidFile) is { } other && other != Environment.ProcessId && ProcessAlive(other))
             {
                 Console.Error.WriteLine($"cluster: a cluster is already running from {settings.Data} (pid {other}); stop it first");
                 return 1;
             }
-            File.WriteAllText(pidFile, Environment.ProcessId + "\n");
+            PidFile.Write(pidFile);
             var logs = Directory.CreateDirectory(Path.Combine(settings.Data, "logs")).FullName;
             var conf = Directory.CreateDirectory(Path.Combine(settings.Data, "conf")).FullName;
 
@@ -165,7 +164,7 @@ public static partial class LocalCluster
         finally
         {
             if (pg != null) { Console.WriteLine("  stopping PostgreSQL"); await pg.StopAsync(); }
-            try { File.Delete(pidFile); } catch (IOException) { }
+            PidFile.Remove(pidFile);
             Console.Out.Flush();
         }
     }
