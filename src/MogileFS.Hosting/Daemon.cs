@@ -80,7 +80,7 @@ public sealed class Daemon
         using (child)
         {
             child.StandardInput.Close();
-            var stdout = child.StandardOutput.ReadToEndAsync();
+            _ = child.StandardOutput.ReadToEndAsync(); // drained so the copy never blocks on it
             var stderr = child.StandardError.ReadToEndAsync();
             using var reader = new StreamReader(pipe);
             var read = reader.ReadToEndAsync();
@@ -93,7 +93,6 @@ public sealed class Daemon
             int pid = child.Id;
             child.WaitForExit(5000);
             string err = stderr.Wait(2000) ? stderr.Result : "";
-            _ = stdout;
             return new DaemonLaunch(false, report, pid, ExitCode: child.HasExited ? child.ExitCode : null, Stderr: err);
         }
     }
