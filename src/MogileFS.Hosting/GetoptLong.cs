@@ -17,6 +17,11 @@ namespace MogileFS.Hosting;
 /// long options need two dashes; without it, one or two dashes both introduce long names.
 /// Problems do not stop parsing: each produces Getopt::Long's warning text in
 /// <see cref="Result.Warnings"/> and the option is skipped, as in the original.
+///
+/// This is the only command-line parser of the executables. The three 2.73 programs it stands in
+/// for (mogilefsd/mogdbsetup, mogstored, the MogileFS::Utils tools and mogadm) configured
+/// Getopt::Long differently and our earlier ports reproduced their texts exactly; those
+/// differences are the switches of <see cref="GetoptConfig"/> and its presets.
 /// </summary>
 public sealed class GetoptLong
 {
@@ -24,7 +29,7 @@ public sealed class GetoptLong
 
     private sealed record Spec(string Key, string[] Names, ArgKind Kind, bool Integer, bool Repeatable);
 
-    private sealed record NameEntry(string Name, string Compare, Spec Spec, bool Negated);
+    private sealed record NameEntry(string Name, string Compare, Spec Spec, bool Negated, bool Abbreviable);
 
     private static readonly Regex IntegerValue = new(@"^[-+]?\d+$", RegexOptions.CultureInvariant);
     private static readonly Regex LeadingInteger = new(@"^[-+]?\d+", RegexOptions.CultureInvariant);
@@ -33,12 +38,19 @@ public sealed class GetoptLong
     private readonly Dictionary<char, Spec> _singles = new();
 
     public GetoptLong(bool bundling, params string[] specs)
+        : this(GetoptConfig.Default with { Bundling = bundling }, specs)
     {
-        Bundling = bundling;
+    }
+
+    public GetoptLong(GetoptConfig config, params IEnumerable<string> specs)
+    {
+        Config = config;
         foreach (var text in specs) Add(text);
     }
 
-    public bool Bundling { get; }
+    public GetoptConfig Config { get; }
+
+    public bool Bundling => Config.Bundling;
 
     /// <summary>What a parse produced. Values are keyed by the option's first name.</summary>
     public sealed class Result
@@ -47,7 +59,14 @@ public sealed class GetoptLong
         public Dictionary<string, int> Counters { get; } = new(StringComparer.Ordinal);
         public List<string> Warnings { get; } = new();
         public List<string> Arguments { get; } = new();
+        /// <summary>Every value stored, in command-line order (for programs that act on each one).</summary>
+        public List<KeyValuePair<string, string>> Occurrences { get; } = new();
         public bool Success => Warnings.Count == 0;
+        /// <summary>The first problem, or null (with <see cref="GetoptConfig.StopAtFirstError"/> the only one).</summary>
+        public string? Error => Warnings.Count > 0 ? Warnings[0] : null;
+        /// <summary>Each option given, with its last value.</summary>
+        public IEnumerable<KeyValuePair<string, string>> LastValues =>
+            Values.Where(kv => kv.Value.Count > 0).Select(kv => KeyValuePair.Create(kv.Key, kv.Value[^1]));
 
         public bool Has(string key) => Values.ContainsKey(key) || Counters.ContainsKey(key);
         public string? Last(string key) => Values.TryGetValue(key, out var v) && v.Count > 0 ? v[^1] : null;
@@ -74,12 +93,13 @@ public sealed class GetoptLong
         {
             // Single letters are case-sensitive when bundling (-d is not -D); long names never are.
             string compare = Bundling && name.Length == 1 ? name : name.ToLowerInvariant();
-            _names.Add(new NameEntry(name, compare, spec, false));
+            bool abbreviable = Config.ExactOnly?.Contains(names[0]) != true;
+            _names.Add(new NameEntry(name, compare, spec, false, abbreviable));
             if (name.Length == 1 && Bundling) _singles[name[0]] = spec;
             if (kind == ArgKind.Negatable)
             {
-                _names.Add(new NameEntry("no" + name, ("no" + name).ToLowerInvariant(), spec, true));
-                _names.Add(new NameEntry("no-" + name, ("no-" + name).ToLowerInvariant(), spec, true));
+                _names.Add(new NameEntry("no" + name, ("no" + name).ToLowerInvariant(), spec, true, abbreviable));
+                _names.Add(new NameEntry("no-" + name, ("no-" + name).ToLowerInvariant(), spec, true, abbreviable));
             }
         }
     }
@@ -89,6 +109,7 @@ public sealed class GetoptLong
         var r = new Result();
         for (int i = 0; i < args.Count; i++)
         {
+            if (Config.StopAtFirstError && r.Warnings.Count > 0) break;
             string a = args[i];
             if (a == "--")
             {
@@ -97,18 +118,23 @@ public sealed class GetoptLong
             }
             if (a.Length < 2 || a[0] != '-')
             {
+                if (Config.RequireOrder)
+                {
+                    for (int j = i; j < args.Count; j++) r.Arguments.Add(args[j]);
+                    break;
+                }
                 r.Arguments.Add(a);
                 continue;
             }
             if (Bundling && a[1] != '-')
                 ParseBundle(a.AsSpan(1).ToString(), args, ref i, r);
             else
-                ParseLong(a.StartsWith("--", StringComparison.Ordinal) ? a[2..] : a[1..], args, ref i, r);
+                ParseLong(a, a.StartsWith("--", StringComparison.Ordinal) ? a[2..] : a[1..], args, ref i, r);
         }
         return r;
     }
 
-    private void ParseLong(string body, IReadOnlyList<string> args, ref int i, Result r)
+    private void ParseLong(string arg, string body, IReadOnlyList<string> args, ref int i, Result r)
     {
         string name = body;
         string? inline = null;
@@ -118,10 +144,15 @@ public sealed class GetoptLong
             name = body[..eq];
             inline = body[(eq + 1)..];
         }
-        var entry = Find(name, r);
-        if (entry == null) return;
+        var entry = Find(name, r, out string? problem);
+        if (entry == null)
+        {
+            if (Config.PassThrough) r.Arguments.Add(arg);
+            else r.Warnings.Add(problem!);
+            return;
+        }
         var spec = entry.Spec;
-        string shown = entry.Name;
+        string shown = Config.NameOptionsByFirstName ? spec.Names[0] : entry.Name;
         switch (spec.Kind)
         {
             case ArgKind.None:
@@ -141,13 +172,14 @@ public sealed class GetoptLong
                 return;
             default:
                 string? value = inline;
-                if (value == null && i + 1 < args.Count) value = args[++i];
-                if (value == null || (inline != null && inline.Length == 0))
+                if (value == null && i + 1 < args.Count && !(Config.ValueMustNotLookLikeOption && LooksLikeOtherOption(spec, args[i + 1])))
+                    value = args[++i];
+                if (value == null || (inline != null && inline.Length == 0 && !Config.AllowEmptyInlineValue))
                 {
                     r.Warnings.Add($"Option {shown} requires an argument");
                     return;
                 }
-                if (spec.Integer && !IntegerValue.IsMatch(value))
+                if (spec.Integer && !IsInteger(value))
                 {
                     r.Warnings.Add($"Value \"{value}\" invalid for option {shown} (number expected)");
                     return;
@@ -190,7 +222,7 @@ public sealed class GetoptLong
                             return;
                         }
                         string next = args[++i];
-                        if (spec.Integer && !IntegerValue.IsMatch(next))
+                        if (spec.Integer && !IsInteger(next))
                             r.Warnings.Add($"Value \"{next}\" invalid for option {c} (number expected)");
                         else
                             Store(spec, spec.Integer ? NormalizeInteger(next) : next, r);
@@ -216,29 +248,46 @@ public sealed class GetoptLong
         }
     }
 
-    private NameEntry? Find(string name, Result r)
+    private NameEntry? Find(string name, Result r, out string? problem)
     {
+        problem = null;
         string key = name.ToLowerInvariant();
+        string shown = Config.EchoTypedName ? name : key;
         var exact = _names.Where(n => n.Compare == key).ToList();
         if (exact.Count == 0 && Bundling && name.Length == 1)
             exact = _names.Where(n => n.Compare == name).ToList();
         if (exact.Count > 0) return exact[0];
-        var hits = _names.Where(n => n.Compare.StartsWith(key, StringComparison.Ordinal)).ToList();
+        var hits = _names.Where(n => n.Abbreviable && n.Compare.StartsWith(key, StringComparison.Ordinal)).ToList();
         if (key.Length > 0 && hits.Select(h => (h.Spec.Key, h.Negated)).Distinct().Count() == 1) return hits[0];
         if (hits.Count == 0 || key.Length == 0)
         {
-            r.Warnings.Add($"Unknown option: {key}");
+            problem = $"Unknown option: {shown}";
             return null;
         }
-        var shown = hits.Select(h => h.Compare).Distinct().OrderBy(s => s, StringComparer.Ordinal);
-        r.Warnings.Add($"Option {key} is ambiguous ({string.Join(", ", shown)})");
+        if (!Config.ListAmbiguousCandidates)
+        {
+            problem = $"Option {shown} is ambiguous";
+            return null;
+        }
+        var candidates = hits.Select(h => h.Compare).Distinct().OrderBy(s => s, StringComparer.Ordinal);
+        problem = $"Option {shown} is ambiguous ({string.Join(", ", candidates)})";
         return null;
     }
 
     private static bool LooksLikeOption(string arg) => arg.Length > 1 && arg[0] == '-';
 
-    private static string NormalizeInteger(string value)
+    // GetoptConfig.ValueMustNotLookLikeOption: "--key --other" leaves --other alone, and an
+    // integer option does not take a next word that is no integer.
+    private bool LooksLikeOtherOption(Spec spec, string next) =>
+        spec.Integer ? !IsInteger(next) : next.Length > 2 && next.StartsWith("--", StringComparison.Ordinal);
+
+    private bool IsInteger(string value) => Config.Int64Values
+        ? long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
+        : IntegerValue.IsMatch(value);
+
+    private string NormalizeInteger(string value)
     {
+        if (!Config.NormalizeIntegers) return value;
         // "+5" and "05" are 5, as Perl numifies them; keep the text if it does not fit a long.
         return long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n)
             ? n.ToString(CultureInfo.InvariantCulture) : value;
@@ -259,5 +308,6 @@ public sealed class GetoptLong
         if (!r.Values.TryGetValue(spec.Key, out var list)) r.Values[spec.Key] = list = new List<string>();
         if (!spec.Repeatable) list.Clear();
         list.Add(value);
+        r.Occurrences.Add(KeyValuePair.Create(spec.Key, value));
     }
 }

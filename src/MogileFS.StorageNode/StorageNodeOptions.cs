@@ -65,9 +65,6 @@ public sealed class StorageNodeOptions
     /// <summary>Largest request line plus headers, in bytes (ours; 414/431 beyond).</summary>
     public int MaxHeaderBytes { get; set; } = 8192;
 
-    /// <summary>Write the PID here once listening; removed on a clean stop.</summary>
-    public string? PidFile { get; set; }
-
     /// <summary>HTTP engine: only <c>perlbal</c> (ours, built in) and <c>none</c> are served in-process.</summary>
     public string Server { get; set; } = "perlbal";
 

@@ -26,7 +26,6 @@ public sealed class StorageNodeServer : IAsyncDisposable
     private UsageWriter? _usage;
     private int _stopState; // 0 running, 1 stopping
     private Task? _stopTask;
-    private bool _pidFileWritten;
 
     public StorageNodeServer(StorageNodeOptions options, ILoggerFactory loggerFactory)
     {
@@ -108,11 +107,6 @@ public sealed class StorageNodeServer : IAsyncDisposable
             _usage = new UsageWriter(_options, _logger);
             _usage.Start();
         }
-        if (!string.IsNullOrEmpty(_options.PidFile))
-        {
-            File.WriteAllText(_options.PidFile, Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
-            _pidFileWritten = true;
-        }
         Log.Started(_logger, _http?.EndPoint ?? (EndPoint)new IPEndPoint(IPAddress.None, 0), _side.EndPoint, docroot);
         return Task.CompletedTask;
     }
@@ -154,10 +148,6 @@ public sealed class StorageNodeServer : IAsyncDisposable
             if (_side != null) await _side.StopAsync(closeConnections: true).ConfigureAwait(false);
             if (_usage != null) await _usage.DisposeAsync().ConfigureAwait(false);
             if (_ioStat != null) await _ioStat.DisposeAsync().ConfigureAwait(false);
-            if (_pidFileWritten && _options.PidFile != null)
-            {
-                try { File.Delete(_options.PidFile); } catch (Exception) { }
-            }
             _root?.Dispose();
             Log.Stopped(_logger);
         }

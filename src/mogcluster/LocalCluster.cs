@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using MogileFS.Client;
+using MogileFS.Hosting;
 
 namespace MogileFS.Cli.mogcluster;
 
@@ -46,31 +47,33 @@ public static partial class LocalCluster
             args.RemoveAt(0);
             if (verb != "up") { Console.Error.Write($"unknown command '{verb}'\n{Usage}"); return 2; }
         }
-        var opt = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var a in args)
+        // Getopt::Long style like every executable (MogileFS.Hosting); unknown options and
+        // stray words come back as arguments and get mogcluster's own messages.
+        var opt = new GetoptLong(GetoptConfig.Tools with { PassThrough = true },
+            "data=s", "postgres", "pg-port=s", "tracker=s", "ips=s", "http-port=s", "mgmt-port=s", "help|h").Parse(args);
+        if (opt.Has("help")) { Console.Write(Usage); return 0; }
+        if (opt.Error != null) { Console.Error.Write($"{opt.Error}\n{Usage}"); return 2; }
+        if (opt.Arguments.FirstOrDefault() is { } extra)
         {
-            if (a is "--help" or "-h") { Console.Write(Usage); return 0; }
-            if (!a.StartsWith("--", StringComparison.Ordinal)) { Console.Error.Write($"unexpected argument '{a}'\n{Usage}"); return 2; }
-            var eq = a.IndexOf('=');
-            opt[eq < 0 ? a[2..] : a[2..eq]] = eq < 0 ? "1" : a[(eq + 1)..];
+            if (!extra.StartsWith("--", StringComparison.Ordinal)) { Console.Error.Write($"unexpected argument '{extra}'\n{Usage}"); return 2; }
+            int eq = extra.IndexOf('=');
+            Console.Error.Write($"unknown option --{(eq < 0 ? extra[2..] : extra[2..eq])}\n{Usage}");
+            return 2;
         }
-        var known = new[] { "data", "postgres", "pg-port", "tracker", "ips", "http-port", "mgmt-port" };
-        if (opt.Keys.FirstOrDefault(k => !known.Contains(k)) is { } bad) { Console.Error.Write($"unknown option --{bad}\n{Usage}"); return 2; }
 
         var settings = new Settings
         {
-            Data = Path.GetFullPath(opt.GetValueOrDefault("data") ?? Path.Combine(RepositoryRoot(), "data")),
-            Postgres = opt.ContainsKey("postgres"),
-            PgPort = int.Parse(opt.GetValueOrDefault("pg-port") ?? "55432"),
-            Tracker = opt.GetValueOrDefault("tracker") ?? "127.0.0.1:7001",
-            Ips = (opt.GetValueOrDefault("ips") ?? "127.0.1.1,127.0.1.2,127.0.1.3").Split(',', StringSplitOptions.RemoveEmptyEntries),
-            HttpPort = int.Parse(opt.GetValueOrDefault("http-port") ?? "7500"),
-            MgmtPort = int.Parse(opt.GetValueOrDefault("mgmt-port") ?? "7501"),
+            Data = Path.GetFullPath(opt.Last("data") ?? Path.Combine(RepositoryRoot(), "data")),
+            Postgres = opt.Has("postgres"),
+            PgPort = int.Parse(opt.Last("pg-port") ?? "55432"),
+            Tracker = opt.Last("tracker") ?? "127.0.0.1:7001",
+            Ips = (opt.Last("ips") ?? "127.0.1.1,127.0.1.2,127.0.1.3").Split(',', StringSplitOptions.RemoveEmptyEntries),
+            HttpPort = int.Parse(opt.Last("http-port") ?? "7500"),
+            MgmtPort = int.Parse(opt.Last("mgmt-port") ?? "7501"),
         };
 
         using var stop = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var signals = new ShutdownSignals((_, _) => stop.Cancel());
 
         await using var children = new ChildProcesses();
         PostgresLocal? pg = null;
@@ -78,13 +81,12 @@ public static partial class LocalCluster
         try
         {
             Directory.CreateDirectory(settings.Data);
-            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var other) && other != Environment.ProcessId
-                && ProcessAlive(other))
+            if (PidFile.Read(pidFile) is { } other && other != Environment.ProcessId && ProcessAlive(other))
             {
                 Console.Error.WriteLine($"cluster: a cluster is already running from {settings.Data} (pid {other}); stop it first");
                 return 1;
             }
-            File.WriteAllText(pidFile, Environment.ProcessId + "\n");
+            PidFile.Write(pidFile);
             var logs = Directory.CreateDirectory(Path.Combine(settings.Data, "logs")).FullName;
             var conf = Directory.CreateDirectory(Path.Combine(settings.Data, "conf")).FullName;
 
@@ -165,7 +167,7 @@ public static partial class LocalCluster
         finally
         {
             if (pg != null) { Console.WriteLine("  stopping PostgreSQL"); await pg.StopAsync(); }
-            try { File.Delete(pidFile); } catch (IOException) { }
+            PidFile.Remove(pidFile);
             Console.Out.Flush();
         }
     }

@@ -1,8 +1,8 @@
 using System.Data.Common;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using MogileFS.Cli.mogilefsd.Logging;
+using MogileFS.Hosting;
+using MogileFS.Hosting.Logging;
 using MogileFS.Store;
 using MogileFS.Store.Schema;
 using MogileFS.Tracker;
@@ -12,14 +12,17 @@ namespace MogileFS.Cli.mogilefsd;
 
 /// <summary>
 /// The mogilefsd process (config.md §1.5): configuration, the root check, --daemonize, logging,
-/// the pidfile, signals. Exit codes: 0 after SIGTERM/SIGINT/!shutdown, 1 when it cannot start.
+/// the pidfile, signals (the mechanisms are MogileFS.Hosting's; the texts are mogilefsd's).
+/// Exit codes: 0 after SIGTERM/SIGINT/!shutdown, 1 when it cannot start.
 /// </summary>
 internal static class TrackerHost
 {
+    private static readonly Daemon Daemon = new("mogilefsd");
+
     public static async Task<int> RunAsync(string[] args)
     {
         bool child = Daemon.IsChild;
-        if (child) Daemon.Detach();
+        if (child) Daemon.Detach(stdioToDevNull: true);
         var stderr = Console.Error;
 
         TrackerOptions options;
@@ -39,29 +42,30 @@ internal static class TrackerHost
         if (PreflightError(options) is { } preflight) return Fail(stderr, preflight);
 
         if (options.Daemonize && !child)
-            return await Daemon.SpawnAndWaitAsync(args, stderr);
+            return await LaunchDaemonAsync(args, stderr);
 
         if (child)
         {
             MakePathsAbsolute(options);
             Directory.SetCurrentDirectory("/");
         }
-        using var loggerFactory = CreateLoggerFactory(options, child);
+        using var loggerFactory = ProcessLogging.Lines(options.LogTarget, child, options.Debug, "mogilefsd");
         var log = loggerFactory.CreateLogger("mogilefsd");
         log.LogInformation("beginning run");
 
         using var stopRequested = new CancellationTokenSource();
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; Signal(stopRequested, log, "SIGTERM"); });
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; Signal(stopRequested, log, "SIGINT"); });
+        using var signals = new ShutdownSignals((name, _) => Signal(stopRequested, log, name));
 
         await using var server = new TrackerServer(options, loggerFactory);
+        await using var endpoints = new ProcessEndpoints(); // metrics/health plug in here (MogileFS.Hosting)
         try
         {
             await server.StartAsync(stopRequested.Token);
+            await endpoints.StartAsync(stopRequested.Token);
         }
         catch (OperationCanceledException) when (stopRequested.IsCancellationRequested)
         {
-            Daemon.Report("mogilefsd was stopped while starting");
+            Daemon.ReportFailure("mogilefsd was stopped while starting");
             return 0;
         }
         catch (Exception e)
@@ -70,7 +74,7 @@ internal static class TrackerHost
             // On the terminal the message is printed below; log it only where it would not show.
             if (child || options.LogTarget == "syslog")
                 log.LogError(options.Debug >= 1 ? e : null, "{Message}", message.Replace("\n", " "));
-            Daemon.Report(message);
+            Daemon.ReportFailure(message);
             return child ? 1 : Fail(stderr, message);
         }
 
@@ -78,23 +82,37 @@ internal static class TrackerHost
         {
             string message = $"Couldn't write pidfile {options.PidFile}: {pidError}; ending run";
             if (child || options.LogTarget == "syslog") log.LogError("{Message}", message);
-            Daemon.Report(message);
+            Daemon.ReportFailure(message);
             await server.StopAsync();
             return child ? 1 : Fail(stderr, message);
         }
-        Daemon.Report(null);
+        Daemon.ReportReady();
 
         using (stopRequested.Token.Register(() => _ = server.StopAsync()))
             await server.Completion;
         await server.StopAsync();
-        if (options.PidFile != null) RemovePidFile(options.PidFile);
+        if (options.PidFile != null) PidFile.Remove(options.PidFile);
         log.LogInformation("ending run");
         return 0;
     }
 
+    /// <summary>In the launcher: start the detached copy; print why it failed, if it did.</summary>
+    private static async Task<int> LaunchDaemonAsync(string[] args, TextWriter stderr)
+    {
+        var launch = await Daemon.SpawnAndWaitAsync(args, TimeSpan.FromSeconds(120));
+        if (launch.Ready) return 0;
+        if (launch.StartError != null)
+            stderr.WriteLine($"Cannot daemonize: {launch.StartError}");
+        else if (launch.TimedOut)
+            stderr.WriteLine($"mogilefsd (pid {launch.Pid}) did not report that it started within 120 s; see syslog.");
+        else
+            stderr.Write(launch.Report.Length > 0 ? launch.Report : $"mogilefsd (pid {launch.Pid}) exited during start-up; see syslog.\n");
+        return 1;
+    }
+
     private static int Fail(TextWriter stderr, string message)
     {
-        Daemon.Report(message);
+        Daemon.ReportFailure(message);
         stderr.WriteLine(message);
         return 1;
     }
@@ -110,7 +128,7 @@ internal static class TrackerHost
     {
         foreach (var plugin in options.Plugins)
             return $"Unable to load {plugin}: plugins (MogileFS::Plugin::{plugin}) are not supported by this implementation";
-        if (Native.RunningAsRoot && options.User != "root")
+        if (ProcessFacts.RunningAsRoot && options.User != "root")
             return "mogilefsd cannot be run as root";
         try
         {
@@ -144,50 +162,19 @@ internal static class TrackerHost
             options.DbDsn = "DBI:SQLite:" + Path.GetFullPath(file, Daemon.StartDirectory);
     }
 
-    private static ILoggerFactory CreateLoggerFactory(TrackerOptions options, bool daemonized)
-    {
-        var level = options.Debug >= 1 ? LogLevel.Debug : LogLevel.Information;
-        string target = options.LogTarget is { Length: > 0 } t ? t : daemonized ? "syslog" : "stderr";
-        ILoggerProvider provider = target switch
-        {
-            "syslog" => new SyslogLoggerProvider(level),
-            "stdout" => new LineLoggerProvider(Console.Out, level, options.Debug >= 1),
-            _ => new LineLoggerProvider(Console.Error, level, options.Debug >= 1),
-        };
-        return LoggerFactory.Create(b => b.ClearProviders().SetMinimumLevel(level).AddProvider(provider));
-    }
-
-    /// <summary>Writes "&lt;pid&gt;\n" (as 2.73). The file is replaced atomically so a reader never sees it half-written.</summary>
+    /// <summary>Writes the pidfile; <paramref name="error"/> is the cause as strerror(3) words it.</summary>
     internal static bool WritePidFile(string path, out string? error)
     {
         try
         {
-            string tmp = path + ".tmp" + Environment.ProcessId;
-            File.WriteAllText(tmp, Environment.ProcessId + "\n");
-            File.Move(tmp, path, overwrite: true);
+            PidFile.Write(path);
             error = null;
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (PidFileException e)
         {
-            error = e switch
-            {
-                DirectoryNotFoundException or FileNotFoundException => "No such file or directory",
-                UnauthorizedAccessException => "Permission denied",
-                _ => e.Message,
-            };
+            error = e.Reason;
             return false;
         }
-    }
-
-    /// <summary>Removes the pidfile if it still names this process.</summary>
-    internal static void RemovePidFile(string path)
-    {
-        try
-        {
-            if (File.Exists(path) && File.ReadAllText(path).Trim() == Environment.ProcessId.ToString())
-                File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using MogileFS.Store;
+using MogileFS.Hosting;
 using MogileFS.Tools.Common;
 
 namespace MogileFS.Cli.mogstats;
@@ -26,12 +27,12 @@ public static class MogStats
 
     public static Task<int> RunAsync(string[] args) => ToolHost.RunAsync("mogstats", async ct =>
     {
-        var r = new GetOpt(["config=s", "lib=s", "help", "verbose", "stats=s", "db_dsn=s", "db_user=s", "db_pass=s"])
-            .Parse(args, requireOrder: true, passThrough: true);
+        var r = new GetoptLong(GetoptConfig.Tools with { RequireOrder = true, PassThrough = true },
+            "config=s", "lib=s", "help", "verbose", "stats=s", "db_dsn=s", "db_user=s", "db_pass=s").Parse(args);
         if (r.Error != null) throw new UsageException(Usage(null));
-        var explicitConf = r.Values.GetValueOrDefault("config");
+        var explicitConf = r.Last("config");
         var opts = ConfigFiles.Read(ConfigFiles.DefaultFiles(explicitConf, includeEnv: false), explicitConf, commentNeedsSpace: true);
-        foreach (var (k, v) in r.Values) opts[k] = v;
+        foreach (var (k, v) in r.LastValues) opts[k] = v;
         if (opts.ContainsKey("help")) throw new UsageException(Usage(null));
         bool verbose = opts.ContainsKey("verbose");
 

@@ -1,15 +1,20 @@
-using System.Runtime.InteropServices;
-using Microsoft.Extensions.Logging;
+using MogileFS.Cli.mogstored;
+using MogileFS.Hosting;
+using MogileFS.Hosting.Logging;
 using MogileFS.StorageNode;
+using Microsoft.Extensions.Logging;
 
 // mogstored: parse flags and config file, then run the storage node until SIGTERM/SIGINT
-// (graceful: requests in flight finish or are discarded whole) or a side-channel shutdown.
+// (graceful: requests in flight finish or are discarded whole; a second signal aborts them)
+// or a side-channel shutdown. The process shell (daemonize, pid file, signals, logging) is
+// MogileFS.Hosting's.
 
 // Serve requests on the socket threads themselves (no hop to the thread pool per request);
 // the handlers move anything that may wait for the disk to the pool. Set to 0 to opt out.
 if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == null)
     Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 
+var daemon = new Daemon("mogstored");
 MogstoredSettings settings;
 try
 {
@@ -21,25 +26,34 @@ catch (MogstoredUsageException ex)
     return 255;
 }
 
-if (settings.Daemonize && !Daemon.IsDaemonChild)
-    return Daemon.SpawnAndWait(args, Console.Error);
-if (Daemon.IsDaemonChild) Daemon.DetachSession();
-
-using var loggerFactory = LoggerFactory.Create(b => b
-    .SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("MOGSTORED_LOG_LEVEL"), true, out var lvl) ? lvl : LogLevel.Information)
-    .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; })
-    .AddConsole(o =>
+if (settings.Daemonize && !daemon.IsChild)
+{
+    // The copy keeps its stderr until it is ready: if it fails, its messages are shown here.
+    var launch = await daemon.SpawnAndWaitAsync(args, timeout: null);
+    if (launch.Ready) return 0;
+    if (launch.StartError != null)
     {
-        o.LogToStandardErrorThreshold = LogLevel.Trace;
-        o.QueueFullMode = Microsoft.Extensions.Logging.Console.ConsoleLoggerQueueFullMode.DropWrite; // never block a request on logging
-    }));
+        Console.Error.WriteLine($"Cannot daemonize: {launch.StartError}");
+        return 1;
+    }
+    Console.Error.Write(launch.Stderr);
+    Console.Error.WriteLine("mogstored: the daemon process exited before it was ready");
+    return launch.ExitCode is { } code && code != 0 ? code : 1;
+}
+if (daemon.IsChild) daemon.Detach(stdioToDevNull: false);
+
+using var loggerFactory = ProcessLogging.TimestampedConsole("MOGSTORED_LOG_LEVEL");
 var logger = loggerFactory.CreateLogger("mogstored");
 foreach (var w in settings.Warnings) logger.LogWarning("{Warning}", w);
 
 await using var server = new StorageNodeServer(settings.Options, loggerFactory);
+await using var endpoints = new ProcessEndpoints(); // metrics/health plug in here (MogileFS.Hosting)
+string? pidFile = string.IsNullOrEmpty(settings.PidFile) ? null : settings.PidFile;
 try
 {
     await server.StartAsync();
+    await endpoints.StartAsync(CancellationToken.None);
+    if (pidFile != null) PidFile.Write(pidFile);
 }
 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or System.Net.Sockets.SocketException)
 {
@@ -47,16 +61,9 @@ catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or A
     return 1;
 }
 
-int signals = 0;
-void OnSignal(PosixSignalContext ctx)
-{
-    ctx.Cancel = true;
-    _ = Interlocked.Increment(ref signals) == 1 ? server.StopAsync() : server.AbortAsync();
-}
-using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var signals = new ShutdownSignals((signal, count) => _ = count == 1 ? server.StopAsync() : server.AbortAsync());
 
-if (Daemon.IsDaemonChild) Daemon.ReportReadyAndCloseStdio();
+if (daemon.IsChild) daemon.ReportReady();
 else
 {
     Console.Out.WriteLine("Running.");
@@ -64,4 +71,5 @@ else
 }
 
 await server.Completion;
+if (pidFile != null) PidFile.Remove(pidFile);
 return 0;

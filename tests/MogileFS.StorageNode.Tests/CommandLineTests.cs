@@ -1,4 +1,5 @@
 using MogileFS.TestSupport;
+using MogileFS.Cli.mogstored;
 
 namespace MogileFS.StorageNode.Tests;
 
@@ -27,7 +28,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(10000, s.Options.MaxConns);
         Assert.True(s.Options.IoStat);
         Assert.False(s.Daemonize);
-        Assert.Null(s.Options.PidFile);
+        Assert.Null(s.PidFile);
     }
 
     [Fact]
@@ -51,7 +52,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal("/d", s.Options.DocRoot);
         Assert.Equal("1.2.3.4:1", s.Options.HttpListen);
         Assert.Equal("5", s.Options.MgmtListen);
-        Assert.Equal("/p", s.Options.PidFile);
+        Assert.Equal("/p", s.PidFile);
     }
 
     [Theory]

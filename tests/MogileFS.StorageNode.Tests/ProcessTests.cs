@@ -151,6 +151,38 @@ public sealed partial class ProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Daemonize_shows_the_copys_error_when_it_cannot_listen()
+    {
+        string root = DocRoot();
+        using var busy = new TcpListener(IPAddress.Loopback, 0);
+        busy.Start();
+        int hp = ((IPEndPoint)busy.LocalEndpoint).Port, mp = FreePort();
+        using var launcher = Start("--skipconfig", $"--httplisten=127.0.0.1:{hp}", $"--mgmtlisten=127.0.0.1:{mp}", $"--docroot={root}", "--daemonize");
+        var stderr = launcher.StandardError.ReadToEndAsync();
+        await launcher.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(1, launcher.ExitCode);
+        Assert.Equal("", await launcher.StandardOutput.ReadToEndAsync());
+        string err = await stderr;
+        // The copy's own messages (and its log lines) come first, then the launcher's.
+        Assert.StartsWith("mogstored: Address already in use\n", err);
+        Assert.EndsWith("\nmogstored: the daemon process exited before it was ready\n", err);
+    }
+
+    [Fact]
+    public async Task A_pidfile_that_cannot_be_written_stops_the_start()
+    {
+        string root = DocRoot();
+        string pidfile = _dir.Combine("no-such-dir/mogstored.pid");
+        int hp = FreePort(), mp = FreePort();
+        using var p = Start("--skipconfig", $"--httplisten=127.0.0.1:{hp}", $"--mgmtlisten=127.0.0.1:{mp}", $"--docroot={root}", $"--pidfile={pidfile}");
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(1, p.ExitCode);
+        Assert.Equal("", await p.StandardOutput.ReadToEndAsync());
+        Assert.Contains($"mogstored: Could not find a part of the path '{pidfile}'.\n", await stderr);
+    }
+
+    [Fact]
     public async Task Keepalive_gets_of_cold_and_large_files_are_served_off_the_event_loop()
     {
         // mogstored serves on the socket threads (inline completions); page-cache misses and

@@ -79,10 +79,21 @@ public sealed class MogilefsdProcessTests : IAsyncLifetime
         }
     }
 
-    private Tracker Start(IEnumerable<string> args, Dictionary<string, string>? env = null)
+    private Tracker Start(IEnumerable<string> args, Dictionary<string, string>? env = null, bool sigintIgnored = false)
     {
         var psi = ToolProcess.StartInfo("mogilefsd", args);
         if (env != null) foreach (var (k, v) in env) psi.Environment[k] = v;
+        if (sigintIgnored)
+        {
+            // As a non-interactive shell starts a background job: SIGINT ignored, then exec.
+            var inner = new List<string> { psi.FileName };
+            inner.AddRange(psi.ArgumentList);
+            psi.FileName = "/bin/sh";
+            psi.ArgumentList.Clear();
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add("trap '' INT; exec \"$0\" \"$@\"");
+            foreach (var a in inner) psi.ArgumentList.Add(a);
+        }
         var stderr = new StringBuilder();
         var clock = Stopwatch.StartNew();
         var p = Process.Start(psi)!;
@@ -160,6 +171,21 @@ public sealed class MogilefsdProcessTests : IAsyncLifetime
         var ep = await t.ListeningAsync();
         for (int i = 0; i < 500 && !File.Exists(pidfile); i++) await Task.Delay(10);
         Assert.True(File.Exists(pidfile));
+        Kill(t.Process.Id, SIGINT);
+        Assert.Equal(0, await t.ExitCodeAsync());
+        Assert.False(File.Exists(pidfile));
+        Assert.True(CanBind(ep));
+    }
+
+    [Fact]
+    public async Task SIGINT_stops_a_tracker_started_with_SIGINT_ignored_and_the_pid_stays_the_same()
+    {
+        string pidfile = _dir.File("ign.pid");
+        var t = Start(["--skipconfig", $"--dsn=DBI:SQLite:{_db}", "-l", "127.0.0.1:0", $"--pidfile={pidfile}",
+            .. Processes.IsRoot ? new[] { "--user=root" } : []], sigintIgnored: true);
+        var ep = await t.ListeningAsync();
+        for (int i = 0; i < 500 && !File.Exists(pidfile); i++) await Task.Delay(10);
+        Assert.Equal(t.Process.Id.ToString(), File.ReadAllText(pidfile).Trim());
         Kill(t.Process.Id, SIGINT);
         Assert.Equal(0, await t.ExitCodeAsync());
         Assert.False(File.Exists(pidfile));

@@ -126,12 +126,6 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "mkdirat", SetLastError = true)]
     public static partial int MkdirAt(int dirfd, byte* path, int mode);
 
-    [LibraryImport("libc", EntryPoint = "setsid", SetLastError = true)]
-    public static partial int SetSid();
-
-    [LibraryImport("libc", EntryPoint = "dup2", SetLastError = true)]
-    public static partial int Dup2(int oldfd, int newfd);
-
     [LibraryImport("libc", EntryPoint = "getpid")]
     public static partial int GetPid();
 

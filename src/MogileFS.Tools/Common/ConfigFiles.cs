@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using MogileFS.Hosting;
 
 namespace MogileFS.Tools.Common;
 
@@ -8,11 +8,8 @@ namespace MogileFS.Tools.Common;
 /// <c>/etc/mogilefs/mogilefs.conf</c>. The first file in that list that sets a key wins
 /// (command-line options win over all files).
 /// </summary>
-public static partial class ConfigFiles
+public static class ConfigFiles
 {
-    [GeneratedRegex(@"^\s*(\w+)\s*=\s*(.+?)\s*$")]
-    private static partial Regex Line();
-
     /// <summary>The system-wide file; overridable for tests with <c>MOGILEFS_SYSTEM_CONF</c>.</summary>
     public static string SystemFile => Environment.GetEnvironmentVariable("MOGILEFS_SYSTEM_CONF") ?? "/etc/mogilefs/mogilefs.conf";
 
@@ -23,18 +20,6 @@ public static partial class ConfigFiles
         var home = Environment.GetEnvironmentVariable("HOME");
         if (!string.IsNullOrEmpty(home)) yield return Path.Combine(home, ".mogilefs.conf");
         yield return SystemFile;
-    }
-
-    private static int CommentAfterSpace(string line)
-    {
-        for (int i = 1; i < line.Length; i++)
-            if (line[i] == '#' && char.IsWhiteSpace(line[i - 1]))
-            {
-                int j = i - 1;
-                while (j > 0 && char.IsWhiteSpace(line[j - 1])) j--;
-                return j;
-            }
-        return -1;
     }
 
     /// <summary>Reads the files in priority order; a key set by an earlier file is kept.</summary>
@@ -50,20 +35,13 @@ public static partial class ConfigFiles
                 if (f == explicitFile) throw new ToolException($"unable to open {f}: No such file or directory");
                 continue;
             }
-            string[] lines;
-            try { lines = File.ReadAllLines(f); }
+            List<ConfigLine> lines;
+            // mogadm and the Utils tools cut at any '#'; mogstats only at whitespace + '#'
+            // (so DSNs and passwords may contain '#').
+            try { lines = ConfigFile.Read(f, commentNeedsSpace ? ConfigSyntax.UtilsHashAfterSpace : ConfigSyntax.Utils); }
             catch (Exception e) { throw new ToolException($"unable to open {f}: {e.Message}"); }
-            foreach (var raw in lines)
-            {
-                var line = raw;
-                // mogadm and the Utils tools cut at any '#'; mogstats only at whitespace + '#'
-                // (so DSNs and passwords may contain '#').
-                int hash = commentNeedsSpace ? CommentAfterSpace(line) : line.IndexOf('#');
-                if (hash >= 0) line = line[..hash];
-                var m = Line().Match(line);
-                if (!m.Success) continue;
-                result.TryAdd(m.Groups[1].Value, m.Groups[2].Value);
-            }
+            foreach (var line in lines)
+                if (line.Key is { } key && line.Value is { } value) result.TryAdd(key, value);
         }
         return result;
     }

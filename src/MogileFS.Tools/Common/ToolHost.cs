@@ -1,4 +1,5 @@
 using MogileFS.Client;
+using MogileFS.Hosting;
 
 namespace MogileFS.Tools.Common;
 
@@ -10,12 +11,10 @@ public static class ToolHost
 {
     public static async Task<int> RunAsync(string tool, Func<CancellationToken, Task<int>> body)
     {
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
-        Console.CancelKeyPress += onCancel;
+        using var interrupt = new ConsoleInterrupt();
         try
         {
-            return await body(cts.Token).ConfigureAwait(false);
+            return await body(interrupt.Token).ConfigureAwait(false);
         }
         catch (UsageException u)
         {
@@ -27,7 +26,7 @@ public static class ToolHost
             Console.Error.WriteLine(e.Message);
             return e.ExitCode;
         }
-        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        catch (OperationCanceledException) when (interrupt.Requested)
         {
             Console.Error.WriteLine($"{tool}: interrupted");
             return 130;
@@ -44,7 +43,6 @@ public static class ToolHost
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
             await Console.Out.FlushAsync().ConfigureAwait(false);
         }
     }

@@ -1,4 +1,5 @@
 using MogileFS.Client;
+using MogileFS.Hosting;
 
 namespace MogileFS.Tools.Common;
 
@@ -20,13 +21,13 @@ public sealed class UtilsOptions
     {
         string usageText = $"Usage: {tool} {usage}\n";
         if (args.Length == 0) throw new UsageException(usageText);
-        var getopt = new GetOpt(specs.Concat(["help", "trackers=s", "domain=s", "conf=s", "config=s"]));
+        var getopt = new GetoptLong(GetoptConfig.Tools, specs.Concat(["help", "trackers=s", "domain=s", "conf=s", "config=s"]));
         var r = getopt.Parse(args);
         if (r.Error != null) throw new UsageException($"{r.Error}\n{usageText}");
-        if (r.Rest.Count > 0) throw new UsageException($"Unexpected argument: {r.Rest[0]}\n{usageText}");
-        var explicitConf = r.Values.GetValueOrDefault("conf") ?? r.Values.GetValueOrDefault("config");
+        if (r.Arguments.Count > 0) throw new UsageException($"Unexpected argument: {r.Arguments[0]}\n{usageText}");
+        var explicitConf = r.Last("conf") ?? r.Last("config");
         var config = ConfigFiles.Read(ConfigFiles.DefaultFiles(explicitConf, includeEnv: true), explicitConf);
-        foreach (var (k, v) in r.Values) config[k] = v;
+        foreach (var (k, v) in r.LastValues) config[k] = v;
         if (config.ContainsKey("help")) throw new UsageException(usageText);
         // "default" means the default class, which the protocol spells as no class at all.
         if (config.TryGetValue("class", out var cls) && cls == "default") config["class"] = "";

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using MogileFS.Client;
+using MogileFS.Hosting;
 using MogileFS.Tools.Common;
 
 namespace MogileFS.Tools.Mogadm;
@@ -63,14 +64,15 @@ public static class MogadmProgram
 
     public static Task<int> RunAsync(string[] argv) => ToolHost.RunAsync("mogadm", async ct =>
     {
-        var global = new GetOpt(["trackers=s", "config=s", "lib=s", "help", "verbose"]).Parse(argv, requireOrder: true, passThrough: true);
+        var global = new GetoptLong(GetoptConfig.Tools with { RequireOrder = true, PassThrough = true },
+            "trackers=s", "config=s", "lib=s", "help", "verbose").Parse(argv);
         if (global.Error != null) throw new UsageException(MogadmUsage.TopUsage());
-        var explicitConf = global.Values.GetValueOrDefault("config");
+        var explicitConf = global.Last("config");
         var opts = ConfigFiles.Read(ConfigFiles.DefaultFiles(explicitConf, includeEnv: false), explicitConf);
-        foreach (var (k, v) in global.Values) opts[k] = v;
+        foreach (var (k, v) in global.LastValues) opts[k] = v;
         if (opts.ContainsKey("help")) throw new UsageException(MogadmUsage.TopUsage());
 
-        var rest = new Queue<string>(global.Rest);
+        var rest = new Queue<string>(global.Arguments);
         if (!rest.TryDequeue(out var top) || !MogadmUsage.TopCommands.Contains(top))
             throw new UsageException(MogadmUsage.TopUsage());
 
@@ -124,13 +126,13 @@ public static class MogadmProgram
         {
             var specs = optSpecs.Where(o => o.Name.StartsWith("--", StringComparison.Ordinal))
                 .Select(o => o.Name[2..]).ToList();
-            var parsed = new GetOpt(specs).Parse(rest.ToList());
+            var parsed = new GetoptLong(GetoptConfig.Tools, specs).Parse(rest.ToList());
             if (parsed.Error != null)
             {
                 Console.Error.WriteLine(parsed.Error);
                 throw new UsageException(MogadmUsage.TopicHelp(top, verb, null));
             }
-            foreach (var (k, v) in parsed.Values) cmdArgs[k] = v;
+            foreach (var (k, v) in parsed.LastValues) cmdArgs[k] = v;
         }
 
         var ctx = Context(verb, cmdArgs);

@@ -58,11 +58,6 @@ public static class TrackerConfigLoader
         ["w"] = "query_jobs", ["D"] = "daemonize", ["d"] = "debug",
     };
 
-    private static readonly Regex BlankOrComment = new(@"^[ \t\n\x0B\f\r]*(#.*)?$", RegexOptions.CultureInvariant);
-    private static readonly Regex ConfigLine = new(
-        @"^[ \t\n\x0B\f\r]*([A-Za-z0-9_.]+)[ \t\n\x0B\f\r]+=?[ \t\n\x0B\f\r]*(.+?)[ \t\n\x0B\f\r]*$",
-        RegexOptions.CultureInvariant);
-
     public static string Usage => """
         Usage: mogilefsd [options]
 
@@ -197,32 +192,24 @@ public static class TrackerConfigLoader
 
     private static void ReadFile(string path, Dictionary<string, (string, int)> into, TextWriter? echo, TextWriter warnings)
     {
-        string text;
+        List<ConfigLine> lines;
         try
         {
-            if (Directory.Exists(path)) throw new UnauthorizedAccessException("Is a directory");
-            text = File.ReadAllText(path, new UTF8Encoding(false, false));
+            lines = ConfigFile.Read(path, ConfigSyntax.Mogilefsd);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new TrackerConfigException($"open: {path}: {StrError(e)}");
         }
-        var lines = text.Split('\n');
-        int count = lines.Length;
-        if (count > 0 && lines[^1].Length == 0) count--; // the newline at the end of the last line
-        for (int i = 0; i < count; i++)
+        foreach (var line in lines)
         {
-            string line = lines[i];
-            if (BlankOrComment.IsMatch(line)) continue;
-            var m = ConfigLine.Match(line);
-            if (!m.Success)
-                throw new TrackerConfigException($"Malformed config file (line {i + 1})",
-                    $"{path} line {i + 1}: '{line.TrimEnd('\r')}': expected 'key = value' or 'key value' (whitespace after the key is required)");
-            string key = m.Groups[1].Value, value = m.Groups[2].Value;
+            if (line.Key is not { } key || line.Value is not { } value)
+                throw new TrackerConfigException($"Malformed config file (line {line.Number})",
+                    $"{path} line {line.Number}: '{line.Raw.TrimEnd('\r')}': expected 'key = value' or 'key value' (whitespace after the key is required)");
             echo?.WriteLine($"Setting '{key}' to '{value}'");
             if (!KnownFileKeys.Contains(key))
-                warnings.WriteLine($"Ignoring unknown configuration key '{key}' in {path} (line {i + 1})");
-            into[key] = (value, i + 1);
+                warnings.WriteLine($"Ignoring unknown configuration key '{key}' in {path} (line {line.Number})");
+            into[key] = (value, line.Number);
         }
     }
 

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 
-namespace MogileFS.Cli.mogilefsd;
+namespace MogileFS.Hosting;
 
-/// <summary>The few POSIX calls the process host needs.</summary>
+/// <summary>The few POSIX calls the process shell needs.</summary>
 internal static partial class Native
 {
     [LibraryImport("libc", EntryPoint = "getuid")]
@@ -20,10 +20,13 @@ internal static partial class Native
     [LibraryImport("libc", EntryPoint = "close")]
     internal static partial int Close(int fd);
 
-    internal const int O_RDWR = 2;
+    [LibraryImport("libc", EntryPoint = "signal")]
+    internal static partial nint Signal(int signum, nint handler);
 
-    /// <summary>True when the real user is root (2.73 checks the real uid, <c>$&lt;</c>).</summary>
-    internal static bool RunningAsRoot => OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() ? GetUid() == 0 : false;
+    [LibraryImport("libc", EntryPoint = "execve", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Execve(string path, string?[] argv, string?[] envp);
+
+    internal const int O_RDWR = 2;
 
     /// <summary>Points stdin, stdout and stderr at /dev/null.</summary>
     internal static void StdioToDevNull()
@@ -35,4 +38,11 @@ internal static partial class Native
         Dup2(fd, 2);
         if (fd > 2) Close(fd);
     }
+}
+
+/// <summary>Facts about this process that the executables check before starting.</summary>
+public static class ProcessFacts
+{
+    /// <summary>True when the real user is root (2.73 checks the real uid, <c>$&lt;</c>).</summary>
+    public static bool RunningAsRoot => (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && Native.GetUid() == 0;
 }

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using MogileFS.Hosting;
+using MogileFS.StorageNode;
 
-namespace MogileFS.StorageNode;
+namespace MogileFS.Cli.mogstored;
 
 /// <summary>Everything <c>mogstored</c> was told by its flags and config file.</summary>
 public sealed class MogstoredSettings
@@ -11,6 +13,7 @@ public sealed class MogstoredSettings
     public bool SkipConfig { get; set; }
     public string? ConfigFile { get; set; }
     public string? ServerBin { get; set; }
+    public string? PidFile { get; set; }
     /// <summary>Notes for the operator (e.g. an external server type that is not launched).</summary>
     public List<string> Warnings { get; } = [];
 }
@@ -28,30 +31,21 @@ public static partial class MogstoredCommandLine
 {
     public const string DefaultConfigFile = "/etc/mogilefs/mogstored.conf";
 
-    private enum Kind { Flag, String, Int }
-
-    // Same specs as 2.73, in its order; the first name is what config-file keys match.
-    private static readonly (string[] Names, Kind Kind)[] Specs =
+    // Same specs as 2.73, in its order; the first name is what config-file keys match. The last
+    // four are ours (docs/security.md), recognised only in full: 2.73's config files never
+    // contain them, and they must not make a 2.73 abbreviation ambiguous.
+    private static readonly string[] Specs =
     [
-        (["iostat"], Kind.Flag),
-        (["s", "skipconfig"], Kind.Flag),
-        (["daemonize", "d"], Kind.Flag),
-        (["config"], Kind.String),
-        (["httplisten"], Kind.String),
-        (["mgmtlisten"], Kind.String),
-        (["docroot"], Kind.String),
-        (["maxconns"], Kind.Int),
-        (["server"], Kind.String),
-        (["serverbin"], Kind.String),
-        (["pidfile"], Kind.String),
-        // Ours (docs/security.md), given in full only; 2.73's config files never contain them.
-        (["header_timeout"], Kind.Int),
-        (["body_timeout"], Kind.Int),
-        (["body_min_rate"], Kind.Int),
-        (["maxconns_per_ip"], Kind.Int),
+        "iostat", "s|skipconfig", "daemonize|d", "config=s", "httplisten=s", "mgmtlisten=s", "docroot=s",
+        "maxconns=i", "server=s", "serverbin=s", "pidfile=s",
+        "header_timeout=i", "body_timeout=i", "body_min_rate=i", "maxconns_per_ip=i",
     ];
 
-    private const int Specs27Count = 11;
+    private static readonly GetoptLong Flags = new(
+        GetoptConfig.Mogstored with { ExactOnly = new HashSet<string>(StringComparer.Ordinal) { "header_timeout", "body_timeout", "body_min_rate", "maxconns_per_ip" } },
+        Specs);
+
+    private static readonly HashSet<string> FileKeys = Specs.Select(s => s.Split('|', '=')[0]).ToHashSet(StringComparer.Ordinal);
 
     public const string Usage =
         "Usage: mogstored [OPTS]\n\n" +
@@ -71,42 +65,12 @@ public static partial class MogstoredCommandLine
     {
         var s = new MogstoredSettings();
         s.Options.Server = Environment.GetEnvironmentVariable("MOGSTORED_SERVER_TYPE") is { Length: > 0 } env ? env : "perlbal";
-        var errors = new List<string>();
 
-        for (int i = 0; i < args.Count; i++)
-        {
-            string a = args[i];
-            if (a == "--") break;
-            if (a.Length < 2 || a[0] != '-') continue; // non-options are left alone, as Getopt::Long does
-            string body = a.StartsWith("--", StringComparison.Ordinal) ? a[2..] : a[1..];
-            string name = body;
-            string? value = null;
-            int eq = body.IndexOf('=');
-            if (eq >= 0) { name = body[..eq]; value = body[(eq + 1)..]; }
-
-            var spec = Find(name, errors);
-            if (spec == null) continue;
-            var (names, kind) = spec.Value;
-            if (kind == Kind.Flag)
-            {
-                if (value != null) { errors.Add($"Option {names[0]} does not take an argument"); continue; }
-                Apply(s, names[0], "1");
-                continue;
-            }
-            if (value == null)
-            {
-                if (i + 1 >= args.Count) { errors.Add($"Option {names[0]} requires an argument"); continue; }
-                value = args[++i];
-            }
-            if (kind == Kind.Int && !IntRegex().IsMatch(value))
-            {
-                errors.Add($"Value \"{value}\" invalid for option {names[0]} (number expected)");
-                continue;
-            }
-            Apply(s, names[0], value);
-        }
-        if (errors.Count > 0)
-            throw new MogstoredUsageException(string.Join("\n", errors) + "\n" + Usage);
+        // Each value is applied in order (a bad maxconns stops at once), then flag problems.
+        var parsed = Flags.Parse(args);
+        foreach (var (option, value) in parsed.Occurrences) Apply(s, option, value);
+        if (parsed.Warnings.Count > 0)
+            throw new MogstoredUsageException(string.Join("\n", parsed.Warnings) + "\n" + Usage);
 
         // 2.73: /^perlbal|lighttpd|apache|nginx|none$/ (loose on purpose)
         if (!ServerRegex().IsMatch(s.Options.Server))
@@ -118,23 +82,6 @@ public static partial class MogstoredCommandLine
         NormalizeServer(s);
         if (s.Options.DocRoot.Length > 1) s.Options.DocRoot = s.Options.DocRoot.TrimEnd('/');
         return s;
-    }
-
-    private static (string[] Names, Kind Kind)? Find(string name, List<string> errors)
-    {
-        foreach (var spec in Specs)
-            foreach (var n in spec.Names)
-                if (string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) return spec;
-        var matches = new List<(string Name, (string[], Kind) Spec)>();
-        // Abbreviations resolve among 2.73's options only, so that ours never make one ambiguous.
-        foreach (var spec in Specs.AsSpan(0, Specs27Count))
-            foreach (var n in spec.Names)
-                if (name.Length > 0 && n.StartsWith(name, StringComparison.OrdinalIgnoreCase)) matches.Add((n, spec));
-        var distinct = matches.Select(m => m.Spec).Distinct().ToList();
-        if (distinct.Count == 1) return distinct[0];
-        if (distinct.Count == 0) errors.Add($"Unknown option: {name}");
-        else errors.Add($"Option {name} is ambiguous ({string.Join(", ", matches.Select(m => m.Name).OrderBy(x => x, StringComparer.Ordinal))})");
-        return null;
     }
 
     private static void Apply(MogstoredSettings s, string option, string value)
@@ -160,7 +107,7 @@ public static partial class MogstoredCommandLine
             case "body_min_rate": o.BodyMinRate = Positive(option, value); break;
             case "server": o.Server = value; break;
             case "serverbin": s.ServerBin = value; break;
-            case "pidfile": o.PidFile = value; break;
+            case "pidfile": s.PidFile = value; break;
         }
     }
 
@@ -177,25 +124,17 @@ public static partial class MogstoredCommandLine
     private static void LoadConfigFile(MogstoredSettings s, string file)
     {
         if (!File.Exists(file)) throw new MogstoredUsageException($"Config file {file} doesn't exist.");
-        string[] lines;
-        try { lines = File.ReadAllLines(file); }
+        List<ConfigLine> lines;
+        try { lines = ConfigFile.Read(file, ConfigSyntax.Mogstored); }
         catch (Exception ex) { throw new MogstoredUsageException($"Couldn't open config file for reading: {ex.Message}"); }
-        foreach (var raw in lines)
+        foreach (var line in lines)
         {
-            int hash = raw.IndexOf('#');
-            string line = hash >= 0 ? raw[..hash] : raw;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            if (line.Contains("SERVER max_connect", StringComparison.OrdinalIgnoreCase) || line.Contains("CREATE SERVICE", StringComparison.OrdinalIgnoreCase))
+            if (line.Text.Contains("SERVER max_connect", StringComparison.OrdinalIgnoreCase) || line.Text.Contains("CREATE SERVICE", StringComparison.OrdinalIgnoreCase))
                 throw new MogstoredUsageException($"NOTE: Your {file} file is the old syntax.  The new format is simply lines of <key> = <value> where keys are the same as mogstored's command line options.\n\n{Usage}");
-            var m = ConfigLine().Match(line);
-            if (!m.Success) throw new MogstoredUsageException($"Unknown config syntax: {raw}");
-            string key = m.Groups[1].Value, val = m.Groups[2].Value;
-            // The key must be a spec's first name followed by a word boundary (so "s", not "skipconfig").
-            string? option = null;
-            foreach (var (names, _) in Specs)
-                if (names[0] == key) option = names[0];
-            if (option == null) throw new MogstoredUsageException($"Unknown config setting: {key}");
-            Apply(s, option, val);
+            if (line.Key is not { } key || line.Value is not { } val) throw new MogstoredUsageException($"Unknown config syntax: {line.Raw}");
+            // The key must be a spec's first name (so "s", not "skipconfig").
+            if (!FileKeys.Contains(key)) throw new MogstoredUsageException($"Unknown config setting: {key}");
+            Apply(s, key, val);
         }
     }
 
@@ -210,12 +149,6 @@ public static partial class MogstoredCommandLine
             s.Options.Server = "perlbal";
         }
     }
-
-    [GeneratedRegex(@"^\s*(\w+)\s*=\s*(.+?)\s*$")]
-    private static partial Regex ConfigLine();
-
-    [GeneratedRegex(@"^[-+]?\d+$")]
-    private static partial Regex IntRegex();
 
     [GeneratedRegex(@"^perlbal|lighttpd|apache|nginx|none$")]
     private static partial Regex ServerRegex();

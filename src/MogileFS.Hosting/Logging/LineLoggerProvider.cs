@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 
-namespace MogileFS.Cli.mogilefsd.Logging;
+namespace MogileFS.Hosting.Logging;
 
 /// <summary>
 /// Foreground logging: one line per message, <c>[Sat Nov 22 05:00:06 2026] message</c> like

@@ -1,27 +1,22 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 
-namespace MogileFS.Cli.mogilefsd;
+namespace MogileFS.Hosting;
 
 /// <summary>
 /// A non-interactive shell starts background jobs with SIGINT ignored, and the .NET runtime
 /// never handles a signal that was ignored when it started. 2.73 installs its SIGINT handler
 /// regardless (a backgrounded mogilefsd stops cleanly on SIGINT), so when we find SIGINT
 /// ignored we reset it to the default and re-execute ourselves once, keeping the PID.
+/// (mogilefsd does this; mogstored never has.)
 /// </summary>
-internal static partial class SigIntReset
+public static class SigIntReset
 {
-    private const string Guard = "MOGILEFSD_SIGINT_RESET";
-
-    [LibraryImport("libc", EntryPoint = "signal")]
-    private static partial nint Signal(int signum, nint handler);
-
-    [LibraryImport("libc", EntryPoint = "execve", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Execve(string path, string?[] argv, string?[] envp);
-
-    public static void ReexecIfIgnored()
+    /// <summary>Call first thing in Main. <paramref name="program"/> names the guard variable
+    /// (<c>MOGILEFSD_SIGINT_RESET</c> for mogilefsd) that stops a second re-execution.</summary>
+    public static void ReexecIfIgnored(string program)
     {
-        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(Guard) == "1") return;
+        string guard = program.ToUpperInvariant() + "_SIGINT_RESET";
+        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(guard) == "1") return;
         try
         {
             if (!SigIntIgnored()) return;
@@ -29,10 +24,10 @@ internal static partial class SigIntReset
             var env = new List<string?>();
             foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
                 env.Add($"{e.Key}={e.Value}");
-            env.Add(Guard + "=1");
+            env.Add(guard + "=1");
             env.Add(null);
-            Signal(2, 0); // SIGINT -> SIG_DFL; the new image starts with it not ignored
-            Execve("/proc/self/exe", [.. argv, null], [.. env]);
+            Native.Signal(2, 0); // SIGINT -> SIG_DFL; the new image starts with it not ignored
+            Native.Execve("/proc/self/exe", [.. argv, null], [.. env]);
             // execve returned: carry on with SIGINT at its default (it still stops the process).
         }
         catch (IOException) { }

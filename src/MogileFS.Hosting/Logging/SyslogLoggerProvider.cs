@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
 
-namespace MogileFS.Cli.mogilefsd.Logging;
+namespace MogileFS.Hosting.Logging;
 
 /// <summary>
 /// Syslog as 2.73 opens it (ident <c>mogilefsd</c>, option <c>pid</c>, facility <c>daemon</c>):
