@@ -209,7 +209,8 @@ public class ToolProcessTests(ClusterFixture fx)
     {
         using var client = fx.Client();
         await client.StoreBytesAsync("stats/1", new byte[2048]);
-        var r = await Run("mogstats", $"--db_dsn={fx.Cluster.Dsn}", "--stats=fids,files,devices,delete-queue");
+        var r = await Run("mogstats", [$"--db_dsn={fx.Cluster.Dsn}", .. (fx.Cluster.DbUser is { } u ? new[] { $"--db_user={u}", $"--db_pass={fx.Cluster.DbPass}" } : []),
+            "--stats=fids,files,devices,delete-queue"]);
         Assert.Equal(0, r.ExitCode);
         Assert.StartsWith("Fetching statistics... (fids,files,devices,delete-queue)\n", r.Out);
         Assert.Contains("\nStatistics for devices...\n  device     host                   files     status\n", r.Out);
@@ -222,3 +223,7 @@ public class ToolProcessTests(ClusterFixture fx)
         Assert.StartsWith("ERROR: Invalid stat nope\n", bad.Out);
     }
 }
+
+/// <summary>The tools against a cluster whose trackers (and mogstats) use MySQL.</summary>
+[Collection(MySqlClusterCollection.Name)]
+public sealed class MySqlToolProcessTests(MySqlClusterFixture fx) : ToolProcessTests(fx);
