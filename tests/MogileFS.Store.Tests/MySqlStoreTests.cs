@@ -137,4 +137,26 @@ public sealed class MySqlStoreTests
         await ScalarAsync(perl, "INSERT INTO file (fid, dmid, dkey, length, classid, devcount) VALUES (9000, 1, 'f', 1, 0, 0)");
         Assert.Equal(9001, await store.RegisterTempfileAsync(null, 1, "after", 0, "1", 9000, default));
     }
+
+    // Lesson of the compat/crash runs: a lock taken on a pooled connection must end with that
+    // connection. The store keeps no driver pool, so a closed session is gone from the server.
+    [MariaDbFact]
+    public async Task A_disposed_store_leaves_no_session_and_no_lock_on_the_server()
+    {
+        var (s, db, store) = await NewStoreAsync();
+        await store.EnqueueReplicationAsync(1, 0, default);
+        Assert.Single(await store.ClaimQueueAsync(QueueTable.Replicate, 5, 60, default));
+        Assert.NotNull(await store.TryLockAsync("mgfs:fid:1:replicate", TimeSpan.Zero, default));
+        await store.DisposeAsync();
+        await store.CloseLocksAsync();
+        long sessions = -1;
+        for (int i = 0; i < 50 && sessions != 0; i++)
+        {
+            sessions = Convert.ToInt64((await s.QueryAsync($"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{db}'"))[0][0]);
+            if (sessions != 0) await Task.Delay(100);
+        }
+        Assert.Equal(0, sessions);
+        Assert.Equal(1L, Convert.ToInt64((await s.QueryAsync("SELECT IS_FREE_LOCK('mgfs:fid:1:replicate')"))[0][0]));
+        Assert.Equal(1L, Convert.ToInt64((await s.QueryAsync("SELECT IS_FREE_LOCK('mfsd:file_to_replicate')"))[0][0]));
+    }
 }
