@@ -267,6 +267,7 @@ public sealed class DatabaseDsn
             b.ConnectionTimeout = seconds;
         b.SslMode = Get(_parameters, "mysql_ssl") is "1" ? MySqlConnector.MySqlSslMode.Required : MySqlConnector.MySqlSslMode.None;
         b.AllowPublicKeyRetrieval = true;
+        b.Pooling = false; // a closed connection ends its server session (and its GET_LOCKs); the store pools sessions itself
         return b;
     }
 
