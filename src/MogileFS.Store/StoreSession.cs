@@ -26,6 +26,30 @@ public sealed class StoreSession : IAsyncDisposable
     internal bool RawTransaction { get; set; }
     public DatabaseKind Kind => Store.Kind;
 
+    private List<(Func<StoreSession, string, ValueTask> Action, string Arg)>? _afterWrite;
+
+    /// <summary>Runs <paramref name="action"/> on this connection once the current write transaction has
+    /// committed or rolled back (e.g. releasing a MySQL named lock taken inside it).</summary>
+    internal void AfterWrite(Func<StoreSession, string, ValueTask> action, string arg) => (_afterWrite ??= []).Add((action, arg));
+
+    /// <summary>False when an action failed: the caller then drops (closes) the connection, and with it
+    /// whatever the action was to undo (a session lock).</summary>
+    internal async ValueTask<bool> RunAfterWriteAsync()
+    {
+        if (_afterWrite is not { Count: > 0 } list) return true;
+        _afterWrite = null;
+        bool ok = true;
+        foreach (var (action, arg) in list)
+        {
+            try { await action(this, arg).ConfigureAwait(false); }
+            catch (Exception e) when (e is DbException or InvalidOperationException or IOException or OperationCanceledException) { ok = false; }
+        }
+        return ok;
+    }
+
+    /// <summary>The store's SQL generator.</summary>
+    internal Dialects.SqlDialect Dialect => Store.Dialect;
+
     /// <summary>A cached, prepared command for <paramref name="sql"/> (dialect tokens replaced), bound to the current transaction.
     /// Parameters keep their objects between uses; set every parameter on every use.</summary>
     public StoreCommand Sql(string sql)

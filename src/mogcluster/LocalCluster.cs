@@ -9,7 +9,7 @@ namespace MogileFS.Cli.mogcluster;
 /// <summary>
 /// <c>mogcluster up</c>: a whole MogileFS installation on this machine for trying things out —
 /// one tracker (mogilefsd) on 127.0.0.1:7001, three storage nodes (mogstored) on 127.0.1.1-3:7500,
-/// a SQLite database (or a private PostgreSQL with <c>--postgres</c>), all under <c>./data</c>,
+/// a SQLite database (or a private PostgreSQL with <c>--postgres</c>, MariaDB with <c>--mysql</c>), all under <c>./data</c>,
 /// with domain <c>default</c>, class <c>default</c>, hosts and devices registered and alive.
 /// Runs in the foreground; Ctrl-C (or SIGTERM) stops every process it started. Starting it
 /// again reuses the data folder: files stored before are still there.
@@ -30,7 +30,9 @@ public static partial class LocalCluster
 
           --data=DIR          data folder (default: ./data in the repository)
           --postgres          use a private PostgreSQL server in DATA/postgres instead of SQLite
+          --mysql             use a private MariaDB/MySQL server in DATA/mysql instead of SQLite
           --pg-port=N         its port (default 55432)
+          --my-port=N         the MariaDB port (default 53306)
           --tracker=IP:PORT   tracker address (default 127.0.0.1:7001)
           --ips=A,B,C         storage node addresses (default 127.0.1.1,127.0.1.2,127.0.1.3)
           --http-port=N       storage nodes' HTTP port (default 7500)
@@ -50,7 +52,7 @@ public static partial class LocalCluster
         // Getopt::Long style like every executable (MogileFS.Hosting); unknown options and
         // stray words come back as arguments and get mogcluster's own messages.
         var opt = new GetoptLong(GetoptConfig.Tools with { PassThrough = true },
-            "data=s", "postgres", "pg-port=s", "tracker=s", "ips=s", "http-port=s", "mgmt-port=s", "help|h").Parse(args);
+            "data=s", "postgres", "mysql", "my-port=s", "pg-port=s", "tracker=s", "ips=s", "http-port=s", "mgmt-port=s", "help|h").Parse(args);
         if (opt.Has("help")) { Console.Write(Usage); return 0; }
         if (opt.Error != null) { Console.Error.Write($"{opt.Error}\n{Usage}"); return 2; }
         if (opt.Arguments.FirstOrDefault() is { } extra)
@@ -65,6 +67,8 @@ public static partial class LocalCluster
         {
             Data = Path.GetFullPath(opt.Last("data") ?? Path.Combine(RepositoryRoot(), "data")),
             Postgres = opt.Has("postgres"),
+            MySql = opt.Has("mysql"),
+            MyPort = int.Parse(opt.Last("my-port") ?? "53306"),
             PgPort = int.Parse(opt.Last("pg-port") ?? "55432"),
             Tracker = opt.Last("tracker") ?? "127.0.0.1:7001",
             Ips = (opt.Last("ips") ?? "127.0.1.1,127.0.1.2,127.0.1.3").Split(',', StringSplitOptions.RemoveEmptyEntries),
@@ -77,6 +81,7 @@ public static partial class LocalCluster
 
         await using var children = new ChildProcesses();
         PostgresLocal? pg = null;
+        MariaDbLocal? my = null;
         var pidFile = Path.Combine(settings.Data, "cluster.pid");
         try
         {
@@ -101,6 +106,16 @@ public static partial class LocalCluster
                 await RunToolAsync("mogdbsetup", ["--type=Postgres", "--dbhost=127.0.0.1", $"--dbport={settings.PgPort}", "--dbname=mogilefs",
                     "--dbrootuser=postgres", $"--dbuser={dbUser}", $"--dbpassword={dbPass}", "--yes"], stop.Token);
                 dsn = $"DBI:Pg:dbname=mogilefs;host=127.0.0.1;port={settings.PgPort}";
+            }
+            else if (settings.MySql)
+            {
+                my = new MariaDbLocal(Path.Combine(settings.Data, "mysql"), settings.MyPort, Path.Combine(logs, "mariadb.log"));
+                Console.WriteLine($"starting MariaDB on 127.0.0.1:{settings.MyPort} ...");
+                await my.StartAsync(stop.Token);
+                dbUser = "mogile"; dbPass = "mogile";
+                await RunToolAsync("mogdbsetup", ["--type=MySQL", "--dbhost=127.0.0.1", $"--dbport={settings.MyPort}", "--dbname=mogilefs",
+                    "--dbrootuser=root", $"--dbuser={dbUser}", $"--dbpassword={dbPass}", "--yes"], stop.Token);
+                dsn = $"DBI:mysql:database=mogilefs;host=127.0.0.1;port={settings.MyPort}";
             }
             else
             {
@@ -167,6 +182,7 @@ public static partial class LocalCluster
         finally
         {
             if (pg != null) { Console.WriteLine("  stopping PostgreSQL"); await pg.StopAsync(); }
+            if (my != null) { Console.WriteLine("  stopping MariaDB"); await my.StopAsync(); }
             PidFile.Remove(pidFile);
             Console.Out.Flush();
         }
@@ -176,6 +192,8 @@ public static partial class LocalCluster
     {
         public required string Data { get; init; }
         public bool Postgres { get; init; }
+        public bool MySql { get; init; }
+        public int MyPort { get; init; }
         public int PgPort { get; init; }
         public required string Tracker { get; init; }
         public required string[] Ips { get; init; }
@@ -300,7 +318,7 @@ public static partial class LocalCluster
         Console.WriteLine($"""
 
             MogileFS local cluster is up.
-              data      {s.Data}   ({(s.Postgres ? "PostgreSQL" : "SQLite")}: {dsn})
+              data      {s.Data}   ({(s.Postgres ? "PostgreSQL" : s.MySql ? "MySQL" : "SQLite")}: {dsn})
               tracker   {t}
             {string.Join("\n", s.Ips.Select((ip, i) => $"  storage   {ip}:{s.HttpPort}   host node{i + 1}, device dev{i + 1}"))}
               domain    default (class default)

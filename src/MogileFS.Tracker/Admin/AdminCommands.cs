@@ -90,9 +90,13 @@ internal static partial class AdminCommands
 
     private static void Jobs(TrackerServer server, IBufferWriter<byte> o)
     {
+        // 2.73 starts every worker but the monitor only once the monitor's first round is done, so
+        // until then !jobs lists the monitor alone (upstream tests wait for "queryworker count" before
+        // they send !want, which answers an error until that round is done).
+        bool monitorGood = server.Runtime.Monitor.HasCompletedFirstRound;
         foreach (var j in server.Runtime.Jobs.All)
         {
-            if (!j.EverRan) continue;
+            if (!j.EverRan || (!monitorGood && j.Kind != JobKind.Monitor)) continue;
             Line(o, Inv($"{j.Name} count {j.Running}"));
             Line(o, Inv($"{j.Name} desired {j.Desired}"));
             Line(o, $"{j.Name} pids {string.Join(' ', j.WorkerIds.Select(i => i.ToString(CultureInfo.InvariantCulture)))}");

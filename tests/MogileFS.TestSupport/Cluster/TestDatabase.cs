@@ -7,7 +7,8 @@ namespace MogileFS.TestSupport.Cluster;
 /// <summary>
 /// A fresh MogileFS database for one test, of the kind asked for, with the schema installed
 /// (<see cref="SchemaInstaller"/>): a SQLite file in a directory of the test, or a new database on
-/// a private PostgreSQL server (the process-wide shared one unless the test brings its own).
+/// a private PostgreSQL server (the process-wide shared one unless the test brings its own) or on
+/// the process-wide private MariaDB server.
 /// This is the only place that knows how to make a test database of each kind: a new kind is one
 /// more case in <see cref="CreateAsync"/> (and its drop in <see cref="DisposeAsync"/>).
 /// Dispose drops the server database; SQLite files go with the test's directory.
@@ -60,10 +61,19 @@ public sealed class TestDatabase : IAsyncDisposable
                 });
                 break;
             }
+            case DatabaseKind.MySql:
+            {
+                var server = await MariaDbServer.GetSharedAsync().ConfigureAwait(false);
+                string dsn = await server.CreateDatabaseAsync().ConfigureAwait(false);
+                string name = DatabaseDsn.Parse(dsn).Database ?? throw new InvalidOperationException("no database name in " + dsn);
+                db = new TestDatabase(kind, dsn, MariaDbServer.User, MariaDbServer.Password, null, async () =>
+                {
+                    if (server.IsRunning) await server.DropDatabaseAsync(name).ConfigureAwait(false);
+                });
+                break;
+            }
             default:
-                // MySQL/MariaDB: start or share a MariaDbServer (beside PostgresServer), create a
-                // database on it and drop it on dispose, like the PostgreSQL case.
-                throw new NotSupportedException($"no test database of kind {kind} yet");
+                throw new NotSupportedException($"no test database of kind {kind}");
         }
         if (installSchema)
         {

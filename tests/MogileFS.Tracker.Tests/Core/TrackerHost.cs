@@ -49,7 +49,7 @@ public sealed class TrackerHost : IAsyncDisposable
     }
 
     /// <summary>Starts a tracker on an existing database (two trackers on one database, a database the test changed).</summary>
-    public static async Task<TrackerHost> StartOnAsync(string dsn, int queryJobs = 20)
+    public static async Task<TrackerHost> StartOnAsync(string dsn, int queryJobs = 20, Action<TrackerOptions>? configure = null)
     {
         var options = new TrackerOptions
         {
@@ -60,6 +60,7 @@ public sealed class TrackerHost : IAsyncDisposable
             QueryJobs = queryJobs,
             User = Processes.IsRoot ? "root" : "",
         };
+        configure?.Invoke(options);
         var server = new TrackerServer(options, NullLoggerFactory.Instance);
         try
         {

@@ -39,6 +39,7 @@ public sealed class FileCommandHarness : IAsyncDisposable
 
     public static Task<FileCommandHarness> SqliteAsync() => CreateAsync(DatabaseKind.Sqlite);
     public static Task<FileCommandHarness> PostgresAsync() => CreateAsync(DatabaseKind.Postgres);
+    public static Task<FileCommandHarness> MySqlAsync() => CreateAsync(DatabaseKind.MySql);
 
     private static async Task<FileCommandHarness> CreateAsync(DatabaseKind database)
     {
