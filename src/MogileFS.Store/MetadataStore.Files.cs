@@ -114,16 +114,7 @@ public abstract partial class MetadataStore
     private static async ValueTask RaiseFidSequenceAsync(StoreSession s, long atLeast, CancellationToken ct)
     {
         if (atLeast <= 0) return;
-        if (s.Kind == DatabaseKind.Postgres)
-        {
-            await s.Sql("SELECT setval('tempfile_fid_seq', GREATEST(@m, (SELECT last_value FROM tempfile_fid_seq)), true)")
-                .Int("@m", atLeast).ScalarInt64Async(ct).ConfigureAwait(false);
-            return;
-        }
-        int n = await s.Sql("UPDATE sqlite_sequence SET seq = @m WHERE name = 'tempfile' AND seq < @m").Int("@m", atLeast).ExecuteAsync(ct).ConfigureAwait(false);
-        if (n == 0)
-            await s.Sql("INSERT INTO sqlite_sequence (name, seq) SELECT 'tempfile', @m WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'tempfile')")
-                .Int("@m", atLeast).ExecuteAsync(ct).ConfigureAwait(false);
+        await s.Dialect.RaiseFidGeneratorAsync(s, atLeast, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -145,13 +136,13 @@ public abstract partial class MetadataStore
                     throw new CommandException("fid_in_use");
                 await s.Sql("INSERT INTO tempfile (fid, dmid, dkey, classid, devids, createtime) VALUES (@f, @d, CAST(@k AS TEXT), @c, CAST(@v AS TEXT), {NOW})")
                     .Int("@f", want).Int("@d", a.dmid).Text("@k", a.key).Int("@c", a.classid).Text("@v", a.devids).ExecuteAsync(ct).ConfigureAwait(false);
-                if (s.Kind == DatabaseKind.Postgres) await RaiseFidSequenceAsync(s, want, ct).ConfigureAwait(false);
+                if (s.Dialect.ExplicitFidNeedsGeneratorRaise) await RaiseFidSequenceAsync(s, want, ct).ConfigureAwait(false);
                 return want;
             }
             for (int attempt = 0; ; attempt++)
             {
-                long fid = await s.Sql("INSERT INTO tempfile (dmid, dkey, classid, devids, createtime) VALUES (@d, CAST(@k AS TEXT), @c, CAST(@v AS TEXT), {NOW}) RETURNING fid")
-                    .Int("@d", a.dmid).Text("@k", a.key).Int("@c", a.classid).Text("@v", a.devids).ScalarInt64Async(ct).ConfigureAwait(false)
+                long fid = await s.Dialect.InsertTempfileAsync(s, "INSERT INTO tempfile (dmid, dkey, classid, devids, createtime) VALUES (@d, CAST(@k AS TEXT), @c, CAST(@v AS TEXT), {NOW})",
+                    c => c.Int("@d", a.dmid).Text("@k", a.key).Int("@c", a.classid).Text("@v", a.devids), ct).ConfigureAwait(false)
                     ?? throw new InvalidOperationException("tempfile insert returned no fid");
                 bool taken = fid <= a.minFid
                     || await s.Sql("SELECT 1 FROM file WHERE fid = @f").Int("@f", fid).ScalarInt64Async(ct).ConfigureAwait(false) != null;
@@ -176,20 +167,12 @@ public abstract partial class MetadataStore
     /// <summary>create_close step 5: atomically deletes and returns the temp file row (null = already closed/reaped).</summary>
     public ValueTask<TempfileRow?> TakeTempfileAsync(long fid, CancellationToken ct) =>
         WriteAsync(fid, static async (s, fid, ct) =>
-        {
-            TempfileRow? row = null;
-            await using (var r = await s.Sql("DELETE FROM tempfile WHERE fid = @f RETURNING fid, dmid, dkey, classid, devids").Int("@f", fid).ReaderAsync(ct).ConfigureAwait(false))
-            {
-                if (await r.ReadAsync(ct).ConfigureAwait(false))
-                    row = new TempfileRow(StoreSession.GetInt64(r, 0) ?? 0, StoreSession.GetInt32(r, 1) ?? 0, s.GetText(r, 2), StoreSession.GetInt32(r, 3) ?? 0, s.GetText(r, 4));
-            }
-            return row;
-        }, ct);
+            await s.Dialect.TakeTempfileAsync(s, fid, ct).ConfigureAwait(false), ct);
 
     // ---- writes used by create_close, delete, rename, updateclass ------------------------------
 
     private static ValueTask<int> AddFileOnAsync(StoreSession s, long fid, int devid, CancellationToken ct) =>
-        new(s.Sql("INSERT INTO file_on (fid, devid) VALUES (@f, @v) ON CONFLICT (fid, devid) DO NOTHING").Int("@f", fid).Int("@v", devid).ExecuteAsync(ct));
+        new(s.Sql(s.Dialect.InsertIgnore("INSERT INTO file_on (fid, devid) VALUES (@f, @v)", "fid, devid")).Int("@f", fid).Int("@v", devid).ExecuteAsync(ct));
 
     /// <summary>Deletes the file row and queues the fid for deletion from storage (2.73 FID::delete).</summary>
     private static async ValueTask DeleteFidAsync(StoreSession s, long fid, CancellationToken ct)
@@ -236,7 +219,7 @@ public abstract partial class MetadataStore
         }, ct);
 
     private static ValueTask<int> SetChecksumAsync(StoreSession s, long fid, HashType type, byte[] digest, CancellationToken ct) =>
-        new(s.Sql("INSERT INTO checksum (fid, hashtype, checksum) VALUES (@f, @h, @c) ON CONFLICT (fid) DO UPDATE SET hashtype = excluded.hashtype, checksum = excluded.checksum")
+        new(s.Sql(s.Dialect.Upsert("INSERT INTO checksum (fid, hashtype, checksum) VALUES (@f, @h, @c)", "fid", ["hashtype", "checksum"]))
             .Int("@f", fid).Int("@h", (long)type).Blob("@c", digest).ExecuteAsync(ct));
 
     /// <summary>delete: removes the key's file row and queues its fid for deletion. False when the key is unknown.</summary>
@@ -298,44 +281,12 @@ public abstract partial class MetadataStore
         {
             var list = new List<string>(Math.Min(a.limit, 1000));
             if (a.limit <= 0) return list;
-            string sql;
-            if (s.Kind == DatabaseKind.Postgres)
-                sql = "SELECT dkey FROM file WHERE dmid = @d AND dkey LIKE CAST(@p AS TEXT) ESCAPE '\\' AND dkey COLLATE \"C\" > CAST(@a AS TEXT) COLLATE \"C\" ORDER BY dkey COLLATE \"C\" LIMIT @n";
-            else
-                sql = a.caseSensitive
-                    ? "SELECT dkey FROM file WHERE dmid = @d AND dkey GLOB CAST(@g AS TEXT) AND dkey > CAST(@a AS TEXT) ORDER BY dkey LIMIT @n"
-                    : "SELECT dkey FROM file WHERE dmid = @d AND dkey LIKE CAST(@p AS TEXT) ESCAPE '\\' AND dkey > CAST(@a AS TEXT) ORDER BY dkey LIMIT @n";
-            var cmd = s.Sql(sql).Int("@d", a.dmid).Text("@a", a.after).Int("@n", a.limit);
-            if (s.Kind != DatabaseKind.Postgres && a.caseSensitive) cmd.Text("@g", LikeToGlob(a.likePattern));
-            else cmd.Text("@p", a.likePattern);
+            var (pname, pvalue) = s.Dialect.ListKeysPattern(a.likePattern, a.caseSensitive);
+            var cmd = s.Sql(s.Dialect.ListKeysSql(a.caseSensitive)).Int("@d", a.dmid).Text("@a", a.after).Int("@n", a.limit).Text(pname, pvalue);
             await using var r = await cmd.ReaderAsync(ct).ConfigureAwait(false);
             while (await r.ReadAsync(ct).ConfigureAwait(false)) list.Add(s.GetText(r, 0) ?? "");
             return list;
         }, ct);
-
-    /// <summary>
-    /// SQLite's case_sensitive_like is a connection-wide pragma; a GLOB with the same literal prefix
-    /// does the case-sensitive match on a pooled connection without touching shared state.
-    /// </summary>
-    private static string LikeToGlob(string like)
-    {
-        var sb = new System.Text.StringBuilder(like.Length + 4);
-        for (int i = 0; i < like.Length; i++)
-        {
-            char c = like[i];
-            if (c == '\\' && i + 1 < like.Length) { c = like[++i]; AppendGlobLiteral(sb, c); continue; }
-            if (c == '%') { sb.Append('*'); continue; }
-            if (c == '_') { sb.Append('?'); continue; }
-            AppendGlobLiteral(sb, c);
-        }
-        return sb.ToString();
-    }
-
-    private static void AppendGlobLiteral(System.Text.StringBuilder sb, char c)
-    {
-        if (c is '*' or '?' or '[') sb.Append('[').Append(c).Append(']');
-        else sb.Append(c);
-    }
 
     /// <summary>list_fids: files with fid &gt; <paramref name="fromFid"/>, ascending, at most <paramref name="count"/>.</summary>
     public ValueTask<List<FileRow>> ListFidsAsync(long fromFid, int count, CancellationToken ct) =>

@@ -113,15 +113,13 @@ public abstract partial class MetadataStore
 
     /// <summary>
     /// Folds fsck_log rows newer than fsck_logid_processed into the fsck_sum_evcount_&lt;CODE&gt; settings
-    /// (2.73 fsck_log_summarize). One transaction: on SQLite the single writer serialises it, on PostgreSQL
-    /// a transaction-scoped advisory lock (the key of 2.73's mgfs:fscksum lock) keeps two trackers from
-    /// counting the same rows twice.
+    /// (2.73 fsck_log_summarize). One transaction: the dialect keeps two trackers from counting the same rows
+    /// twice (SQLite: the single writer; PostgreSQL: an advisory lock under the key of 2.73's mgfs:fscksum).
     /// </summary>
     public ValueTask FsckSummarizeAsync(CancellationToken ct) =>
         WriteAsync(static async (s, ct) =>
         {
-            if (s.Kind == DatabaseKind.Postgres)
-                await s.Sql("SELECT pg_advisory_xact_lock(534093149)").ScalarInt64Async(ct).ConfigureAwait(false);
+            await s.Dialect.SerializeFsckSummaryAsync(s, ct).ConfigureAwait(false);
             long maxLog = await s.Sql("SELECT MAX(logid) FROM fsck_log").ScalarInt64Async(ct).ConfigureAwait(false) ?? 0;
             long processed = await IntSettingAsync(s, "fsck_logid_processed", ct).ConfigureAwait(false);
             var counts = new List<(string Code, long Count)>();

@@ -38,10 +38,6 @@ public abstract partial class MetadataStore
         return sb.Append(']').ToString();
     }
 
-    private static string IdsFromJson(DatabaseKind kind) => kind == DatabaseKind.Postgres
-        ? "SELECT CAST(value AS BIGINT) AS id FROM json_array_elements_text(CAST(@ids AS json))"
-        : "SELECT value AS id FROM json_each(@ids)";
-
     /// <summary>
     /// One fsck injection pass of the job master on the <c>fsck_host</c> tracker (jobs.md §4), in one
     /// transaction so a concurrent fsck_stop or a second injector cannot move the cursor backwards:
@@ -83,7 +79,7 @@ public abstract partial class MetadataStore
                 return (FsckInjectOutcome.Finished, 0);
             }
             if (wanted.Count > 0)
-                await s.Sql($"INSERT INTO file_to_queue (fid, devid, type, nexttry, failcount, flags, arg) SELECT v.id, NULL, @t, {{NOW}}, 0, 0, NULL FROM ({IdsFromJson(s.Kind)}) v WHERE true ON CONFLICT (fid, type) DO NOTHING")
+                await s.Sql(s.Dialect.InsertIgnore($"INSERT INTO file_to_queue (fid, devid, type, nexttry, failcount, flags, arg) SELECT v.id, NULL, @t, {{NOW}}, 0, 0, NULL FROM ({s.Dialect.IdsFromJson("@ids")}) v WHERE true", "fid, type"))
                     .Int("@t", FsckQueue).Text("@ids", JsonIds(wanted)).ExecuteAsync(ct).ConfigureAwait(false);
             await SetServerSettingAsync(s, "fsck_highest_fid_checked", fids[^1].ToString(CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
             return (FsckInjectOutcome.Injected, wanted.Count);
@@ -130,7 +126,7 @@ public abstract partial class MetadataStore
             var map = new Dictionary<long, FsckFid>(fids.Count);
             if (fids.Count == 0) return map;
             await using var r = await s.Sql("SELECT " + FileColumns + ", c.hashtype, c.checksum, o.devid FROM file f LEFT JOIN checksum c ON c.fid = f.fid LEFT JOIN file_on o ON o.fid = f.fid " +
-                                            $"WHERE f.fid IN ({IdsFromJson(s.Kind)})")
+                                            $"WHERE f.fid IN ({s.Dialect.IdsFromJson("@ids")})")
                 .Text("@ids", JsonIds(fids)).ReaderAsync(ct).ConfigureAwait(false);
             while (await r.ReadAsync(ct).ConfigureAwait(false))
             {
@@ -163,7 +159,7 @@ public abstract partial class MetadataStore
         WriteAsync((fid, add, remove, updateDevcount), static async (s, a, ct) =>
         {
             if (a.add is int d)
-                await s.Sql("INSERT INTO file_on (fid, devid) VALUES (@f, @d) ON CONFLICT (fid, devid) DO NOTHING").Int("@f", a.fid).Int("@d", d).ExecuteAsync(ct).ConfigureAwait(false);
+                await s.Sql(s.Dialect.InsertIgnore("INSERT INTO file_on (fid, devid) VALUES (@f, @d)", "fid, devid")).Int("@f", a.fid).Int("@d", d).ExecuteAsync(ct).ConfigureAwait(false);
             foreach (int dev in a.remove)
                 await s.Sql("DELETE FROM file_on WHERE fid = @f AND devid = @d").Int("@f", a.fid).Int("@d", dev).ExecuteAsync(ct).ConfigureAwait(false);
             if (a.updateDevcount)
@@ -181,8 +177,8 @@ public abstract partial class MetadataStore
         WriteAsync((fid, type, digest, replace), static async (s, a, ct) =>
         {
             string sql = a.replace
-                ? "INSERT INTO checksum (fid, hashtype, checksum) VALUES (@f, @h, @c) ON CONFLICT (fid) DO UPDATE SET hashtype = excluded.hashtype, checksum = excluded.checksum"
-                : "INSERT INTO checksum (fid, hashtype, checksum) VALUES (@f, @h, @c) ON CONFLICT (fid) DO NOTHING";
+                ? s.Dialect.Upsert("INSERT INTO checksum (fid, hashtype, checksum) VALUES (@f, @h, @c)", "fid", ["hashtype", "checksum"])
+                : s.Dialect.InsertIgnore("INSERT INTO checksum (fid, hashtype, checksum) VALUES (@f, @h, @c)", "fid");
             // Only while the fid still exists: a delete that raced us must not leave a checksum behind.
             if (await s.Sql("SELECT 1 FROM file WHERE fid = @f").Int("@f", a.fid).ScalarInt64Async(ct).ConfigureAwait(false) is null) return false;
             await s.Sql(sql).Int("@f", a.fid).Int("@h", (long)a.type).Blob("@c", a.digest).ExecuteAsync(ct).ConfigureAwait(false);
@@ -231,7 +227,7 @@ public abstract partial class MetadataStore
         {
             int n = 0;
             foreach (var (fid, dests) in a.moves)
-                n += await s.Sql("INSERT INTO file_to_queue (fid, devid, type, nexttry, failcount, flags, arg) VALUES (@f, @d, @t, {NOW}, 0, 0, CAST(@a AS TEXT)) ON CONFLICT (fid, type) DO NOTHING")
+                n += await s.Sql(s.Dialect.InsertIgnore("INSERT INTO file_to_queue (fid, devid, type, nexttry, failcount, flags, arg) VALUES (@f, @d, @t, {NOW}, 0, 0, CAST(@a AS TEXT))", "fid, type"))
                     .Int("@f", fid).Int("@d", a.sourceDevid).Int("@t", RebalanceQueue).Text("@a", dests).ExecuteAsync(ct).ConfigureAwait(false);
             return n;
         }, ct);
@@ -260,7 +256,7 @@ public abstract partial class MetadataStore
         {
             int n = 0;
             foreach (var fid in a.fids)
-                n += await s.Sql("INSERT INTO file_to_queue (fid, devid, type, nexttry, failcount, flags, arg) VALUES (@f, @d, @t, {NOW}, 0, 1, NULL) ON CONFLICT (fid, type) DO NOTHING")
+                n += await s.Sql(s.Dialect.InsertIgnore("INSERT INTO file_to_queue (fid, devid, type, nexttry, failcount, flags, arg) VALUES (@f, @d, @t, {NOW}, 0, 1, NULL)", "fid, type"))
                     .Int("@f", fid).Int("@d", a.sourceDevid).Int("@t", RebalanceQueue).ExecuteAsync(ct).ConfigureAwait(false);
             return n;
         }, ct);

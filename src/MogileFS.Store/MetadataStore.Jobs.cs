@@ -40,11 +40,7 @@ public abstract partial class MetadataStore
         _ => null,
     };
 
-    /// <summary>A list of fids as one parameter: a JSON array both databases can unnest.</summary>
-    private static string FidListSql(DatabaseKind kind) => kind == DatabaseKind.Postgres
-        ? "SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(@ids AS json))"
-        : "SELECT value FROM json_each(@ids)";
-
+    /// <summary>A list of fids as one parameter: a JSON array every database can unnest (<c>Dialect.IdsFromJson</c>).</summary>
     private static string FidJson(IEnumerable<long> fids)
     {
         var sb = new StringBuilder("[");
@@ -58,40 +54,29 @@ public abstract partial class MetadataStore
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> due rows (nexttry &lt;= now, oldest first) by setting
-    /// nexttry = now + <paramref name="leaseSeconds"/> in one statement (schema.md §6). PostgreSQL locks
-    /// the selected rows FOR UPDATE SKIP LOCKED, so two trackers never claim the same row and never wait
-    /// for each other; SQLite serialises writers (BEGIN IMMEDIATE). Only the rows of that queue type
+    /// nexttry = now + <paramref name="leaseSeconds"/> in one transaction (schema.md §6; the dialect's
+    /// <c>ClaimQueueAsync</c>). PostgreSQL locks the selected rows FOR UPDATE SKIP LOCKED, so two trackers
+    /// never claim the same row and never wait for each other; SQLite serialises writers (BEGIN IMMEDIATE). Only the rows of that queue type
     /// are bumped on file_to_queue (2.73 bumped every type of the fid).
     /// </summary>
     public ValueTask<List<QueueItem>> ClaimQueueAsync(QueueTable table, int limit, int leaseSeconds, CancellationToken ct) =>
         WriteAsync((table, limit, leaseSeconds), static async (s, a, ct) =>
         {
-            var list = new List<QueueItem>();
-            if (a.limit <= 0) return list;
-            string name = TableName(a.table);
-            int? type = QueueType(a.table);
-            string typeWhere = type is null ? "" : " AND type = @t";
-            string lockClause = s.Kind == DatabaseKind.Postgres ? " FOR UPDATE SKIP LOCKED" : "";
+            if (a.limit <= 0) return new List<QueueItem>();
             string cols = a.table switch
             {
                 QueueTable.Replicate => "fid, nexttry, failcount, fromdevid, flags, NULL",
                 QueueTable.Delete => "fid, nexttry, failcount, NULL, 0, NULL",
                 _ => "fid, nexttry, failcount, devid, flags, arg",
             };
-            // Old nexttry values are read in the same statement's snapshot before the update.
-            string sql = $"UPDATE {name} SET nexttry = {{NOW}} + @l WHERE {(type is null ? "fid" : "(fid, type)")} IN " +
-                         $"(SELECT {(type is null ? "fid" : "fid, type")} FROM {name} WHERE nexttry <= {{NOW}}{typeWhere} ORDER BY nexttry LIMIT @n{lockClause}) " +
-                         $"RETURNING {cols}, nexttry";
-            // RETURNING gives the new nexttry; the due time before the claim is not needed by workers.
-            var cmd = s.Sql(sql).Int("@l", a.leaseSeconds).Int("@n", a.limit);
-            if (type is int t) cmd.Int("@t", t);
-            await using var r = await cmd.ReaderAsync(ct).ConfigureAwait(false);
-            while (await r.ReadAsync(ct).ConfigureAwait(false))
+            var claim = new Dialects.QueueClaim(TableName(a.table), QueueType(a.table), cols, a.limit, a.leaseSeconds);
+            // The new nexttry is returned; the due time before the claim is not needed by workers.
+            var list = await s.Dialect.ClaimQueueAsync(s, claim, r =>
             {
                 long claimed = StoreSession.GetInt64(r, 6) ?? 0;
-                list.Add(new QueueItem(a.table, StoreSession.GetInt64(r, 0) ?? 0, claimed, StoreSession.GetInt32(r, 2) ?? 0,
-                    StoreSession.GetInt32(r, 3), StoreSession.GetInt32(r, 4) ?? 0, s.GetText(r, 5), claimed));
-            }
+                return new QueueItem(a.table, StoreSession.GetInt64(r, 0) ?? 0, claimed, StoreSession.GetInt32(r, 2) ?? 0,
+                    StoreSession.GetInt32(r, 3), StoreSession.GetInt32(r, 4) ?? 0, s.GetText(r, 5), claimed);
+            }, ct).ConfigureAwait(false);
             list.Sort(static (x, y) => x.Fid.CompareTo(y.Fid));
             return list;
         }, ct);
@@ -103,20 +88,8 @@ public abstract partial class MetadataStore
     public ValueTask<(long NewNextTry, List<long> Fids)> RenewClaimsAsync(QueueTable table, IReadOnlyCollection<long> fids, long claimedUntil, int leaseSeconds, CancellationToken ct) =>
         WriteAsync((table, fids, claimedUntil, leaseSeconds), static async (s, a, ct) =>
         {
-            var renewed = new List<long>(a.fids.Count);
-            long newValue = 0;
-            if (a.fids.Count == 0) return (newValue, renewed);
-            int? type = QueueType(a.table);
-            string sql = $"UPDATE {TableName(a.table)} SET nexttry = {{NOW}} + @l WHERE nexttry = @o{(type is null ? "" : " AND type = @t")} AND fid IN ({FidListSql(s.Kind)}) RETURNING fid, nexttry";
-            var cmd = s.Sql(sql).Int("@l", a.leaseSeconds).Int("@o", a.claimedUntil).Text("@ids", FidJson(a.fids));
-            if (type is int t) cmd.Int("@t", t);
-            await using var r = await cmd.ReaderAsync(ct).ConfigureAwait(false);
-            while (await r.ReadAsync(ct).ConfigureAwait(false))
-            {
-                renewed.Add(StoreSession.GetInt64(r, 0) ?? 0);
-                newValue = StoreSession.GetInt64(r, 1) ?? 0;
-            }
-            return (newValue, renewed);
+            if (a.fids.Count == 0) return (0L, new List<long>());
+            return await s.Dialect.RenewClaimsAsync(s, TableName(a.table), QueueType(a.table), FidJson(a.fids), a.claimedUntil, a.leaseSeconds, ct).ConfigureAwait(false);
         }, ct);
 
     /// <summary>Hands claimed rows that were never started back to the queue (nexttry = now).</summary>
@@ -125,7 +98,7 @@ public abstract partial class MetadataStore
         {
             if (a.fids.Count == 0) return 0;
             int? type = QueueType(a.table);
-            string sql = $"UPDATE {TableName(a.table)} SET nexttry = {{NOW}} WHERE nexttry = @o{(type is null ? "" : " AND type = @t")} AND fid IN ({FidListSql(s.Kind)})";
+            string sql = $"UPDATE {TableName(a.table)} SET nexttry = {{NOW}} WHERE nexttry = @o{(type is null ? "" : " AND type = @t")} AND fid IN ({s.Dialect.IdsFromJson("@ids")})";
             var cmd = s.Sql(sql).Int("@o", a.claimedUntil).Text("@ids", FidJson(a.fids));
             if (type is int t) cmd.Int("@t", t);
             return await cmd.ExecuteAsync(ct).ConfigureAwait(false);
@@ -172,7 +145,7 @@ public abstract partial class MetadataStore
             await AddFileOnAsync(s, a.fid, a.devid, ct).ConfigureAwait(false);
             if (a.updateDevcount) await UpdateDevcountAsync(s, a.fid, ct).ConfigureAwait(false);
             if (a.checksum != null && a.checksumType != HashType.None)
-                await s.Sql("INSERT INTO checksum (fid, hashtype, checksum) VALUES (@f, @h, @c) ON CONFLICT (fid) DO NOTHING")
+                await s.Sql(s.Dialect.InsertIgnore("INSERT INTO checksum (fid, hashtype, checksum) VALUES (@f, @h, @c)", "fid"))
                     .Int("@f", a.fid).Int("@h", (long)a.checksumType).Blob("@c", a.checksum).ExecuteAsync(ct).ConfigureAwait(false);
             return true;
         }, ct).AsValueTaskVoid();
@@ -184,7 +157,7 @@ public abstract partial class MetadataStore
             await AddFileOnAsync(s, a.fid, a.devid, ct).ConfigureAwait(false);
             if (a.updateDevcount) await UpdateDevcountAsync(s, a.fid, ct).ConfigureAwait(false);
             if (a.checksum != null && a.checksumType != HashType.None)
-                await s.Sql("INSERT INTO checksum (fid, hashtype, checksum) VALUES (@f, @h, @c) ON CONFLICT (fid) DO NOTHING")
+                await s.Sql(s.Dialect.InsertIgnore("INSERT INTO checksum (fid, hashtype, checksum) VALUES (@f, @h, @c)", "fid"))
                     .Int("@f", a.fid).Int("@h", (long)a.checksumType).Blob("@c", a.checksum).ExecuteAsync(ct).ConfigureAwait(false);
             await s.Sql("DELETE FROM file_to_replicate WHERE fid = @f").Int("@f", a.fid).ExecuteAsync(ct).ConfigureAwait(false);
             return true;
@@ -299,7 +272,7 @@ public abstract partial class MetadataStore
                         foreach (var d in devids.Split(','))
                             if (int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out int devid))
                                 await AddFileOnAsync(s, fid, devid, ct).ConfigureAwait(false);
-                    await s.Sql("INSERT INTO file_to_delete2 (fid, nexttry, failcount) VALUES (@f, {NOW}, 0) ON CONFLICT (fid) DO UPDATE SET nexttry = excluded.nexttry, failcount = 0")
+                    await s.Sql(s.Dialect.Upsert("INSERT INTO file_to_delete2 (fid, nexttry, failcount) VALUES (@f, {NOW}, 0)", "fid", ["nexttry"], "failcount = 0"))
                         .Int("@f", fid).ExecuteAsync(ct).ConfigureAwait(false);
                 }
                 await s.Sql("DELETE FROM tempfile WHERE fid = @f").Int("@f", fid).ExecuteAsync(ct).ConfigureAwait(false);
@@ -324,13 +297,11 @@ public abstract partial class MetadataStore
             }
             if (fids.Count == 0) return 0;
             string ids = FidJson(fids);
-            string enqueue = s.Kind == DatabaseKind.Postgres
-                ? "INSERT INTO file_to_replicate (fid, nexttry) SELECT DISTINCT CAST(value AS BIGINT), {NOW} + 1 FROM json_array_elements_text(CAST(@ids AS json)) ON CONFLICT (fid) DO NOTHING"
-                : "INSERT INTO file_to_replicate (fid, nexttry) SELECT DISTINCT value, {NOW} + 1 FROM json_each(@ids) WHERE true ON CONFLICT (fid) DO NOTHING";
+            string enqueue = s.Dialect.InsertIgnore($"INSERT INTO file_to_replicate (fid, nexttry) SELECT DISTINCT v.id, {{NOW}} + 1 FROM ({s.Dialect.IdsFromJson("@ids")}) v WHERE true", "fid");
             await s.Sql(enqueue).Text("@ids", ids).ExecuteAsync(ct).ConfigureAwait(false);
-            await s.Sql($"DELETE FROM file_on WHERE devid = @d AND fid IN ({FidListSql(s.Kind)})").Int("@d", a.devid).Text("@ids", ids).ExecuteAsync(ct).ConfigureAwait(false);
+            await s.Sql($"DELETE FROM file_on WHERE devid = @d AND fid IN ({s.Dialect.IdsFromJson("@ids")})").Int("@d", a.devid).Text("@ids", ids).ExecuteAsync(ct).ConfigureAwait(false);
             if (a.updateDevcount)
-                await s.Sql($"UPDATE file SET devcount = (SELECT COUNT(*) FROM file_on o WHERE o.fid = file.fid) WHERE fid IN ({FidListSql(s.Kind)})").Text("@ids", ids).ExecuteAsync(ct).ConfigureAwait(false);
+                await s.Sql($"UPDATE file SET devcount = (SELECT COUNT(*) FROM file_on o WHERE o.fid = file.fid) WHERE fid IN ({s.Dialect.IdsFromJson("@ids")})").Text("@ids", ids).ExecuteAsync(ct).ConfigureAwait(false);
             return fids.Count;
         }, ct);
 
@@ -408,38 +379,18 @@ public abstract partial class MetadataStore
     }
 
     /// <summary>
-    /// Named locks for one store.
-    /// <list type="bullet">
-    /// <item>SQLite (as 2.73): a row in table <c>lock</c> (lockid, hostname, pid, acquiredat). A row of a
-    /// dead process on this host or older than an hour is taken over. Several trackers inside one
-    /// process share hostname and pid, so an in-process table (per database file) decides between
-    /// them first; the row then only excludes other processes.</item>
-    /// <item>PostgreSQL: session advisory locks on one dedicated connection per store (many locks at
-    /// once; 2.73 used one connection per lock holder). Each lock is taken twice: under 2.73's key
-    /// (hash of our host name, lockid), so 2.73 trackers on this host are excluded as before, and
-    /// under the cluster-wide key (-1, lockid), so trackers on different hosts exclude each other too
-    /// (2.73 quirk 15.12 fixed). A tracker that dies loses its connection and with it its locks.</item>
-    /// </list>
+    /// Named locks for one store: the waiting and the handles here, the taking and releasing in the
+    /// dialect's <see cref="Dialects.NamedLockBackend"/> (SQLite: 2.73's <c>lock</c> table; PostgreSQL:
+    /// session advisory locks; MySQL: GET_LOCK, as 2.73).
     /// </summary>
     public sealed class NamedLockManager : IAsyncDisposable
     {
-        private static readonly ConcurrentDictionary<(string Db, int LockId), object> InProcess = new();
-        private const int ClusterKey = -1;
-        private readonly MetadataStore _store;
-        private readonly string _dbKey;
-        private readonly string _hostName = System.Net.Dns.GetHostName();
-        private readonly int _pid = Environment.ProcessId;
-        private readonly int _hostKey;
-        private readonly SemaphoreSlim _pgGate = new(1, 1);
-        private DbConnection? _pg;
+        private readonly Dialects.NamedLockBackend _backend;
         private volatile bool _disposed;
-        private readonly ConcurrentDictionary<int, NamedLock> _held = new();
 
         internal NamedLockManager(MetadataStore store)
         {
-            _store = store;
-            _dbKey = store is SqliteMetadataStore sq ? Path.GetFullPath(sq.Path) : "";
-            _hostKey = LockId(_hostName);
+            _backend = store.Dialect.CreateLockBackend(store);
         }
 
         public async ValueTask<NamedLock?> TryAcquireAsync(string name, TimeSpan timeout, CancellationToken ct)
@@ -450,8 +401,8 @@ public abstract partial class MetadataStore
             int pause = 20;
             while (true)
             {
-                var l = await TryOnceAsync(name, id, ct).ConfigureAwait(false);
-                if (l != null) return l;
+                var handle = new NamedLock(this, name, id);
+                if (await _backend.TryLockAsync(handle, ct).ConfigureAwait(false)) return handle;
                 long left = deadline - Environment.TickCount64;
                 if (left <= 0) return null;
                 await Task.Delay((int)Math.Min(left, pause), ct).ConfigureAwait(false);
@@ -459,199 +410,12 @@ public abstract partial class MetadataStore
             }
         }
 
-        private async ValueTask<NamedLock?> TryOnceAsync(string name, int id, CancellationToken ct)
-        {
-            var handle = new NamedLock(this, name, id);
-            if (_store.Kind == DatabaseKind.Postgres)
-                return await PgTryLockAsync(handle, ct).ConfigureAwait(false) ? handle : null;
-            var key = (_dbKey, id);
-            if (!InProcess.TryAdd(key, handle)) return null;
-            bool got = false;
-            try
-            {
-                got = await SqliteTryLockAsync(id, ct).ConfigureAwait(false);
-                return got ? handle : null;
-            }
-            finally
-            {
-                if (!got) InProcess.TryRemove(new KeyValuePair<(string, int), object>(key, handle));
-            }
-        }
-
-        private async ValueTask<bool> SqliteTryLockAsync(int id, CancellationToken ct)
-        {
-            for (int round = 0; round < 3; round++)
-            {
-                var holder = await _store.WriteAsync((id, _hostName, _pid), static async (s, a, ct) =>
-                {
-                    int n = await s.Sql("INSERT INTO lock (lockid, hostname, pid, acquiredat) VALUES (@l, CAST(@h AS TEXT), @p, {NOW}) ON CONFLICT (lockid) DO NOTHING")
-                        .Int("@l", a.id).Text("@h", a._hostName).Int("@p", a._pid).ExecuteAsync(ct).ConfigureAwait(false);
-                    if (n > 0) return ((string?, long, long, long)?)null;
-                    await using var r = await s.Sql("SELECT hostname, pid, acquiredat, {NOW} FROM lock WHERE lockid = @l").Int("@l", a.id).ReaderAsync(ct).ConfigureAwait(false);
-                    if (!await r.ReadAsync(ct).ConfigureAwait(false)) return ((string?)"", -1L, 0L, 0L);
-                    return (s.GetText(r, 0), StoreSession.GetInt64(r, 1) ?? 0, StoreSession.GetInt64(r, 2) ?? 0, StoreSession.GetInt64(r, 3) ?? 0);
-                }, ct).ConfigureAwait(false);
-                if (holder is null) return true;
-                var (host, pid, at, now) = holder.Value;
-                if (pid < 0) continue; // released meanwhile: try again at once
-                bool stale = at + 3600 < now
-                    || (host == _hostName && (pid == _pid || !ProcessAlive((int)pid)));
-                // pid == ours: this process holds the in-process entry, so the row is a leftover.
-                if (!stale) return false;
-                await _store.WriteAsync((id, host, pid), static async (s, a, ct) =>
-                    await s.Sql("DELETE FROM lock WHERE lockid = @l AND pid = @p AND hostname = CAST(@h AS TEXT)")
-                        .Int("@l", a.id).Int("@p", a.pid).Text("@h", a.host).ExecuteAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
-            }
-            return false;
-        }
-
-        private static bool ProcessAlive(int pid)
-        {
-            if (pid <= 0) return false;
-            if (OperatingSystem.IsLinux()) return Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture));
-            try
-            {
-                using var p = System.Diagnostics.Process.GetProcessById(pid);
-                return !p.HasExited;
-            }
-            catch (ArgumentException) { return false; }
-            catch (InvalidOperationException) { return false; }
-        }
-
-        private async ValueTask<bool> PgTryLockAsync(NamedLock handle, CancellationToken ct)
-        {
-            int id = handle.LockId;
-            await _pgGate.WaitAsync(ct).ConfigureAwait(false);
-            try
-            {
-                for (int attempt = 0; ; attempt++)
-                {
-                    try
-                    {
-                        var c = await PgConnectionAsync(ct).ConfigureAwait(false);
-                        // Advisory locks are re-entrant within a session: refuse a second holder here.
-                        if (_held.ContainsKey(id)) return false;
-                        if (!await PgScalarBoolAsync(c, "SELECT pg_try_advisory_lock(@k, @l)", ClusterKey, id, ct).ConfigureAwait(false)) return false;
-                        if (await PgScalarBoolAsync(c, "SELECT pg_try_advisory_lock(@k, @l)", _hostKey, id, ct).ConfigureAwait(false))
-                        {
-                            _held[id] = handle;
-                            return true;
-                        }
-                        await PgScalarBoolAsync(c, "SELECT pg_advisory_unlock(@k, @l)", ClusterKey, id, ct).ConfigureAwait(false);
-                        return false;
-                    }
-                    catch (Exception e) when (attempt == 0 && e is DbException or InvalidOperationException or IOException)
-                    {
-                        await DropPgConnectionAsync().ConfigureAwait(false); // reconnect once
-                    }
-                }
-            }
-            finally
-            {
-                _pgGate.Release();
-            }
-        }
-
-        private async ValueTask<DbConnection> PgConnectionAsync(CancellationToken ct)
-        {
-            if (_pg is { State: System.Data.ConnectionState.Open } c) return c;
-            await DropPgConnectionAsync().ConfigureAwait(false);
-            _pg = await _store.OpenConnectionAsync(ct).ConfigureAwait(false);
-            return _pg;
-        }
-
-        private async ValueTask DropPgConnectionAsync()
-        {
-            var c = _pg;
-            _pg = null;
-            _held.Clear(); // locks held on a lost connection are gone with it
-            if (c != null)
-            {
-                // The store's connections are pooled without a session reset: a session lock would
-                // survive on the idle physical connection, so drop them all before handing it back.
-                if (c.State == System.Data.ConnectionState.Open)
-                {
-                    try
-                    {
-                        await using var cmd = c.CreateCommand();
-                        cmd.CommandText = "SELECT pg_advisory_unlock_all()";
-                        await cmd.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-                    }
-                    catch (Exception) { /* broken: the server ends the session and its locks */ }
-                }
-                try { await c.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* already broken */ }
-            }
-        }
-
-        private static async ValueTask<bool> PgScalarBoolAsync(DbConnection c, string sql, int key, int id, CancellationToken ct)
-        {
-            await using var cmd = c.CreateCommand();
-            cmd.CommandText = sql;
-            var p1 = cmd.CreateParameter();
-            p1.ParameterName = "@k";
-            p1.Value = key;
-            cmd.Parameters.Add(p1);
-            var p2 = cmd.CreateParameter();
-            p2.ParameterName = "@l";
-            p2.Value = id;
-            cmd.Parameters.Add(p2);
-            return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
-        }
-
-        internal async ValueTask ReleaseAsync(NamedLock l)
-        {
-            if (_store.Kind == DatabaseKind.Postgres)
-            {
-                if (!_held.TryRemove(new KeyValuePair<int, NamedLock>(l.LockId, l))) return;
-                if (_disposed) return;
-                await _pgGate.WaitAsync().ConfigureAwait(false);
-                try
-                {
-                    if (_pg is { State: System.Data.ConnectionState.Open } c)
-                    {
-                        await PgScalarBoolAsync(c, "SELECT pg_advisory_unlock(@k, @l)", _hostKey, l.LockId, CancellationToken.None).ConfigureAwait(false);
-                        await PgScalarBoolAsync(c, "SELECT pg_advisory_unlock(@k, @l)", ClusterKey, l.LockId, CancellationToken.None).ConfigureAwait(false);
-                    }
-                }
-                catch (Exception e) when (e is DbException or InvalidOperationException or IOException)
-                {
-                    await DropPgConnectionAsync().ConfigureAwait(false); // the locks went with it
-                }
-                finally
-                {
-                    _pgGate.Release();
-                }
-                return;
-            }
-            try
-            {
-                await _store.WriteAsync((l.LockId, _hostName, _pid), static async (s, a, ct) =>
-                    await s.Sql("DELETE FROM lock WHERE lockid = @l AND pid = @p AND hostname = CAST(@h AS TEXT)")
-                        .Int("@l", a.LockId).Int("@p", a._pid).Text("@h", a._hostName).ExecuteAsync(ct).ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is DbException or InvalidOperationException or ObjectDisposedException)
-            {
-                // The row stays; our pid check takes it over next time (or another process after an hour).
-            }
-            finally
-            {
-                InProcess.TryRemove(new KeyValuePair<(string, int), object>((_dbKey, l.LockId), l));
-            }
-        }
+        internal ValueTask ReleaseAsync(NamedLock l) => _backend.ReleaseAsync(l);
 
         public async ValueTask DisposeAsync()
         {
             _disposed = true;
-            await _pgGate.WaitAsync().ConfigureAwait(false);
-            try
-            {
-                _held.Clear();
-                await DropPgConnectionAsync().ConfigureAwait(false);
-            }
-            finally
-            {
-                _pgGate.Release();
-            }
+            await _backend.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

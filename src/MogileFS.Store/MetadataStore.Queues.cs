@@ -15,12 +15,12 @@ public abstract partial class MetadataStore
     /// <summary>Insert-if-absent into file_to_replicate with nexttry = 0 (urgent) or now + <paramref name="inSeconds"/>.</summary>
     internal static ValueTask<int> EnqueueReplicationAsync(StoreSession s, long fid, int inSeconds, CancellationToken ct) =>
         inSeconds <= 0
-            ? new(s.Sql("INSERT INTO file_to_replicate (fid, fromdevid, nexttry) VALUES (@f, NULL, 0) ON CONFLICT (fid) DO NOTHING").Int("@f", fid).ExecuteAsync(ct))
-            : new(s.Sql("INSERT INTO file_to_replicate (fid, fromdevid, nexttry) VALUES (@f, NULL, {NOW} + @s) ON CONFLICT (fid) DO NOTHING").Int("@f", fid).Int("@s", inSeconds).ExecuteAsync(ct));
+            ? new(s.Sql(s.Dialect.InsertIgnore("INSERT INTO file_to_replicate (fid, fromdevid, nexttry) VALUES (@f, NULL, 0)", "fid")).Int("@f", fid).ExecuteAsync(ct))
+            : new(s.Sql(s.Dialect.InsertIgnore("INSERT INTO file_to_replicate (fid, fromdevid, nexttry) VALUES (@f, NULL, {NOW} + @s)", "fid")).Int("@f", fid).Int("@s", inSeconds).ExecuteAsync(ct));
 
     /// <summary>Insert-if-absent into file_to_delete2 with nexttry = now.</summary>
     internal static ValueTask<int> EnqueueDeleteAsync(StoreSession s, long fid, CancellationToken ct) =>
-        new(s.Sql("INSERT INTO file_to_delete2 (fid, nexttry) VALUES (@f, {NOW}) ON CONFLICT (fid) DO NOTHING").Int("@f", fid).ExecuteAsync(ct));
+        new(s.Sql(s.Dialect.InsertIgnore("INSERT INTO file_to_delete2 (fid, nexttry) VALUES (@f, {NOW})", "fid")).Int("@f", fid).ExecuteAsync(ct));
 
     /// <summary>replicate_now: every replication row whose next try lies in the future becomes due now. Returns the count.</summary>
     public ValueTask<int> ReplicateNowAsync(CancellationToken ct) =>

@@ -51,7 +51,7 @@ public abstract partial class MetadataStore
         if (value is null)
             await s.Sql("DELETE FROM server_settings WHERE field = CAST(@f AS TEXT)").Text("@f", field).ExecuteAsync(ct).ConfigureAwait(false);
         else
-            await s.Sql("INSERT INTO server_settings (field, value) VALUES (CAST(@f AS TEXT), CAST(@v AS TEXT)) ON CONFLICT (field) DO UPDATE SET value = excluded.value")
+            await s.Sql(s.Dialect.Upsert("INSERT INTO server_settings (field, value) VALUES (CAST(@f AS TEXT), CAST(@v AS TEXT))", "field", ["value"]))
                 .Text("@f", field).Text("@v", value).ExecuteAsync(ct).ConfigureAwait(false);
     }
 

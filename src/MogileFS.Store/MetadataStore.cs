@@ -28,8 +28,9 @@ public sealed class StoreOptions
 /// The metadata store: one class, one concrete subclass per database (<see cref="SqliteMetadataStore"/>,
 /// <see cref="PostgresMetadataStore"/>). The SQL is written once, in the partial files per area
 /// (<c>MetadataStore.Namespace.cs</c>, <c>.Cluster.cs</c>, <c>.Settings.cs</c>, <c>.Files.cs</c>, ...);
-/// the subclasses only supply connections, error classification, byte-string binding and the
-/// few dialect tokens (<c>{NOW}</c> = database unix time as an integer).
+/// the subclasses only supply connections, error classification and byte-string binding, and their
+/// <see cref="Dialects.SqlDialect"/> the SQL that differs (<c>{NOW}</c> = database unix time as an integer,
+/// insert-if-absent, upserts, queue claims, named locks).
 ///
 /// How to write a store method (any partial):
 /// <code>
@@ -42,7 +43,8 @@ public sealed class StoreOptions
 /// <c>CAST(@p AS TEXT)</c> (SQLite then stores non-UTF-8 bytes exactly as the Perl tracker did);
 /// byte-string columns are read with <see cref="StoreSession.GetText"/>. Writes go through
 /// <see cref="WriteAsync{T}"/>: one transaction, retried as a whole on busy/deadlock, so the body must
-/// be idempotent up to its commit and must not do network I/O. Duplicate keys surface as
+/// be idempotent up to its commit and must not do network I/O. Insert-if-absent and upserts are written
+/// with <c>s.Dialect.InsertIgnore</c>/<c>Upsert</c>. Duplicate keys surface as
 /// <see cref="DbException"/>; test them with <see cref="IsDuplicateKey"/>.
 /// </summary>
 public abstract partial class MetadataStore : IAsyncDisposable
@@ -205,8 +207,11 @@ public abstract partial class MetadataStore : IAsyncDisposable
     /// <summary>The connection itself is broken (server gone, file unreadable): drop it.</summary>
     protected abstract bool IsConnectionError(Exception e);
 
+    /// <summary>The database's SQL generator (<c>Dialects/</c>): the only place that differs per database.</summary>
+    internal abstract Dialects.SqlDialect Dialect { get; }
+
     /// <summary>Replaces dialect tokens in SQL written once for all databases.</summary>
-    protected internal abstract string RewriteSql(string sql);
+    protected internal string RewriteSql(string sql) => Dialect.Rewrite(sql);
 
     /// <summary>Binds a byte string (see <see cref="ByteString"/>) to a text parameter.</summary>
     protected internal abstract void BindText(DbParameter p, string? value);

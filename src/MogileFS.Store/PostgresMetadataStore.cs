@@ -59,8 +59,7 @@ public sealed class PostgresMetadataStore : MetadataStore
 
     protected override bool IsConnectionError(Exception e) => e is NpgsqlException and not PostgresException || e is InvalidOperationException;
 
-    protected internal override string RewriteSql(string sql) =>
-        sql.Replace("{NOW}", "EXTRACT(epoch FROM NOW())::int4", StringComparison.Ordinal);
+    internal override Dialects.SqlDialect Dialect => Dialects.PostgresDialect.Instance;
 
     protected internal override void BindText(DbParameter p, string? value)
     {

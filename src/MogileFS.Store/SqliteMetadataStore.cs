@@ -191,8 +191,7 @@ public sealed class SqliteMetadataStore : MetadataStore
         if (rc != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, db);
     }
 
-    protected internal override string RewriteSql(string sql) =>
-        sql.Replace("{NOW}", "CAST(strftime('%s','now') AS INTEGER)", StringComparison.Ordinal);
+    internal override Dialects.SqlDialect Dialect => Dialects.SqliteDialect.Instance;
 
     protected internal override void BindText(DbParameter p, string? value)
     {

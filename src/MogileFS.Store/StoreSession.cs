@@ -26,6 +26,9 @@ public sealed class StoreSession : IAsyncDisposable
     internal bool RawTransaction { get; set; }
     public DatabaseKind Kind => Store.Kind;
 
+    /// <summary>The store's SQL generator.</summary>
+    internal Dialects.SqlDialect Dialect => Store.Dialect;
+
     /// <summary>A cached, prepared command for <paramref name="sql"/> (dialect tokens replaced), bound to the current transaction.
     /// Parameters keep their objects between uses; set every parameter on every use.</summary>
     public StoreCommand Sql(string sql)
