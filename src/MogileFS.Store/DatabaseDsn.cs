@@ -28,9 +28,6 @@ public sealed class DatabaseNotSupportedException : NotSupportedException
 /// </summary>
 public sealed class DatabaseDsn
 {
-    public const string MySqlNotSupportedMessage =
-        "MySQL is not supported yet by this MogileFS implementation (DSN {0}); use a DBI:SQLite: or DBI:Pg: database";
-
     /// <summary>Connect timeout in seconds: the same as 2.73's DBI connect timeout.</summary>
     public const int ConnectTimeoutSeconds = 10;
 
@@ -60,7 +57,7 @@ public sealed class DatabaseDsn
 
     public int? Port { get; }
 
-    /// <summary>Every key=value element of the DSN, keys lower-cased (aliases not folded).</summary>
+    /// <summary>Every key=value element of the DSN, keys lower-cased (aliases not folded); MySQL: keys as written (DBD::mysql is case-sensitive), host/hostname folded to <c>host</c>, db/dbname to <c>database</c>, bare elements as <c>database</c>, <c>host</c>, <c>port</c>.</summary>
     public IReadOnlyDictionary<string, string> Parameters => _parameters;
 
     public override string ToString() => Original;
@@ -142,23 +139,48 @@ public sealed class DatabaseDsn
         return new DatabaseDsn(DatabaseKind.Postgres, original, db, host, port, parameters);
     }
 
-    // DBD::mysql: elements separated by ';' or ':'; key=value or positional database, host, port.
+    // DBD::mysql (its _OdbcParse): elements separated by ';' or ':' (an element may hold a bracketed
+    // IPv6 address, brackets dropped); key=value with keys as written (case-sensitive), host/hostname
+    // → host, db/dbname → database, later elements win; a bare element fills the first of database,
+    // host, port that is still unset.
     private static DatabaseDsn ParseMySql(string original, string rest)
     {
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
-        var positional = new List<string>();
-        foreach (var element in rest.Split([';', ':'], StringSplitOptions.RemoveEmptyEntries))
+        string dsn = rest;
+        while (dsn.Length > 0)
         {
-            int eq = element.IndexOf('=');
-            if (eq < 0) positional.Add(element);
-            else parameters[element[..eq].Trim().ToLowerInvariant()] = element[(eq + 1)..].Trim();
+            string val;
+            var m = System.Text.RegularExpressions.Regex.Match(dsn, @"^([^:;]*\[.*\]|[^:;]*)[:;](.*)$", System.Text.RegularExpressions.RegexOptions.Singleline);
+            if (m.Success)
+            {
+                val = m.Groups[1].Value.Replace("[", "").Replace("]", "");
+                dsn = m.Groups[2].Value;
+            }
+            else
+            {
+                val = dsn;
+                dsn = "";
+            }
+            int eq = val.IndexOf('=');
+            if (eq >= 0)
+            {
+                string key = val[..eq];
+                string value = val[(eq + 1)..];
+                parameters[key switch { "hostname" or "host" => "host", "db" or "dbname" => "database", _ => key }] = value;
+            }
+            else
+            {
+                foreach (var slot in (string[])["database", "host", "port"])
+                {
+                    if (parameters.ContainsKey(slot)) continue;
+                    parameters[slot] = val;
+                    break;
+                }
+            }
         }
-        string? db = Get(parameters, "database") ?? Get(parameters, "db") ?? Get(parameters, "dbname")
-            ?? (positional.Count > 0 ? positional[0] : null);
-        string? host = Get(parameters, "host") ?? Get(parameters, "hostname")
-            ?? (positional.Count > 1 ? positional[1] : null);
-        string? portText = Get(parameters, "port") ?? (positional.Count > 2 ? positional[2] : null);
-        return new DatabaseDsn(DatabaseKind.MySql, original, db, host, ParsePort(portText, original), parameters);
+        string? db = Get(parameters, "database");
+        string? host = Get(parameters, "host");
+        return new DatabaseDsn(DatabaseKind.MySql, original, db, host, ParsePort(Get(parameters, "port"), original), parameters);
     }
 
     private static int? ParsePort(string? text, string original)
@@ -184,11 +206,10 @@ public sealed class DatabaseDsn
         }
     }
 
-    /// <summary>Throws <see cref="DatabaseNotSupportedException"/> for a backend we cannot use.</summary>
+    /// <summary>Throws <see cref="DatabaseNotSupportedException"/> for a backend we cannot use (none today:
+    /// SQLite, PostgreSQL and MySQL/MariaDB are all served).</summary>
     public void EnsureSupported()
     {
-        if (Kind == DatabaseKind.MySql)
-            throw new DatabaseNotSupportedException(string.Format(MySqlNotSupportedMessage, Original));
     }
 
     /// <summary>
@@ -213,9 +234,40 @@ public sealed class DatabaseDsn
             case DatabaseKind.Postgres:
                 return BuildNpgsql(user, password).ToString();
             default:
-                EnsureSupported();
-                throw new InvalidOperationException();
+                return BuildMySql(user, password).ConnectionString;
         }
+    }
+
+    /// <summary>
+    /// MySQL as DBD::mysql (libmariadb) connects: no host, or <c>localhost</c>, means the Unix socket
+    /// (<c>mysql_socket=</c>, else <c>$MYSQL_UNIX_PORT</c>, else /run/mysqld/mysqld.sock) and the port is
+    /// ignored; any other host is TCP on <c>port=</c>, else <c>$MYSQL_TCP_PORT</c>, else 3306. The user is
+    /// db_user, else <c>user=</c> in the DSN, else <c>$USER</c>; <c>mysql_connect_timeout=</c> replaces the
+    /// 10 s connect timeout; <c>mysql_ssl=1</c> asks for TLS (without it, none, as DBD::mysql).
+    /// </summary>
+    private MySqlConnector.MySqlConnectionStringBuilder BuildMySql(string? user, string? password)
+    {
+        var b = new MySqlConnector.MySqlConnectionStringBuilder();
+        if (Host is null or "localhost")
+        {
+            b.Server = Get(_parameters, "mysql_socket") ?? Environment.GetEnvironmentVariable("MYSQL_UNIX_PORT") ?? "/run/mysqld/mysqld.sock";
+            b.ConnectionProtocol = MySqlConnector.MySqlConnectionProtocol.UnixSocket;
+        }
+        else
+        {
+            b.Server = Host;
+            b.Port = (uint)(Port ?? (int.TryParse(Environment.GetEnvironmentVariable("MYSQL_TCP_PORT"), out int envPort) ? envPort : 3306));
+        }
+        b.UserID = !string.IsNullOrEmpty(user) ? user : Get(_parameters, "user") ?? Environment.UserName;
+        string? effectivePassword = !string.IsNullOrEmpty(password) ? password : Get(_parameters, "password");
+        if (effectivePassword != null) b.Password = effectivePassword;
+        if (Database != null) b.Database = Database;
+        b.ConnectionTimeout = ConnectTimeoutSeconds;
+        if (Get(_parameters, "mysql_connect_timeout") is { } ct && uint.TryParse(ct, out uint seconds) && seconds > 0)
+            b.ConnectionTimeout = seconds;
+        b.SslMode = Get(_parameters, "mysql_ssl") is "1" ? MySqlConnector.MySqlSslMode.Required : MySqlConnector.MySqlSslMode.None;
+        b.AllowPublicKeyRetrieval = true;
+        return b;
     }
 
     private NpgsqlConnectionStringBuilder BuildNpgsql(string? user, string? password)
@@ -241,13 +293,15 @@ public sealed class DatabaseDsn
         return b;
     }
 
-    /// <summary>A new, closed connection for this DSN (SqliteConnection or NpgsqlConnection).</summary>
+    /// <summary>A new, closed connection for this DSN (SqliteConnection, NpgsqlConnection or MySqlConnection).</summary>
     public DbConnection CreateConnection(string? user, string? password)
     {
-        EnsureSupported();
-        return Kind == DatabaseKind.Sqlite
-            ? new SqliteConnection(ToConnectionString(user, password))
-            : new NpgsqlConnection(ToConnectionString(user, password));
+        return Kind switch
+        {
+            DatabaseKind.Sqlite => new SqliteConnection(ToConnectionString(user, password)),
+            DatabaseKind.Postgres => new NpgsqlConnection(ToConnectionString(user, password)),
+            _ => new MySqlConnector.MySqlConnection(ToConnectionString(user, password)),
+        };
     }
 
     /// <summary>
@@ -270,6 +324,6 @@ public sealed class DatabaseDsn
     {
         DatabaseKind.Sqlite => Parse("DBI:SQLite:" + database),
         DatabaseKind.Postgres => Parse($"DBI:Pg:dbname={database};host={host ?? "localhost"}" + (port is { } p ? $";port={p}" : "")),
-        _ => Parse($"DBI:mysql:{database};host={host ?? "localhost"}" + (port is { } q ? $";port={q}" : "")),
+        _ => Parse($"DBI:mysql:{database};host={host ?? "localhost"}" + (port is { } q ? $";port={q}" : "")), // 2.73 dsn_of_dbhost
     };
 }

@@ -67,7 +67,7 @@ public abstract partial class MetadataStore
         await SetServerSettingAsync(s, "fsck_fids_checked", "0", ct).ConfigureAwait(false);
         var maxFid = await s.Sql("SELECT MAX(fid) FROM file").ScalarInt64Async(ct).ConfigureAwait(false);
         await SetServerSettingAsync(s, "fsck_fid_at_end", maxFid?.ToString(CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
-        await s.Sql("DELETE FROM server_settings WHERE field LIKE 'fsck\\_sum\\_evcount\\_%' ESCAPE '\\'").ExecuteAsync(ct).ConfigureAwait(false);
+        await s.Sql("DELETE FROM server_settings WHERE field LIKE 'fsck!_sum!_evcount!_%' ESCAPE '!'").ExecuteAsync(ct).ConfigureAwait(false);
         var maxLog = (await s.Sql("SELECT MAX(logid) FROM fsck_log").ScalarInt64Async(ct).ConfigureAwait(false) ?? 0).ToString(CultureInfo.InvariantCulture);
         await SetServerSettingAsync(s, "fsck_start_maxlogid", maxLog, ct).ConfigureAwait(false);
         await SetServerSettingAsync(s, "fsck_logid_processed", maxLog, ct).ConfigureAwait(false);
@@ -119,7 +119,7 @@ public abstract partial class MetadataStore
     public ValueTask FsckSummarizeAsync(CancellationToken ct) =>
         WriteAsync(static async (s, ct) =>
         {
-            await s.Dialect.SerializeFsckSummaryAsync(s, ct).ConfigureAwait(false);
+            if (!await s.Dialect.SerializeFsckSummaryAsync(s, ct).ConfigureAwait(false)) return;
             long maxLog = await s.Sql("SELECT MAX(logid) FROM fsck_log").ScalarInt64Async(ct).ConfigureAwait(false) ?? 0;
             long processed = await IntSettingAsync(s, "fsck_logid_processed", ct).ConfigureAwait(false);
             var counts = new List<(string Code, long Count)>();

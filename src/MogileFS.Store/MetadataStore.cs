@@ -58,13 +58,14 @@ public abstract partial class MetadataStore : IAsyncDisposable
 
     public abstract DatabaseKind Kind { get; }
 
-    /// <summary>Opens (lazily connects) the store named by a DBI DSN. MySQL → <see cref="DatabaseNotSupportedException"/>.</summary>
+    /// <summary>Opens (lazily connects) the store named by a DBI DSN.</summary>
     public static MetadataStore Open(DatabaseDsn dsn, string? user, string? password, StoreOptions? options = null) =>
         dsn.Kind switch
         {
             DatabaseKind.Sqlite => new SqliteMetadataStore(dsn.Database ?? throw new DatabaseDsnException("SQLite DSN without a database file"), options),
             DatabaseKind.Postgres => new PostgresMetadataStore(dsn.ToConnectionString(user, password), options),
-            _ => throw new DatabaseNotSupportedException(string.Format(DatabaseDsn.MySqlNotSupportedMessage, dsn.Original)),
+            DatabaseKind.MySql => new MySqlMetadataStore(dsn.ToConnectionString(user, password), options),
+            _ => throw new DatabaseNotSupportedException("Unknown database type: " + dsn.Original),
         };
 
     // ---- sessions -------------------------------------------------------------------------
@@ -142,6 +143,7 @@ public abstract partial class MetadataStore : IAsyncDisposable
             }
             finally
             {
+                await s.RunAfterWriteAsync().ConfigureAwait(false);
                 Return(s, write: true, ok);
             }
             await Task.Delay(Backoff(attempt), ct).ConfigureAwait(false);

@@ -26,6 +26,23 @@ public sealed class StoreSession : IAsyncDisposable
     internal bool RawTransaction { get; set; }
     public DatabaseKind Kind => Store.Kind;
 
+    private List<(Func<StoreSession, string, ValueTask> Action, string Arg)>? _afterWrite;
+
+    /// <summary>Runs <paramref name="action"/> on this connection once the current write transaction has
+    /// committed or rolled back (e.g. releasing a MySQL named lock taken inside it).</summary>
+    internal void AfterWrite(Func<StoreSession, string, ValueTask> action, string arg) => (_afterWrite ??= []).Add((action, arg));
+
+    internal async ValueTask RunAfterWriteAsync()
+    {
+        if (_afterWrite is not { Count: > 0 } list) return;
+        _afterWrite = null;
+        foreach (var (action, arg) in list)
+        {
+            try { await action(this, arg).ConfigureAwait(false); }
+            catch (Exception e) when (e is DbException or InvalidOperationException or IOException) { /* a broken connection is dropped, and its session locks with it */ }
+        }
+    }
+
     /// <summary>The store's SQL generator.</summary>
     internal Dialects.SqlDialect Dialect => Store.Dialect;
 

@@ -65,8 +65,6 @@ public sealed class TrackerServer : IAsyncDisposable
     public async Task StartAsync(CancellationToken ct = default)
     {
         var dsn = DatabaseDsn.Parse(_options.DbDsn);
-        if (dsn.Kind == DatabaseKind.MySql)
-            throw new DatabaseNotSupportedException(string.Format(DatabaseDsn.MySqlNotSupportedMessage, dsn.Original));
         if (!_options.NoSchemaCheck)
             await SchemaInstaller.EnsureCompatibleAsync(dsn, _options.DbUser, _options.DbPass, ct).ConfigureAwait(false);
 

@@ -28,7 +28,7 @@ public static class MogDbSetup
         Creates a MogileFS database (schema version 17) or upgrades an existing one.
         Existing data is kept.
 
-          --type=TYPE          SQLite, Postgres or MySQL (default MySQL; MySQL is not supported yet)
+          --type=TYPE          SQLite, Postgres or MySQL (default MySQL)
           --dbhost=HOST        database server host, or for Postgres a Unix-socket directory (default localhost)
           --dbport=PORT        database server port (default: the driver's)
           --dbname=NAME        database to create or upgrade (default mogilefs); for SQLite the file path
@@ -102,8 +102,6 @@ public static class MogDbSetup
                 port = p;
             }
 
-            if (kind == DatabaseKind.MySql)
-                throw new Failure("MySQL is not supported yet by this MogileFS implementation; use --type=SQLite or --type=Postgres");
             foreach (var plugin in (parsed.Last("plugins") ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                 throw new Failure($"Failed to load plugin {plugin}: plugins are not supported by this implementation");
 
@@ -162,6 +160,13 @@ public static class MogDbSetup
         if (first.Connection != null) return first.Connection;
 
         status($"Could not connect to the database as {user} ({first.Error}); trying the administrator account {rootUser}.");
+        if (dsn.Kind == DatabaseKind.MySql)
+        {
+            await SetUpMySqlAsync(dsn, user, pass, rootUser, rootPass, dbname, status, confirm);
+            var retry = await TryConnectAsync(dsn, user, pass);
+            return retry.Connection ?? throw new Failure(
+                $"Failed to connect to database as regular user, even after creating it and setting up permissions as the root user: {retry.Error}");
+        }
         var rootDsn = DatabaseDsn.ForHost(DatabaseKind.Postgres, "postgres", dsn.Host, dsn.Port);
         var root = await TryConnectAsync(rootDsn, rootUser, rootPass);
         if (root.Connection == null)
@@ -211,6 +216,55 @@ public static class MogDbSetup
             $"Failed to connect to the database as {user} even after creating it and setting it up as the administrator: {again.Error}");
     }
 
+    // 2.73 on MySQL: connect as root to database "mysql", CREATE DATABASE IF NOT EXISTS, then grant
+    // everything on it to the user from anywhere ('%') and from localhost, with the password.
+    private static async Task SetUpMySqlAsync(DatabaseDsn dsn, string user, string pass, string rootUser, string rootPass,
+        string dbname, Action<string> status, Func<string, bool, bool> confirm)
+    {
+        var rootDsn = DatabaseDsn.ForHost(DatabaseKind.MySql, "mysql", dsn.Host, dsn.Port);
+        var root = await TryConnectAsync(rootDsn, rootUser, rootPass);
+        if (root.Connection == null)
+            throw new Failure($"Failed to connect to {rootDsn.Original} as specified root user ({rootUser}): {root.Error}");
+        await using var c = (MySqlConnector.MySqlConnection)root.Connection;
+        status("connected to database as root user.");
+        if (!confirm($"Create/Upgrade database name '{dbname}'?", true)) throw new Failure("Aborted.");
+        try
+        {
+            await MyExecAsync(c, $"CREATE DATABASE IF NOT EXISTS {MyIdent(dbname)}", status);
+        }
+        catch (MySqlConnector.MySqlException e)
+        {
+            throw new Failure($"Failed to create database '{dbname}': {e.Message}");
+        }
+        if (!confirm($"Grant all privileges to user '{user}', connecting from anywhere, to the mogilefs database '{dbname}'?", true))
+            throw new Failure("Aborted.");
+        try
+        {
+            foreach (var host in (string[])["%", "localhost"])
+            {
+                // CREATE USER first: MySQL 8 no longer creates users in GRANT; MariaDB accepts both.
+                await MyExecAsync(c, $"CREATE USER IF NOT EXISTS {MyLiteral(user)}@{MyLiteral(host)} IDENTIFIED BY {MyLiteral(pass)}", status);
+                await MyExecAsync(c, $"ALTER USER {MyLiteral(user)}@{MyLiteral(host)} IDENTIFIED BY {MyLiteral(pass)}", status);
+                await MyExecAsync(c, $"GRANT ALL PRIVILEGES ON {MyIdent(dbname)}.* TO {MyLiteral(user)}@{MyLiteral(host)}", status);
+            }
+        }
+        catch (MySqlConnector.MySqlException e)
+        {
+            throw new Failure($"Failed to grant privileges: {e.Message}");
+        }
+    }
+
+    private static async Task MyExecAsync(MySqlConnector.MySqlConnection c, string sql, Action<string> status)
+    {
+        status($"Running SQL: {(sql.Contains("IDENTIFIED BY", StringComparison.Ordinal) ? sql[..sql.IndexOf("IDENTIFIED BY", StringComparison.Ordinal)] + "IDENTIFIED BY ..." : sql)};");
+        await using var cmd = new MySqlConnector.MySqlCommand(sql, c);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    private static string MyIdent(string name) => "`" + name.Replace("`", "``") + "`";
+
+    private static string MyLiteral(string value) => "'" + value.Replace("\\", "\\\\").Replace("'", "''") + "'";
+
     private static async Task<(DbConnection? Connection, string? Error)> TryConnectAsync(DatabaseDsn dsn, string user, string pass)
     {
         var c = dsn.CreateConnection(user, pass);
@@ -223,6 +277,7 @@ public static class MogDbSetup
         {
             await c.DisposeAsync();
             NpgsqlConnection.ClearAllPools();
+            MySqlConnector.MySqlConnection.ClearAllPools();
             return (null, e is PostgresException pe ? pe.MessageText : e.Message);
         }
     }

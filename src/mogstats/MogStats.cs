@@ -71,7 +71,7 @@ public static class MogStats
         var devices = new Dictionary<long, (string Host, string Status)>();
         foreach (var row in await q.Rows("SELECT device.devid, hostname, device.status FROM device, host WHERE device.hostid = host.hostid"))
             devices[Db.L(row[0])] = (row[1]?.ToString() ?? "", row[2]?.ToString() ?? "");
-        long dbTime = Db.L((await q.Rows("SELECT " + (dsn.Kind == DatabaseKind.Postgres ? "EXTRACT(epoch FROM NOW())::int8" : "strftime('%s','now')")))[0][0]);
+        long dbTime = Db.L((await q.Rows("SELECT " + (dsn.Kind switch { DatabaseKind.Postgres => "EXTRACT(epoch FROM NOW())::int8", DatabaseKind.MySql => "UNIX_TIMESTAMP()", _ => "strftime('%s','now')" })))[0][0]);
 
         if (Want("devices"))
         {

@@ -29,6 +29,9 @@ public sealed class FsckTests
     [Fact]
     public Task EveryFaultIsFoundLoggedAndRepaired_Sqlite() => EveryFaultAsync(DatabaseKind.Sqlite, "127.0.50");
 
+    [MariaDbFact]
+    public Task EveryFaultIsFoundLoggedAndRepaired_MySql() => EveryFaultAsync(DatabaseKind.MySql, "127.0.151");
+
     [PostgresFact]
     public Task EveryFaultIsFoundLoggedAndRepaired_Postgres() => EveryFaultAsync(DatabaseKind.Postgres, "127.0.51");
 

@@ -36,6 +36,9 @@ public sealed class RebalanceTests
     [Fact]
     public Task CountLimitMovesExactlyThatManyAndTestPredictsDevices_Sqlite() => CountLimitAsync(DatabaseKind.Sqlite, "127.0.55");
 
+    [MariaDbFact]
+    public Task CountLimitMovesExactlyThatManyAndTestPredictsDevices_MySql() => CountLimitAsync(DatabaseKind.MySql, "127.0.156");
+
     [PostgresFact]
     public Task CountLimitMovesExactlyThatManyAndTestPredictsDevices_Postgres() => CountLimitAsync(DatabaseKind.Postgres, "127.0.56");
 
@@ -165,6 +168,9 @@ public sealed class RebalanceTests
 
     [Fact]
     public Task DrainEmptiesADeviceWithoutEverGoingUnderMindevcount_Sqlite() => DrainAsync(DatabaseKind.Sqlite, "127.0.60");
+
+    [MariaDbFact]
+    public Task DrainEmptiesADeviceWithoutEverGoingUnderMindevcount_MySql() => DrainAsync(DatabaseKind.MySql, "127.0.161");
 
     [PostgresFact]
     public Task DrainEmptiesADeviceWithoutEverGoingUnderMindevcount_Postgres() => DrainAsync(DatabaseKind.Postgres, "127.0.61");

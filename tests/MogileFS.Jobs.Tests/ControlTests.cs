@@ -71,6 +71,9 @@ public sealed class ControlTests
     [Fact]
     public Task AFileWithoutAnyCopyIsParkedAtEndOfTimeAndReplicateNowRevivesIt() => ParkingAsync(DatabaseKind.Sqlite, "43");
 
+    [MariaDbFact]
+    public Task AFileWithoutAnyCopyIsParkedAtEndOfTimeAndReplicateNowRevivesItOnMySql() => ParkingAsync(DatabaseKind.MySql, "83");
+
     [PostgresFact]
     public Task AFileWithoutAnyCopyIsParkedAtEndOfTimeAndReplicateNowRevivesItOnPostgres() => ParkingAsync(DatabaseKind.Postgres, "63");
 

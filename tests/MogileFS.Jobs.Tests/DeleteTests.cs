@@ -15,6 +15,9 @@ public sealed class DeleteTests
     [Fact]
     public Task DeleteRemovesEveryCopyAndToleratesANodeThatIsDown() => DeleteAsync(MogileFS.Store.DatabaseKind.Sqlite, "25");
 
+    [MogileFS.TestSupport.MariaDbFact]
+    public Task DeleteRemovesEveryCopyAndToleratesANodeThatIsDownOnMySql() => DeleteAsync(MogileFS.Store.DatabaseKind.MySql, "85");
+
     [MogileFS.TestSupport.PostgresFact]
     public Task DeleteRemovesEveryCopyAndToleratesANodeThatIsDownOnPostgres() => DeleteAsync(MogileFS.Store.DatabaseKind.Postgres, "55");
 
@@ -73,6 +76,9 @@ public sealed class DeleteTests
 
     [Fact]
     public Task AbandonedUploadsAreReapedAndTheirBytesDeleted() => AbandonedUploadsAsync(MogileFS.Store.DatabaseKind.Sqlite, "26");
+
+    [MogileFS.TestSupport.MariaDbFact]
+    public Task AbandonedUploadsAreReapedAndTheirBytesDeletedOnMySql() => AbandonedUploadsAsync(MogileFS.Store.DatabaseKind.MySql, "86");
 
     [MogileFS.TestSupport.PostgresFact]
     public Task AbandonedUploadsAreReapedAndTheirBytesDeletedOnPostgres() => AbandonedUploadsAsync(MogileFS.Store.DatabaseKind.Postgres, "56");

@@ -37,7 +37,7 @@ public sealed class MultiTrackerTests
         {
             Database = db,
             Trackers = 2,
-            Nodes = [new NodeSpec("h1", db == DatabaseKind.Postgres ? "127.0.26.1" : "127.0.27.1", 1), new NodeSpec("h2", db == DatabaseKind.Postgres ? "127.0.26.2" : "127.0.27.2", 2)],
+            Nodes = [new NodeSpec("h1", Net(db) + ".1", 1), new NodeSpec("h2", Net(db) + ".2", 2)],
         });
         var watch = new CopyWatch();
         foreach (var t in c.Trackers) watch.Attach(c, t);
@@ -65,9 +65,9 @@ public sealed class MultiTrackerTests
         {
             var live = c.Tracker;
             string state = $"copied={await c.CountAsync("SELECT COUNT(*) FROM file_on WHERE devid = 2")} queue={await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate")} " +
-                           $"due={await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate WHERE nexttry <= " + (db == DatabaseKind.Postgres ? "EXTRACT(epoch FROM NOW())::int4" : "strftime('%s','now')"))} " +
+                           $"due={await c.CountAsync("SELECT COUNT(*) FROM file_to_replicate WHERE nexttry <= " + Now(db))} " +
                            $"maxfail={await c.ScalarAsync("SELECT MAX(failcount) FROM file_to_replicate")} held={string.Join("/", c.Trackers.Select(t => JobHost.Of(t.Services)?.JobMaster.Held))} " +
-                           $"rows={await c.ScalarAsync("SELECT MIN(fid) || ':' || MIN(nexttry) || ':' || MAX(nexttry) FROM file_to_replicate")} now={await c.ScalarAsync(db == DatabaseKind.Postgres ? "SELECT EXTRACT(epoch FROM NOW())::int4" : "SELECT strftime('%s','now')")} " +
+                           $"rows={await c.ScalarAsync("SELECT MIN(fid) FROM file_to_replicate")}:{await c.ScalarAsync("SELECT MIN(nexttry) FROM file_to_replicate")}:{await c.ScalarAsync("SELECT MAX(nexttry) FROM file_to_replicate")} now={await c.ScalarAsync("SELECT " + Now(db))} " +
                            "counters=" + string.Join(",", live.Services.Jobs.Counters.Select(kv => kv.Key + "=" + kv.Value));
             throw new TimeoutException(e.Message + ": " + state + "\n" + c.Logs.Dump(30), e);
         }
@@ -79,6 +79,21 @@ public sealed class MultiTrackerTests
         Assert.Equal((long)files, await c.CountAsync("SELECT COUNT(*) FROM file WHERE devcount = 2"));
         Assert.True(watch.Copies >= files, "copies counted");
     }
+
+    private static string Net(DatabaseKind db) => db switch { DatabaseKind.Postgres => "127.0.26", DatabaseKind.MySql => "127.0.28", _ => "127.0.27" };
+
+    private static string Now(DatabaseKind db) => db switch
+    {
+        DatabaseKind.Postgres => "EXTRACT(epoch FROM NOW())::int4",
+        DatabaseKind.MySql => "UNIX_TIMESTAMP()",
+        _ => "strftime('%s','now')",
+    };
+
+    [MariaDbFact]
+    public Task TwoTrackersOnMySqlShare2000FilesAndSurviveOneCrashing() => RunSharedQueueAsync(DatabaseKind.MySql, 2000, crashOne: true);
+
+    [MariaDbFact]
+    public async Task NamedLocksExcludeAcrossStoresOnMySql() => await LocksExcludeAsync(DatabaseKind.MySql);
 
     [PostgresFact]
     public Task TwoTrackersOnPostgresShare2000FilesAndSurviveOneCrashing() => RunSharedQueueAsync(DatabaseKind.Postgres, 2000, crashOne: true);

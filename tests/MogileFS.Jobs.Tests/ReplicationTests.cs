@@ -9,13 +9,19 @@ public sealed class ReplicationTests
     private static JobsClusterOptions TwoHosts(DatabaseKind db = DatabaseKind.Sqlite) => new()
     {
         Database = db,
-        Nodes = db == DatabaseKind.Sqlite
-            ? [new NodeSpec("h1", "127.0.21.1", 1, 2), new NodeSpec("h2", "127.0.21.2", 3, 4)]
-            : [new NodeSpec("h1", "127.0.51.1", 1, 2), new NodeSpec("h2", "127.0.51.2", 3, 4)],
+        Nodes = db switch
+        {
+            DatabaseKind.Sqlite => [new NodeSpec("h1", "127.0.21.1", 1, 2), new NodeSpec("h2", "127.0.21.2", 3, 4)],
+            DatabaseKind.MySql => [new NodeSpec("h1", "127.0.81.1", 1, 2), new NodeSpec("h2", "127.0.81.2", 3, 4)],
+            _ => [new NodeSpec("h1", "127.0.51.1", 1, 2), new NodeSpec("h2", "127.0.51.2", 3, 4)],
+        },
     };
 
     [Fact]
     public Task UploadedFilesReachMindevcountOnDistinctHosts() => UploadedFilesReachMindevcountAsync(DatabaseKind.Sqlite);
+
+    [MogileFS.TestSupport.MariaDbFact]
+    public Task UploadedFilesReachMindevcountOnDistinctHostsOnMySql() => UploadedFilesReachMindevcountAsync(DatabaseKind.MySql);
 
     [MogileFS.TestSupport.PostgresFact]
     public Task UploadedFilesReachMindevcountOnDistinctHostsOnPostgres() => UploadedFilesReachMindevcountAsync(DatabaseKind.Postgres);

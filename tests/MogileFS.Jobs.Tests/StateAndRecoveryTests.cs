@@ -66,6 +66,9 @@ public sealed class StateAndRecoveryTests
     [Fact]
     public Task DeadDeviceFilesComeBackToFullCount() => DeadDeviceAsync(DatabaseKind.Sqlite, "23");
 
+    [MogileFS.TestSupport.MariaDbFact]
+    public Task DeadDeviceFilesComeBackToFullCountOnMySql() => DeadDeviceAsync(DatabaseKind.MySql, "93");
+
     [MogileFS.TestSupport.PostgresFact]
     public Task DeadDeviceFilesComeBackToFullCountOnPostgres() => DeadDeviceAsync(DatabaseKind.Postgres, "53");
 

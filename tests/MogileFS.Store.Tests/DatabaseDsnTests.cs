@@ -58,18 +58,40 @@ public sealed class DatabaseDsnTests
         Assert.Equal("cli", new NpgsqlConnectionStringBuilder(d.ToConnectionString("cli", "x")).Username);
     }
 
+    // Expected values: DBD::mysql's own _OdbcParse on the same strings.
     [Theory]
     [InlineData("DBI:mysql:mogilefs", "mogilefs", null, null)]
     [InlineData("DBI:mysql:mogilefs:host=127.0.0.1", "mogilefs", "127.0.0.1", null)]
     [InlineData("DBI:mysql:database=mogilefs;host=db1;port=3306", "mogilefs", "db1", 3306)]
     [InlineData("DBI:MYSQL:mogilefs:db1:3306", "mogilefs", "db1", 3306)]
-    public void MySql_is_recognised_but_not_supported(string dsn, string db, string? host, int? port)
+    [InlineData("DBI:mysql:dbname=m;db=n", "n", null, null)]
+    [InlineData("DBI:mysql:db=x;database=y", "y", null, null)]
+    [InlineData("DBI:mysql:host=h;mogilefs;3307", "mogilefs", "h", 3307)]
+    [InlineData("DBI:mysql:mogilefs;mysql_socket=/tmp/s.sock", "mogilefs", null, null)]
+    [InlineData("DBI:mysql:hostname=h2:mydb", "mydb", "h2", null)]
+    [InlineData("DBI:mysql:;host=h", null, "h", null)]
+    [InlineData("DBI:mysql:[::1]:mydb", "::1", "mydb", null)]
+    [InlineData("DBI:mysql:Host=h;mydb", "mydb", null, null)]
+    public void MySql_dsn_is_parsed_as_DBD_mysql_parses_it(string dsn, string? db, string? host, int? port)
     {
         var d = DatabaseDsn.Parse(dsn);
         Assert.Equal(DatabaseKind.MySql, d.Kind);
         Assert.Equal((db, host, port), (d.Database, d.Host, d.Port));
-        var ex = Assert.Throws<DatabaseNotSupportedException>(() => d.ToConnectionString("u", "p"));
-        Assert.StartsWith("MySQL is not supported yet", ex.Message);
+    }
+
+    [Fact]
+    public void MySql_dsn_becomes_a_MySqlConnector_connection_string()
+    {
+        var tcp = new MySqlConnector.MySqlConnectionStringBuilder(
+            DatabaseDsn.Parse("DBI:mysql:database=mogilefs;host=db1;port=3307;mysql_connect_timeout=4").ToConnectionString("mog", "pw"));
+        Assert.Equal(("db1", 3307u, "mogilefs", "mog", "pw", 4u), (tcp.Server, tcp.Port, tcp.Database, tcp.UserID, tcp.Password, tcp.ConnectionTimeout));
+        Assert.Equal(MySqlConnector.MySqlConnectionProtocol.Tcp, tcp.ConnectionProtocol);
+
+        // localhost (or no host) is the Unix socket, as libmysqlclient has it; the port is then unused.
+        var sock = new MySqlConnector.MySqlConnectionStringBuilder(
+            DatabaseDsn.Parse("DBI:mysql:mogilefs;host=localhost;port=3307;mysql_socket=/tmp/my.sock").ToConnectionString("mog", ""));
+        Assert.Equal(("/tmp/my.sock", MySqlConnector.MySqlConnectionProtocol.UnixSocket), (sock.Server, sock.ConnectionProtocol));
+        Assert.Equal(10u, sock.ConnectionTimeout);
     }
 
     [Fact]

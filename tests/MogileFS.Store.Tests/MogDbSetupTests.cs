@@ -88,15 +88,15 @@ public sealed class MogDbSetupTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--type=MySQL", "MySQL is not supported yet")]
-    [InlineData("--yes", "MySQL is not supported yet")] // MySQL is the default type
+    [InlineData("--type=MySQL", "Failed to connect to DBI:mysql:mysql;host=127.0.0.1;port=1 as specified root user (root)")]
+    [InlineData("--yes", "Failed to connect to DBI:mysql:mysql;host=127.0.0.1;port=1 as specified root user (root)")] // MySQL is the default type
     [InlineData("--type=Oracle", "Failed to load MogileFS::Store::Oracle")]
     [InlineData("--bogus", "Unknown option: bogus")]
     [InlineData("--db=x", "Option db is ambiguous")]
     [InlineData("--plugins=ZoneLocal", "Failed to load plugin ZoneLocal")]
     public async Task Errors_are_clear_and_exit_non_zero(string arg, string message)
     {
-        var r = await Run(null, arg, "--yes", "--type=" + (arg.StartsWith("--type", StringComparison.Ordinal) ? arg[7..] : "MySQL"));
+        var r = await Run(null, arg, "--yes", "--type=" + (arg.StartsWith("--type", StringComparison.Ordinal) ? arg[7..] : "MySQL"), "--dbhost=127.0.0.1", "--dbport=1");
         if (arg == "--plugins=ZoneLocal") r = await Run(null, arg, "--yes", "--type=SQLite", $"--dbname={_dir.File("p.db")}");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains(message, r.StdErr);

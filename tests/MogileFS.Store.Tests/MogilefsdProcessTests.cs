@@ -182,11 +182,11 @@ public sealed class MogilefsdProcessTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task MySql_dsn_is_a_clear_start_up_error()
+    public async Task Unreachable_MySql_is_a_clear_start_up_error()
     {
-        var t = Start(["--config", WriteFile("my.conf", $"db_dsn = DBI:mysql:mogilefs:host=127.0.0.1\n{RootLine}")]);
+        var t = Start(["--config", WriteFile("my.conf", $"db_dsn = DBI:mysql:mogilefs:host=127.0.0.1;port=1\n{RootLine}")]);
         Assert.Equal(1, await t.ExitCodeAsync());
-        Assert.Contains("MySQL is not supported yet", t.StdErr);
+        Assert.Contains("unable to establish connection with your MogileFS database (DBI:mysql:mogilefs:host=127.0.0.1;port=1)", t.StdErr);
     }
 
     [Fact]

@@ -220,14 +220,4 @@ public sealed class SqliteSchemaTests : IDisposable
         Assert.Contains("mogdbsetup", ex.Message);
         Assert.False(File.Exists(missing));
     }
-
-    [Fact]
-    public async Task MySql_is_refused_with_a_clear_message()
-    {
-        var dsn = DatabaseDsn.Parse("DBI:mysql:mogilefs:host=127.0.0.1");
-        var ex = await Assert.ThrowsAsync<DatabaseNotSupportedException>(() => SchemaInstaller.InstallAsync(dsn, "u", "p"));
-        Assert.Contains("MySQL is not supported yet", ex.Message);
-        ex = await Assert.ThrowsAsync<DatabaseNotSupportedException>(() => SchemaInstaller.EnsureCompatibleAsync(dsn, "u", "p"));
-        Assert.Contains("MySQL is not supported yet", ex.Message);
-    }
 }

@@ -26,8 +26,11 @@ internal sealed class PostgresDialect : SqlDialect
     protected override string ClaimLockClause => " FOR UPDATE SKIP LOCKED";
 
     /// <summary>A transaction-scoped advisory lock under the key of 2.73's mgfs:fscksum lock.</summary>
-    public override async ValueTask SerializeFsckSummaryAsync(StoreSession s, CancellationToken ct) =>
+    public override async ValueTask<bool> SerializeFsckSummaryAsync(StoreSession s, CancellationToken ct)
+    {
         await s.Sql("SELECT pg_advisory_xact_lock(534093149)").ScalarInt64Async(ct).ConfigureAwait(false);
+        return true;
+    }
 
     public override NamedLockBackend CreateLockBackend(MetadataStore store) => new AdvisoryLocks(store);
 

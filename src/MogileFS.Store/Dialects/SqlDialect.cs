@@ -110,8 +110,8 @@ internal abstract class SqlDialect
     }
 
     /// <summary>Inside the fsck summary's write transaction: keeps two trackers from counting the same
-    /// fsck_log rows twice (nothing where writers are serialised anyway).</summary>
-    public virtual ValueTask SerializeFsckSummaryAsync(StoreSession s, CancellationToken ct) => ValueTask.CompletedTask;
+    /// fsck_log rows twice (nothing where writers are serialised anyway). False: skip this round.</summary>
+    public virtual ValueTask<bool> SerializeFsckSummaryAsync(StoreSession s, CancellationToken ct) => ValueTask.FromResult(true);
 
     /// <summary>The named-lock implementation of this database (schema.md §4).</summary>
     public abstract NamedLockBackend CreateLockBackend(MetadataStore store);

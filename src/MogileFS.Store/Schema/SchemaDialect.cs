@@ -21,6 +21,7 @@ internal abstract class SchemaDialect
     {
         SqliteConnection => new SqliteDialect(connection, options),
         NpgsqlConnection => new PostgresDialect(connection, options),
+        MySqlConnector.MySqlConnection => new MySqlSchemaDialect(connection, options),
         _ => throw new DatabaseNotSupportedException(
             $"Schema installation is supported on SQLite and PostgreSQL only, not {connection.GetType().Name}"),
     };

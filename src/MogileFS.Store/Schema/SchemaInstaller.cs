@@ -70,6 +70,9 @@ public static class SchemaInstaller
                 "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='server_settings'", ct) is long n && n > 0,
             NpgsqlConnection => await ScalarAsync(connection,
                 "SELECT to_regclass('server_settings') IS NOT NULL", ct) is true,
+            MySqlConnector.MySqlConnection => Convert.ToInt64(await ScalarAsync(connection,
+                "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'server_settings'", ct) ?? 0L,
+                CultureInfo.InvariantCulture) > 0,
             _ => true,
         };
         if (!exists) return 0;

@@ -52,6 +52,8 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly List<StorageNodeHandle> _nodes = new();
     private readonly List<TrackerHandle> _trackers = new();
     private PostgresServer? _postgres;
+    private MariaDbServer? _mariaDb;
+    private string? _myDatabase;
     private string? _pgDatabase;
 
     private TestCluster(ClusterOptions options)
@@ -103,6 +105,14 @@ public sealed class TestCluster : IAsyncDisposable
             _pgDatabase = DatabaseDsn.Parse(Dsn).Database;
             DbUser = PostgresServer.User;
             DbPass = PostgresServer.Password;
+        }
+        else if (_options.Database == DatabaseKind.MySql)
+        {
+            _mariaDb = await MariaDbServer.GetSharedAsync().ConfigureAwait(false);
+            Dsn = await _mariaDb.CreateDatabaseAsync().ConfigureAwait(false);
+            _myDatabase = DatabaseDsn.Parse(Dsn).Database;
+            DbUser = MariaDbServer.User;
+            DbPass = MariaDbServer.Password;
         }
         else
         {
@@ -353,6 +363,10 @@ public sealed class TestCluster : IAsyncDisposable
         if (_postgres != null && _pgDatabase != null && _postgres.IsRunning)
         {
             try { await _postgres.DropDatabaseAsync(_pgDatabase).ConfigureAwait(false); } catch (Exception) { }
+        }
+        if (_mariaDb != null && _myDatabase != null && _mariaDb.IsRunning)
+        {
+            try { await _mariaDb.DropDatabaseAsync(_myDatabase).ConfigureAwait(false); } catch (Exception) { }
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         _dir.Dispose();

@@ -110,3 +110,10 @@ public sealed class PostgresTwoTrackerTests(ITestOutputHelper output) : TwoTrack
     [PostgresFact] public Task Metadata_changes_through_one_tracker_show_through_the_other() => MetadataChangesPropagate();
     [PostgresFact] public Task Files_written_through_one_tracker_are_visible_through_the_other_at_once() => FilesAreVisibleAtOnce();
 }
+
+public sealed class MySqlTwoTrackerTests(ITestOutputHelper output) : TwoTrackerTests(output)
+{
+    protected override DatabaseKind Kind => DatabaseKind.MySql;
+    [MariaDbFact] public Task Metadata_changes_through_one_tracker_show_through_the_other() => MetadataChangesPropagate();
+    [MariaDbFact] public Task Files_written_through_one_tracker_are_visible_through_the_other_at_once() => FilesAreVisibleAtOnce();
+}

@@ -46,3 +46,13 @@ public sealed class PostgresTranscriptReplayTests(PostgresTranscriptFixture fixt
     [TranscriptPlanData(skipped: true)]
     public Task Replay(string file, string mode) => ReplayCore(file, mode);
 }
+
+[TestCaseOrderer(TranscriptOrderer.TypeName, TranscriptOrderer.AssemblyName)]
+public sealed class MySqlTranscriptReplayTests(MySqlTranscriptFixture fixture, ITestOutputHelper output)
+    : TranscriptReplayTests<MySqlTranscriptFixture>(fixture, output), IClassFixture<MySqlTranscriptFixture>
+{
+    [MariaDbTheory]
+    [TranscriptPlanData]
+    [TranscriptPlanData(skipped: true)]
+    public Task Replay(string file, string mode) => ReplayCore(file, mode);
+}

@@ -60,6 +60,8 @@ public sealed partial class JobsCluster : IAsyncDisposable
     private readonly List<TrackerServer> _trackers = new();
     private readonly HashSet<TrackerServer> _stopped = new();
     private PostgresServer? _pg;
+    private MariaDbServer? _my;
+    private string? _myDb;
     private string? _pgDb;
 
     private JobsCluster(JobsClusterOptions options) => _options = options;
@@ -87,6 +89,14 @@ public sealed partial class JobsCluster : IAsyncDisposable
                 c._pgDb = DatabaseDsn.Parse(c.Dsn).Database;
                 c.DbUser = PostgresServer.User;
                 c.DbPass = PostgresServer.Password;
+            }
+            else if (options.Database == DatabaseKind.MySql)
+            {
+                c._my = await MariaDbServer.GetSharedAsync();
+                c.Dsn = await c._my.CreateDatabaseAsync();
+                c._myDb = DatabaseDsn.Parse(c.Dsn).Database;
+                c.DbUser = MariaDbServer.User;
+                c.DbPass = MariaDbServer.Password;
             }
             else c.Dsn = "DBI:SQLite:dbname=" + c._dir.Combine("mogilefs.sqlite");
             await SchemaInstaller.InstallAsync(DatabaseDsn.Parse(c.Dsn), c.DbUser, c.DbPass);
@@ -437,6 +447,10 @@ public sealed partial class JobsCluster : IAsyncDisposable
         if (_pg != null && _pgDb != null && _pg.IsRunning)
         {
             try { await _pg.DropDatabaseAsync(_pgDb); } catch (Exception) { }
+        }
+        if (_my != null && _myDb != null && _my.IsRunning)
+        {
+            try { await _my.DropDatabaseAsync(_myDb); } catch (Exception) { }
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         _dir.Dispose();
