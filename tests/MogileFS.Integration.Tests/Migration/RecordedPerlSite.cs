@@ -178,6 +178,21 @@ public sealed class RecordedPerlSite : IAsyncDisposable
         try { await t.StopAsync(); } finally { await t.DisposeAsync(); }
     }
 
+    /// <summary>Runs monitor rounds until devices 1-5 are seen writeable (as when the answers were
+    /// recorded: 2.73's monitor had run).</summary>
+    public async Task WaitForMonitorAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            await QueryOkAsync("do_monitor_round");
+            var devices = await QueryOkAsync("get_devices");
+            if (devices.Count(kv => kv.Key.EndsWith("_observed_state", StringComparison.Ordinal) && kv.Value == "writeable") >= 5) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the monitor never saw the devices writeable\n" + Logs.Dump(20));
+            await Task.Delay(200);
+        }
+    }
+
     public Task<string> QueryAsync(string line) => TrackerClient.QueryOnceAsync(TrackerEndPoint, line);
 
     public async Task<Dictionary<string, string>> QueryOkAsync(string line)
