@@ -8,7 +8,7 @@ using MogileFS.Tracker.Configuration;
 
 namespace MogileFS.Tracker.Tests.Core;
 
-public enum Db { Sqlite, Postgres }
+public enum Db { Sqlite, Postgres, MySql }
 
 /// <summary>
 /// A real tracker on 127.0.0.1 (OS-assigned port) over a fresh database: a SQLite file in its own
@@ -40,6 +40,13 @@ public sealed class TrackerHost : IAsyncDisposable
             var dsn = "DBI:SQLite:dbname=" + dir.Combine("mogilefs.sqlite");
             await SchemaInstaller.InstallAsync(DatabaseDsn.Parse(dsn), null, null);
             return (dsn, dir);
+        }
+        if (db == Db.MySql)
+        {
+            var my = await MariaDbServer.GetSharedAsync();
+            var mdsn = await my.CreateDatabaseAsync();
+            await SchemaInstaller.InstallAsync(DatabaseDsn.Parse(mdsn), MariaDbServer.User, MariaDbServer.Password);
+            return (mdsn, null);
         }
         var pg = await PostgresServer.GetSharedAsync();
         var pdsn = await pg.CreateDatabaseAsync();

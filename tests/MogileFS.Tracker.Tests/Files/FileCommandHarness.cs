@@ -67,6 +67,12 @@ public sealed class FileCommandHarness : IAsyncDisposable
         return h;
     }
 
+    public static async Task<FileCommandHarness> MySqlAsync()
+    {
+        var my = await MariaDbServer.GetSharedAsync();
+        return await CreateAsync(await my.CreateDatabaseAsync(), MariaDbServer.User, MariaDbServer.Password);
+    }
+
     public static async Task<FileCommandHarness> PostgresAsync()
     {
         var pg = await PostgresServer.GetSharedAsync();

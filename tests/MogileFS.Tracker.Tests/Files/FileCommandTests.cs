@@ -10,6 +10,9 @@ public abstract class FileCommandTests
     /// <summary>SQLite: list_keys prefixes match ASCII case-insensitively and fids are 64-bit; PostgreSQL: case-sensitive LIKE and a 32-bit tempfile.fid (as 2.73 on PostgreSQL).</summary>
     protected virtual bool IsSqlite => true;
 
+    /// <summary>MySQL (2.73 too): list_keys matches case-insensitively and orders in the column's collation.</summary>
+    protected virtual bool IsMySql => false;
+
     private static Dictionary<string, string> P(string r) => FileCommandHarness.Pairs(r);
 
     /// <summary>create_open + PUT + create_close like MogileFS::Client; returns the fid.</summary>
@@ -53,7 +56,7 @@ public abstract class FileCommandTests
         Assert.Equal("vivify_dir_on_dev" + prof["devid"], prof["prof_5_name"]);
         Assert.Matches(@"^\d+\.\d{3}$", prof["prof_5_time"]);
         // T23: 10-digit fids and the counter after them
-        if (IsSqlite)
+        if (IsSqlite || IsMySql)
         {
             var big = P(await h.RunAsync("create_open domain=testdom&key=bigfid&fid=4000000000"));
             Assert.EndsWith("/4/000/000/4000000000.fid", big["path"]);
@@ -190,12 +193,15 @@ public abstract class FileCommandTests
         foreach (var k in new[] { "list/a", "list/b", "list/c", "list_x", "LIST/upper", "other/1" }) await StoreAsync(h, k, "x");
         Assert.Equal("ERR no_domain No+domain+provided", await h.RunAsync("list_keys"));
         Assert.Equal(IsSqlite ? "OK key_count=4&key_1=LIST/upper&key_2=list/a&key_3=list/b&key_4=list/c&next_after=list/c"
+            : IsMySql ? "OK key_count=4&key_1=list/a&key_2=list/b&key_3=list/c&key_4=LIST/upper&next_after=list/c"
             : "OK key_count=3&key_1=list/a&key_2=list/b&key_3=list/c&next_after=list/c", await h.RunAsync("list_keys domain=testdom&prefix=list/"));
         Assert.Equal("OK key_count=1&key_1=list_x&next_after=list_x", await h.RunAsync("list_keys domain=testdom&prefix=list_"));
         Assert.Equal(IsSqlite ? "OK key_count=2&key_1=LIST/upper&key_2=list/a&next_after=list/a" : "OK key_count=2&key_1=list/a&key_2=list/b&next_after=list/b",
             await h.RunAsync("list_keys domain=testdom&prefix=list/&after=&limit=2"));
-        Assert.Equal("OK key_count=1&key_1=list/c&next_after=list/c", await h.RunAsync("list_keys domain=testdom&prefix=list/&after=list/b&limit=2"));
-        Assert.Equal("ERR none_match No+keys+match+that+pattern+and+after-value+%28if+any%29.", await h.RunAsync("list_keys domain=testdom&prefix=list/&after=list/c&limit=2"));
+        Assert.Equal(IsMySql ? "OK key_count=2&key_1=list/c&key_2=LIST/upper&next_after=list/c" : "OK key_count=1&key_1=list/c&next_after=list/c",
+            await h.RunAsync("list_keys domain=testdom&prefix=list/&after=list/b&limit=2"));
+        Assert.Equal(IsMySql ? "OK key_count=1&key_1=LIST/upper&next_after=LIST/upper" : "ERR none_match No+keys+match+that+pattern+and+after-value+%28if+any%29.",
+            await h.RunAsync("list_keys domain=testdom&prefix=list/&after=list/c&limit=2"));
         Assert.Equal("ERR after_mismatch Pattern+does+not+match+the+after-value%3F", await h.RunAsync("list_keys domain=testdom&prefix=list/&after=zzz"));
         Assert.Equal("ERR none_match No+keys+match+that+pattern+and+after-value+%28if+any%29.", await h.RunAsync("list_keys domain=testdom&prefix=l.st/&after=list/a"));
         Assert.Equal("ERR failure Operation+failed", await h.RunAsync("list_keys domain=testdom&prefix=a%28&after=a%28b")); // 2.73's default text (T12:36)
@@ -309,6 +315,13 @@ public abstract class FileCommandTests
 public sealed class FileCommandSqliteTests : FileCommandTests
 {
     protected override Task<FileCommandHarness> CreateAsync() => FileCommandHarness.SqliteAsync();
+}
+
+public sealed class FileCommandMySqlTests : FileCommandTests
+{
+    protected override Task<FileCommandHarness> CreateAsync() => FileCommandHarness.MySqlAsync();
+    protected override bool IsSqlite => false;
+    protected override bool IsMySql => true;
 }
 
 public sealed class FileCommandPostgresTests : FileCommandTests
