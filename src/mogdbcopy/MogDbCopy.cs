@@ -122,6 +122,8 @@ public static class MogDbCopy
         catch (DbException e)
         {
             stderr.WriteLine("Database error: " + e.Message);
+            if (!verifyOnly)
+                stderr.WriteLine("The copy did not finish; the target may hold part of the rows. Run again with --overwrite once the cause is fixed.");
             return 1;
         }
     }

@@ -148,5 +148,19 @@ public sealed class MogDbCopyMigrationTests(ITestOutputHelper output)
         Assert.Equal("schlüssel", (await server.QueryAsync("SELECT dkey FROM file WHERE fid = 11", db))[0][0]);
         Assert.Equal(12UL, Convert.ToUInt64((await server.QueryAsync(
             $"SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{db}' AND TABLE_NAME = 'tempfile'"))[0][0]));
+
+        // A key 2.73's latin1 tables cannot hold stops the copy with the server's error.
+        await using (var c = DatabaseDsn.Parse(sqlite).CreateConnection(null, null))
+        {
+            await c.OpenAsync();
+            await using var cmd = c.CreateCommand();
+            cmd.CommandText = "INSERT INTO file VALUES (12, 1, 'snow \u2603', 1, 0, 1)";
+            await cmd.ExecuteNonQueryAsync();
+        }
+        string other = await server.CreateDatabaseAsync();
+        (code, text) = await Copy([$"--from-dsn={sqlite}", $"--to-dsn={other}", .. My("to")]);
+        Assert.Equal(1, code);
+        Assert.Contains("Database error: Incorrect string value", text);
+        Assert.Contains("Run again with --overwrite once the cause is fixed.", text);
     }
 }
