@@ -6,23 +6,29 @@ namespace MogileFS.Client.Tests;
 /// One real in-process installation shared by a test class: SQLite, two trackers and three storage
 /// nodes on 127.0.3.1-3, domain <c>testdom</c> with class <c>c1</c>, every device alive and writable.
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public class ClusterFixture : IAsyncLifetime
 {
     public TestCluster Cluster { get; private set; } = null!;
     public const string Domain = "testdom";
+
+    protected virtual MogileFS.Store.DatabaseKind Database => MogileFS.Store.DatabaseKind.Sqlite;
+
+    /// <summary>The first three octets of the cluster's addresses.</summary>
+    protected virtual string Net => "127.0.3";
 
     public async Task InitializeAsync()
     {
         Cluster = await TestCluster.StartAsync(new ClusterOptions
         {
+            Database = Database,
             Trackers = 2,
             QueryJobs = 8,
-            TrackerIp = "127.0.3.1",
+            TrackerIp = Net + ".1",
             Nodes =
             [
-                new("h1", "127.0.3.1", [1, 2]),
-                new("h2", "127.0.3.2", [3, 4]),
-                new("h3", "127.0.3.3", [5]),
+                new("h1", Net + ".1", [1, 2]),
+                new("h2", Net + ".2", [3, 4]),
+                new("h3", Net + ".3", [5]),
             ],
             ConfigureTracker = o => o.MinFreeSpaceMb = 0,
         });
@@ -60,4 +66,17 @@ public sealed class ClusterFixture : IAsyncLifetime
 public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
 {
     public const string Name = "cluster";
+}
+
+/// <summary>The same cluster on a MySQL (MariaDB) database.</summary>
+public sealed class MySqlClusterFixture : ClusterFixture
+{
+    protected override MogileFS.Store.DatabaseKind Database => MogileFS.Store.DatabaseKind.MySql;
+    protected override string Net => "127.0.4";
+}
+
+[CollectionDefinition(Name)]
+public sealed class MySqlClusterCollection : ICollectionFixture<MySqlClusterFixture>
+{
+    public const string Name = "mysql-cluster";
 }

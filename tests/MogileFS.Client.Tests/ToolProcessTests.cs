@@ -48,7 +48,7 @@ public class ToolProcessTests(ClusterFixture fx)
         Assert.Matches(@"^       fid:\s+\d+$", lines[4]);
         Assert.Equal("       key:              tools/a", lines[5]);
         Assert.Equal("    length:                70000", lines[6]);
-        Assert.Matches(@"^ - http://127\.0\.3\.\d:\d+/dev\d+/\d/\d{3}/\d{3}/\d{10}\.fid$", lines[7]);
+        Assert.Matches(@"^ - http://127\.0\.\d\.\d:\d+/dev\d+/\d/\d{3}/\d{3}/\d{10}\.fid$", lines[7]);
 
         var list = await Run("moglistkeys", T, D, "--key_prefix=tools/");
         Assert.Equal(0, list.ExitCode);
@@ -167,7 +167,7 @@ public class ToolProcessTests(ClusterFixture fx)
 
         var hosts = await Run("mogadm", T, "host", "list");
         Assert.Equal(0, hosts.ExitCode);
-        Assert.Matches(new Regex(@"^h1 \[1\]: alive\n  IP:       127\.0\.3\.1:\d+\n\n"), hosts.Out);
+        Assert.Matches(new Regex(@"^h1 \[1\]: alive\n  IP:       127\.0\.\d\.1:\d+\n\n"), hosts.Out);
 
         var devs = await Run("mogadm", T, "device", "list");
         Assert.Equal(0, devs.ExitCode);
@@ -209,7 +209,8 @@ public class ToolProcessTests(ClusterFixture fx)
     {
         using var client = fx.Client();
         await client.StoreBytesAsync("stats/1", new byte[2048]);
-        var r = await Run("mogstats", $"--db_dsn={fx.Cluster.Dsn}", "--stats=fids,files,devices,delete-queue");
+        var r = await Run("mogstats", [$"--db_dsn={fx.Cluster.Dsn}", .. (fx.Cluster.DbUser is { } u ? new[] { $"--db_user={u}", $"--db_pass={fx.Cluster.DbPass}" } : []),
+            "--stats=fids,files,devices,delete-queue"]);
         Assert.Equal(0, r.ExitCode);
         Assert.StartsWith("Fetching statistics... (fids,files,devices,delete-queue)\n", r.Out);
         Assert.Contains("\nStatistics for devices...\n  device     host                   files     status\n", r.Out);
@@ -222,3 +223,7 @@ public class ToolProcessTests(ClusterFixture fx)
         Assert.StartsWith("ERROR: Invalid stat nope\n", bad.Out);
     }
 }
+
+/// <summary>The tools against a cluster whose trackers (and mogstats) use MySQL.</summary>
+[Collection(MySqlClusterCollection.Name)]
+public sealed class MySqlToolProcessTests(MySqlClusterFixture fx) : ToolProcessTests(fx);
