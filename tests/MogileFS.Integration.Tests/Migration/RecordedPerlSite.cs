@@ -104,11 +104,19 @@ public sealed class RecordedPerlSite : IAsyncDisposable
                 }
                 return;
             }
-            catch (Exception e) when (attempt < 8 && e is SocketException or IOException)
+            catch (Exception e) when (attempt < 8 && IsAddressInUse(e))
             {
                 await StopNodesAsync();
             }
         }
+    }
+
+    private static bool IsAddressInUse(Exception e)
+    {
+        for (var x = e; x != null; x = x.InnerException)
+            if (x is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || x.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+                return true;
+        return false;
     }
 
     private async Task StopNodesAsync()
