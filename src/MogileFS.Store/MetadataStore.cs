@@ -143,7 +143,7 @@ public abstract partial class MetadataStore : IAsyncDisposable
             }
             finally
             {
-                await s.RunAfterWriteAsync().ConfigureAwait(false);
+                if (!await s.RunAfterWriteAsync().ConfigureAwait(false)) ok = false;
                 Return(s, write: true, ok);
             }
             await Task.Delay(Backoff(attempt), ct).ConfigureAwait(false);

@@ -20,8 +20,10 @@ public sealed class MySqlMetadataStore : MetadataStore
     {
         var b = new MySqlConnectionStringBuilder(connectionString)
         {
-            Pooling = true,
-            MaximumPoolSize = (uint)Math.Max(Options.MaxConnections + 4, 8),
+            // Our SessionPool keeps the connections; closing one must really end its server session,
+            // so that the named locks it may hold (GET_LOCK) go with it (a driver pool would keep them
+            // until it reset the connection, and in-process trackers would share that pool).
+            Pooling = false,
             TreatTinyAsBoolean = false,
             UseAffectedRows = false, // matched rows, as SQLite and PostgreSQL count them
         };

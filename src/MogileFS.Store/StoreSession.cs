@@ -32,15 +32,19 @@ public sealed class StoreSession : IAsyncDisposable
     /// committed or rolled back (e.g. releasing a MySQL named lock taken inside it).</summary>
     internal void AfterWrite(Func<StoreSession, string, ValueTask> action, string arg) => (_afterWrite ??= []).Add((action, arg));
 
-    internal async ValueTask RunAfterWriteAsync()
+    /// <summary>False when an action failed: the caller then drops (closes) the connection, and with it
+    /// whatever the action was to undo (a session lock).</summary>
+    internal async ValueTask<bool> RunAfterWriteAsync()
     {
-        if (_afterWrite is not { Count: > 0 } list) return;
+        if (_afterWrite is not { Count: > 0 } list) return true;
         _afterWrite = null;
+        bool ok = true;
         foreach (var (action, arg) in list)
         {
             try { await action(this, arg).ConfigureAwait(false); }
-            catch (Exception e) when (e is DbException or InvalidOperationException or IOException) { /* a broken connection is dropped, and its session locks with it */ }
+            catch (Exception e) when (e is DbException or InvalidOperationException or IOException or OperationCanceledException) { ok = false; }
         }
+        return ok;
     }
 
     /// <summary>The store's SQL generator.</summary>

@@ -8,7 +8,7 @@ namespace MogileFS.Cli.mogcluster;
 /// <summary>
 /// <c>mogcluster up</c>: a whole MogileFS installation on this machine for trying things out —
 /// one tracker (mogilefsd) on 127.0.0.1:7001, three storage nodes (mogstored) on 127.0.1.1-3:7500,
-/// a SQLite database (or a private PostgreSQL with <c>--postgres</c>), all under <c>./data</c>,
+/// a SQLite database (or a private PostgreSQL with <c>--postgres</c>, MariaDB with <c>--mysql</c>), all under <c>./data</c>,
 /// with domain <c>default</c>, class <c>default</c>, hosts and devices registered and alive.
 /// Runs in the foreground; Ctrl-C (or SIGTERM) stops every process it started. Starting it
 /// again reuses the data folder: files stored before are still there.
@@ -29,7 +29,9 @@ public static partial class LocalCluster
 
           --data=DIR          data folder (default: ./data in the repository)
           --postgres          use a private PostgreSQL server in DATA/postgres instead of SQLite
+          --mysql             use a private MariaDB/MySQL server in DATA/mysql instead of SQLite
           --pg-port=N         its port (default 55432)
+          --my-port=N         the MariaDB port (default 53306)
           --tracker=IP:PORT   tracker address (default 127.0.0.1:7001)
           --ips=A,B,C         storage node addresses (default 127.0.1.1,127.0.1.2,127.0.1.3)
           --http-port=N       storage nodes' HTTP port (default 7500)
@@ -54,13 +56,15 @@ public static partial class LocalCluster
             var eq = a.IndexOf('=');
             opt[eq < 0 ? a[2..] : a[2..eq]] = eq < 0 ? "1" : a[(eq + 1)..];
         }
-        var known = new[] { "data", "postgres", "pg-port", "tracker", "ips", "http-port", "mgmt-port" };
+        var known = new[] { "data", "postgres", "mysql", "my-port", "pg-port", "tracker", "ips", "http-port", "mgmt-port" };
         if (opt.Keys.FirstOrDefault(k => !known.Contains(k)) is { } bad) { Console.Error.Write($"unknown option --{bad}\n{Usage}"); return 2; }
 
         var settings = new Settings
         {
             Data = Path.GetFullPath(opt.GetValueOrDefault("data") ?? Path.Combine(RepositoryRoot(), "data")),
             Postgres = opt.ContainsKey("postgres"),
+            MySql = opt.ContainsKey("mysql"),
+            MyPort = int.Parse(opt.GetValueOrDefault("my-port") ?? "53306"),
             PgPort = int.Parse(opt.GetValueOrDefault("pg-port") ?? "55432"),
             Tracker = opt.GetValueOrDefault("tracker") ?? "127.0.0.1:7001",
             Ips = (opt.GetValueOrDefault("ips") ?? "127.0.1.1,127.0.1.2,127.0.1.3").Split(',', StringSplitOptions.RemoveEmptyEntries),
@@ -74,6 +78,7 @@ public static partial class LocalCluster
 
         await using var children = new ChildProcesses();
         PostgresLocal? pg = null;
+        MariaDbLocal? my = null;
         var pidFile = Path.Combine(settings.Data, "cluster.pid");
         try
         {
@@ -99,6 +104,16 @@ public static partial class LocalCluster
                 await RunToolAsync("mogdbsetup", ["--type=Postgres", "--dbhost=127.0.0.1", $"--dbport={settings.PgPort}", "--dbname=mogilefs",
                     "--dbrootuser=postgres", $"--dbuser={dbUser}", $"--dbpassword={dbPass}", "--yes"], stop.Token);
                 dsn = $"DBI:Pg:dbname=mogilefs;host=127.0.0.1;port={settings.PgPort}";
+            }
+            else if (settings.MySql)
+            {
+                my = new MariaDbLocal(Path.Combine(settings.Data, "mysql"), settings.MyPort, Path.Combine(logs, "mariadb.log"));
+                Console.WriteLine($"starting MariaDB on 127.0.0.1:{settings.MyPort} ...");
+                await my.StartAsync(stop.Token);
+                dbUser = "mogile"; dbPass = "mogile";
+                await RunToolAsync("mogdbsetup", ["--type=MySQL", "--dbhost=127.0.0.1", $"--dbport={settings.MyPort}", "--dbname=mogilefs",
+                    "--dbrootuser=root", $"--dbuser={dbUser}", $"--dbpassword={dbPass}", "--yes"], stop.Token);
+                dsn = $"DBI:mysql:database=mogilefs;host=127.0.0.1;port={settings.MyPort}";
             }
             else
             {
@@ -165,6 +180,7 @@ public static partial class LocalCluster
         finally
         {
             if (pg != null) { Console.WriteLine("  stopping PostgreSQL"); await pg.StopAsync(); }
+            if (my != null) { Console.WriteLine("  stopping MariaDB"); await my.StopAsync(); }
             try { File.Delete(pidFile); } catch (IOException) { }
             Console.Out.Flush();
         }
@@ -174,6 +190,8 @@ public static partial class LocalCluster
     {
         public required string Data { get; init; }
         public bool Postgres { get; init; }
+        public bool MySql { get; init; }
+        public int MyPort { get; init; }
         public int PgPort { get; init; }
         public required string Tracker { get; init; }
         public required string[] Ips { get; init; }
@@ -298,7 +316,7 @@ public static partial class LocalCluster
         Console.WriteLine($"""
 
             MogileFS local cluster is up.
-              data      {s.Data}   ({(s.Postgres ? "PostgreSQL" : "SQLite")}: {dsn})
+              data      {s.Data}   ({(s.Postgres ? "PostgreSQL" : s.MySql ? "MySQL" : "SQLite")}: {dsn})
               tracker   {t}
             {string.Join("\n", s.Ips.Select((ip, i) => $"  storage   {ip}:{s.HttpPort}   host node{i + 1}, device dev{i + 1}"))}
               domain    default (class default)

@@ -63,13 +63,19 @@ public class LocalClusterTests
     }
 
     [Fact]
-    public async Task Starts_serves_stops_everything_and_keeps_its_data()
+    public Task Starts_serves_stops_everything_and_keeps_its_data() => StartsServesStopsAsync("127.0.5", []);
+
+    [MogileFS.TestSupport.MariaDbFact]
+    public Task Starts_serves_stops_everything_and_keeps_its_data_on_MySql() =>
+        StartsServesStopsAsync("127.0.6", ["--mysql", $"--my-port={FreePort("127.0.0.1")}"]);
+
+    private static async Task StartsServesStopsAsync(string net, string[] extra)
     {
         using var dir = new TempDirectory("mogcluster-");
-        string[] ips = ["127.0.5.1", "127.0.5.2", "127.0.5.3"];
+        string[] ips = [net + ".1", net + ".2", net + ".3"];
         var tracker = $"127.0.0.1:{FreePort("127.0.0.1")}";
         string[] args = ["up", $"--data={dir.Path}", $"--tracker={tracker}", $"--ips={string.Join(",", ips)}",
-            $"--http-port={FreePort(ips[0])}", $"--mgmt-port={FreePort(ips[0])}"];
+            $"--http-port={FreePort(ips[0])}", $"--mgmt-port={FreePort(ips[0])}", .. extra];
 
         var file = dir.Combine("hello.txt");
         await File.WriteAllTextAsync(file, "hello from the local cluster\n");
