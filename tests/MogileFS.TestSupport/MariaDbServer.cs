@@ -64,7 +64,10 @@ public sealed class MariaDbServer : IAsyncDisposable
         {
             var userArgs = IsRoot() ? new[] { "--user=root" } : [];
             var r = await RunAsync(installDb, ["--no-defaults", .. userArgs, $"--datadir={Path.Combine(root, "data")}",
-                "--auth-root-authentication-method=normal", "--skip-test-db"], ct).ConfigureAwait(false);
+                "--auth-root-authentication-method=normal", "--skip-test-db",
+                // Its own temp dir, as the server's: the bootstrap's temporary tables in the shared /tmp
+                // once vanished under a full parallel test run ("Error on delete of '/tmp/#sql-temptable-...MAI'").
+                $"--tmpdir={root}"], ct).ConfigureAwait(false);
             if (r.ExitCode != 0) throw new InvalidOperationException($"mariadb-install-db failed (exit {r.ExitCode}):\n{r.Output}");
             for (int attempt = 0; ; attempt++)
             {

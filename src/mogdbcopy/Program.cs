@@ -1,0 +1,3 @@
+using MogileFS.Cli.mogdbcopy;
+
+return await MogDbCopy.RunAsync(args, Console.Out, Console.Error);
