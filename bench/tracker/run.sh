@@ -8,7 +8,10 @@
 #
 # Environment: DURATION (s per run, 5), WARMUP (1), CONCURRENCY (1,8,64), FILES (2000),
 #   COMMANDS (noop,get_paths,create_open,file_info,list_keys), QUERY_JOBS (tracker query_jobs, 20),
-#   OUT (artifacts/bench/tracker-<time>), MOGILEFS_BIN (use these executables instead of building).
+#   OUT (artifacts/bench/tracker-<time>), MOGILEFS_BIN (use these executables instead of building),
+#   DB (SQLite, Postgres or MySQL: the last two start a private server in the temp dir on a free
+#   port of 127.0.0.1 — PostgreSQL from /usr/lib/postgresql/*/bin, run as 'postgres' when root;
+#   MariaDB from the mariadb-server package — and stop it on exit).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -18,6 +21,7 @@ CONCURRENCY=${CONCURRENCY:-1,8,64}
 FILES=${FILES:-2000}
 COMMANDS=${COMMANDS:-noop,get_paths,create_open,file_info,list_keys}
 QUERY_JOBS=${QUERY_JOBS:-20}
+DB=${DB:-SQLite}
 OUT=${OUT:-$ROOT/artifacts/bench/tracker-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 
@@ -43,7 +47,9 @@ MOGLOAD_DLL=$ROOT/bench/MogileFS.LoadTool/bin/Release/net10.0/mogload.dll
 
 WORK=$(mktemp -d /tmp/mogbench.XXXXXX)
 PIDS=()
+DBSTOP=()
 cleanup() {
+  for c in "${DBSTOP[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -78,7 +84,38 @@ MGMT=$(pick_port 127.0.2.1 127.0.2.2)
 TRACKER_PORT=$(pick_port 127.0.2.1)
 
 cmd_for mogdbsetup
-"${CMD[@]}" --type=SQLite --yes --dbname="$WORK/mogilefs.sqlite" >"$OUT/mogdbsetup.log" 2>&1
+case "$DB" in
+  SQLite)
+    "${CMD[@]}" --type=SQLite --yes --dbname="$WORK/mogilefs.sqlite" >"$OUT/mogdbsetup.log" 2>&1
+    DSN="DBI:SQLite:dbname=$WORK/mogilefs.sqlite" ;;
+  Postgres)
+    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+    PGPORT=$(pick_port 127.0.0.1)
+    AS=(); if [[ $(id -u) == 0 ]]; then AS=(runuser -u postgres --); chmod 755 "$WORK"; fi
+    mkdir -p "$WORK/pg"; [[ $(id -u) == 0 ]] && chown postgres "$WORK/pg"
+    "${AS[@]}" "$PGBIN/initdb" -D "$WORK/pg/data" -U postgres -A trust >"$OUT/initdb.log" 2>&1
+    "${AS[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w \
+      -o "-p $PGPORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c fsync=on" start >"$OUT/pg_ctl.log" 2>&1
+    DBSTOP+=("${AS[*]} $PGBIN/pg_ctl -D $WORK/pg/data -m fast -w stop")
+    "${CMD[@]}" --type=Postgres --yes --dbhost=127.0.0.1 --dbport="$PGPORT" --dbrootuser=postgres \
+      --dbname=mogilefs --dbuser=mogile --dbpass=mogile >"$OUT/mogdbsetup.log" 2>&1
+    DSN="DBI:Pg:dbname=mogilefs;host=127.0.0.1;port=$PGPORT" ;;
+  MySQL)
+    MYPORT=$(pick_port 127.0.0.1)
+    mkdir -p "$WORK/my/tmp"
+    MYUSER=(); [[ $(id -u) == 0 ]] && MYUSER=(--user=root)
+    mariadb-install-db --no-defaults "${MYUSER[@]}" --datadir="$WORK/my/data" --tmpdir="$WORK/my/tmp" \
+      --auth-root-authentication-method=normal >"$OUT/mariadb-install-db.log" 2>&1
+    mariadbd --no-defaults "${MYUSER[@]}" --datadir="$WORK/my/data" --tmpdir="$WORK/my/tmp" --socket="$WORK/my/sock" \
+      --port="$MYPORT" --bind-address=127.0.0.1 --pid-file="$WORK/my/pid" >"$OUT/mariadbd.log" 2>&1 &
+    MYPID=$!
+    DBSTOP+=("kill -TERM $MYPID; for _ in \$(seq 100); do kill -0 $MYPID || break; sleep 0.1; done")
+    wait_port 127.0.0.1 "$MYPORT" "$MYPID"
+    "${CMD[@]}" --type=MySQL --yes --dbhost=127.0.0.1 --dbport="$MYPORT" --dbrootuser=root \
+      --dbname=mogilefs --dbuser=mogile --dbpass=mogile >"$OUT/mogdbsetup.log" 2>&1
+    DSN="DBI:mysql:database=mogilefs;host=127.0.0.1;port=$MYPORT" ;;
+  *) echo "DB must be SQLite, Postgres or MySQL" >&2; exit 2 ;;
+esac
 
 i=0
 for spec in "127.0.2.1:1 2" "127.0.2.2:3 4"; do
@@ -93,7 +130,9 @@ for spec in "127.0.2.1:1 2" "127.0.2.2:3 4"; do
 done
 
 cat >"$WORK/mogilefsd.conf" <<CONF
-db_dsn = DBI:SQLite:dbname=$WORK/mogilefs.sqlite
+db_dsn = $DSN
+db_user = mogile
+db_pass = mogile
 listen = 127.0.2.1:$TRACKER_PORT
 query_jobs = $QUERY_JOBS
 mogstored_stream_port = $MGMT
@@ -104,7 +143,7 @@ cmd_for mogilefsd
 PIDS+=($!)
 wait_port 127.0.2.1 "$TRACKER_PORT" "$!"
 
-echo "# cluster: tracker 127.0.2.1:$TRACKER_PORT (query_jobs=$QUERY_JOBS), mogstored 127.0.2.{1,2}:$HTTP, SQLite; $(nproc) cores; results in $OUT"
+echo "# cluster: tracker 127.0.2.1:$TRACKER_PORT (query_jobs=$QUERY_JOBS), mogstored 127.0.2.{1,2}:$HTTP, $DB; $(nproc) cores; results in $OUT"
 dotnet exec "$MOGLOAD_DLL" --tracker "127.0.2.1:$TRACKER_PORT" --prepare \
   --node "h1=127.0.2.1:$HTTP:1,2" --node "h2=127.0.2.2:$HTTP:3,4" --files "$FILES" \
   --commands "$COMMANDS" --concurrency "$CONCURRENCY" --duration "$DURATION" --warmup "$WARMUP" \
