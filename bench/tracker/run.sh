@@ -11,7 +11,9 @@
 #   OUT (artifacts/bench/tracker-<time>), MOGILEFS_BIN (use these executables instead of building),
 #   DB (SQLite, Postgres or MySQL: the last two start a private server in the temp dir on a free
 #   port of 127.0.0.1 — PostgreSQL from /usr/lib/postgresql/*/bin, run as 'postgres' when root;
-#   MariaDB from the mariadb-server package — and stop it on exit).
+#   MariaDB from the mariadb-server package — and stop it on exit),
+#   METRICS (1: status ports on for the tracker and both storage nodes, and every one of them is
+#   scraped once a second during the runs, as a busy Prometheus would; 0 = off, the default).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -22,6 +24,7 @@ FILES=${FILES:-2000}
 COMMANDS=${COMMANDS:-noop,get_paths,create_open,file_info,list_keys}
 QUERY_JOBS=${QUERY_JOBS:-20}
 DB=${DB:-SQLite}
+METRICS=${METRICS:-0}
 OUT=${OUT:-$ROOT/artifacts/bench/tracker-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 
@@ -124,7 +127,8 @@ for spec in "127.0.2.1:1 2" "127.0.2.2:3 4"; do
   for d in $devs; do mkdir -p "$WORK/node$i/dev$d"; done
   cmd_for mogstored
   # Started from this shell (not a function or subshell), so $! is the server's own PID.
-  "${CMD[@]}" --skipconfig --httplisten="$ip:$HTTP" --mgmtlisten="$ip:$MGMT" --docroot="$WORK/node$i" >"$OUT/mogstored-$i.log" 2>&1 &
+  "${CMD[@]}" --skipconfig --httplisten="$ip:$HTTP" --mgmtlisten="$ip:$MGMT" --docroot="$WORK/node$i" --access_log=0 \
+    $(if [[ $METRICS == 1 ]]; then echo "--status_listen=$ip:$((HTTP + 80))"; fi) >"$OUT/mogstored-$i.log" 2>&1 &
   PIDS+=($!)
   wait_port "$ip" "$HTTP" "$!"
 done
@@ -136,6 +140,7 @@ db_pass = mogile
 listen = 127.0.2.1:$TRACKER_PORT
 query_jobs = $QUERY_JOBS
 mogstored_stream_port = $MGMT
+$(if [[ $METRICS == 1 ]]; then echo "status_listen = 127.0.2.1:$((TRACKER_PORT + 79))"; fi)
 $(if [[ $(id -u) == 0 ]]; then echo "user = root"; fi)
 CONF
 cmd_for mogilefsd
@@ -143,6 +148,17 @@ cmd_for mogilefsd
 PIDS+=($!)
 wait_port 127.0.2.1 "$TRACKER_PORT" "$!"
 
+if [[ $METRICS == 1 ]]; then
+  # A scraper like Prometheus at a 1 s interval (15-60 s is usual), on every status port.
+  ( while :; do
+      for u in "127.0.2.1:$((TRACKER_PORT + 79))" "127.0.2.1:$((HTTP + 80))" "127.0.2.2:$((HTTP + 80))"; do
+        curl -s -o /dev/null "http://$u/metrics" || true
+      done
+      sleep 1
+    done ) &
+  PIDS+=($!)
+fi
+echo "# metrics: $([[ $METRICS == 1 ]] && echo "on, scraped every second" || echo off)"
 echo "# cluster: tracker 127.0.2.1:$TRACKER_PORT (query_jobs=$QUERY_JOBS), mogstored 127.0.2.{1,2}:$HTTP, $DB; $(nproc) cores; results in $OUT"
 dotnet exec "$MOGLOAD_DLL" --tracker "127.0.2.1:$TRACKER_PORT" --prepare \
   --node "h1=127.0.2.1:$HTTP:1,2" --node "h2=127.0.2.2:$HTTP:3,4" --files "$FILES" \
