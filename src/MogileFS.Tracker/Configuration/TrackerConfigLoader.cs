@@ -41,6 +41,7 @@ public static class TrackerConfigLoader
         "repl_use_get_port", "local_network", "no_schema_check", "plugins", "user",
         "log_target", "max_reply_bytes", "slow_reader_timeout", "max_conns_per_ip",
         "db_write_timeout",
+        "dashboard_admin_user", "dashboard_admin_password",
     };
 
     // 2.73's GetOptions table, name for name (config.md §1.3), plus --help.
@@ -156,6 +157,8 @@ public static class TrackerConfigLoader
         options.SlowReaderTimeoutSeconds = chooser.Double("slow_reader_timeout", options.SlowReaderTimeoutSeconds);
         options.DbWriteTimeoutSeconds = chooser.Double("db_write_timeout", options.DbWriteTimeoutSeconds);
         options.MaxConnsPerIp = chooser.Int("max_conns_per_ip", options.MaxConnsPerIp, 0, int.MaxValue);
+        options.DashboardAdminUser = chooser.String("dashboard_admin_user", "admin");
+        options.DashboardAdminPassword = chooser.String("dashboard_admin_password", "") is { Length: > 0 } dap ? dap : null;
         if (options.LogTarget is not ("" or "stderr" or "stdout" or "syslog"))
             throw new TrackerConfigException(
                 $"Invalid value '{options.LogTarget}' for log_target{chooser.Where("log_target")}: expected stderr, stdout or syslog");
