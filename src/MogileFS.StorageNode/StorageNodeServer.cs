@@ -33,6 +33,9 @@ public sealed class StorageNodeServer : IAsyncDisposable
         _logger = loggerFactory.CreateLogger("mogstored");
     }
 
+    /// <summary>The node's instruments (exported on the status port, docs/metrics.md).</summary>
+    public Metrics.StorageNodeMetrics Metrics { get; } = new();
+
     /// <summary>Actual HTTP endpoint (port 0 resolved). Valid after <see cref="StartAsync"/>.</summary>
     public IPEndPoint HttpEndPoint => _http?.EndPoint ?? throw new InvalidOperationException("not started");
 

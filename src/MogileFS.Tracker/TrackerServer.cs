@@ -39,7 +39,14 @@ public sealed class TrackerServer : IAsyncDisposable
         Logger = loggerFactory.CreateLogger("MogileFS.Tracker");
         Commands = TrackerCommands.CreateDefault();
         Scheduler = new QueryScheduler(options.QueryJobs);
+        Metrics.Observe(this);
     }
+
+    /// <summary>The tracker's instruments (exported on the status port, docs/metrics.md).</summary>
+    public Observability.TrackerMetrics Metrics { get; } = new();
+
+    /// <summary>Open client connections.</summary>
+    public int ConnectionCount => _connections.Count;
 
     internal ILogger Logger { get; }
     internal CommandTable Commands { get; }
@@ -176,9 +183,11 @@ public sealed class TrackerServer : IAsyncDisposable
             var ip = PeerAddress(s);
             if (!TryCountConnection(ip))
             {
+                Metrics.ConnectionsRefused.Add(1);
                 _ = RefuseAsync(s, ip);
                 continue;
             }
+            Metrics.ConnectionsAccepted.Add(1);
             var conn = new ClientConnection(this, s, ct);
             _connections[conn] = RunConnectionAsync(conn, ip);
         }
@@ -339,6 +348,7 @@ public sealed class TrackerServer : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         _stop.Dispose();
+        Metrics.Dispose();
     }
 
     private sealed class StorageNodeClientHolder(MogileFS.Tracker.Storage.StorageNodeClient client) : IDisposable

@@ -61,6 +61,8 @@ internal static class TrackerHost
         try
         {
             await server.StartAsync(stopRequested.Token);
+            if (options.StatusListen.Length > 0)
+                endpoints.Add(MogileFS.Tracker.Observability.TrackerStatus.Create(server, options.StatusListen));
             await endpoints.StartAsync(stopRequested.Token);
         }
         catch (OperationCanceledException) when (stopRequested.IsCancellationRequested)
@@ -148,6 +150,7 @@ internal static class TrackerHost
         DbException or TimeoutException or InvalidOperationException { InnerException: DbException } =>
             $"Error: unable to establish connection with your MogileFS database ({options.DbDsn}): {e.Message}\n" +
             "Check db_dsn, db_user and db_pass (or --dsn, --dbuser, --dbpass); if the database has not been set up yet, run mogdbsetup.",
+        MogileFS.Hosting.Status.StatusPortException => e.Message,
         SocketException s => $"Error creating socket ({string.Join(", ", options.Listen)}): {s.Message}",
         FormatException => $"Bad listen address ({string.Join(", ", options.Listen)}): {e.Message}",
         _ => null,

@@ -14,6 +14,8 @@ public sealed class MogstoredSettings
     public string? ConfigFile { get; set; }
     public string? ServerBin { get; set; }
     public string? PidFile { get; set; }
+    /// <summary>status_listen: ip:port of the HTTP status port (/metrics, /healthz, /readyz); empty = none.</summary>
+    public string StatusListen { get; set; } = "";
     /// <summary>Notes for the operator (e.g. an external server type that is not launched).</summary>
     public List<string> Warnings { get; } = [];
 }
@@ -32,17 +34,17 @@ public static partial class MogstoredCommandLine
     public const string DefaultConfigFile = "/etc/mogilefs/mogstored.conf";
 
     // Same specs as 2.73, in its order; the first name is what config-file keys match. The last
-    // four are ours (docs/security.md), recognised only in full: 2.73's config files never
+    // five are ours (docs/security.md, docs/metrics.md), recognised only in full: 2.73's config files never
     // contain them, and they must not make a 2.73 abbreviation ambiguous.
     private static readonly string[] Specs =
     [
         "iostat", "s|skipconfig", "daemonize|d", "config=s", "httplisten=s", "mgmtlisten=s", "docroot=s",
         "maxconns=i", "server=s", "serverbin=s", "pidfile=s",
-        "header_timeout=i", "body_timeout=i", "body_min_rate=i", "maxconns_per_ip=i",
+        "header_timeout=i", "body_timeout=i", "body_min_rate=i", "maxconns_per_ip=i", "status_listen=s",
     ];
 
     private static readonly GetoptLong Flags = new(
-        GetoptConfig.Mogstored with { ExactOnly = new HashSet<string>(StringComparer.Ordinal) { "header_timeout", "body_timeout", "body_min_rate", "maxconns_per_ip" } },
+        GetoptConfig.Mogstored with { ExactOnly = new HashSet<string>(StringComparer.Ordinal) { "header_timeout", "body_timeout", "body_min_rate", "maxconns_per_ip", "status_listen" } },
         Specs);
 
     private static readonly HashSet<string> FileKeys = Specs.Select(s => s.Split('|', '=')[0]).ToHashSet(StringComparer.Ordinal);
@@ -59,7 +61,8 @@ public static partial class MogstoredCommandLine
         " --maxconns_per_ip=<n>  Connections one client address may hold. Default maxconns/2\n" +
         " --header_timeout=<s>   Time allowed for a whole request head. Default 10\n" +
         " --body_timeout=<s>     Upload body deadline before body_min_rate counts. Default 30\n" +
-        " --body_min_rate=<B/s>  Slowest upload accepted, in bytes per second. Default 1024\n";
+        " --body_min_rate=<B/s>  Slowest upload accepted, in bytes per second. Default 1024\n" +
+        " --status_listen=<ip:port> Serve /metrics, /healthz, /readyz over HTTP. Default off\n";
 
     public static MogstoredSettings Parse(IReadOnlyList<string> args, string defaultConfigFile = DefaultConfigFile)
     {
@@ -108,6 +111,11 @@ public static partial class MogstoredCommandLine
             case "server": o.Server = value; break;
             case "serverbin": s.ServerBin = value; break;
             case "pidfile": s.PidFile = value; break;
+            case "status_listen":
+                try { MogileFS.Hosting.Status.StatusEndpoint.ParseListen(value); }
+                catch (FormatException) { throw new MogstoredUsageException($"Invalid status_listen value: {value} (ip:port is expected, e.g. 127.0.0.1:7580)"); }
+                s.StatusListen = value.Trim();
+                break;
         }
     }
 

@@ -52,6 +52,8 @@ string? pidFile = string.IsNullOrEmpty(settings.PidFile) ? null : settings.PidFi
 try
 {
     await server.StartAsync();
+    if (settings.StatusListen.Length > 0)
+        endpoints.Add(StorageStatus.Create(server, settings.Options, settings.StatusListen, loggerFactory));
     await endpoints.StartAsync(CancellationToken.None);
     if (pidFile != null) PidFile.Write(pidFile);
 }

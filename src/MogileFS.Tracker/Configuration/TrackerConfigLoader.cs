@@ -40,7 +40,7 @@ public static class TrackerConfigLoader
         "default_mindevcount", "node_timeout", "conn_timeout", "conn_pool_size", "rebalance_ignore_missing",
         "repl_use_get_port", "local_network", "no_schema_check", "plugins", "user",
         "log_target", "max_reply_bytes", "slow_reader_timeout", "max_conns_per_ip",
-        "db_write_timeout",
+        "db_write_timeout", "status_listen",
         "dashboard_admin_user", "dashboard_admin_password",
     };
 
@@ -50,7 +50,7 @@ public static class TrackerConfigLoader
         "p|confport=i", "l|listen=s@", "w|workers=i", "no_http", "workerport=i", "max_disk_age=i",
         "min_free_space=i", "default_mindevcount=i", "node_timeout=i", "conn_timeout=i", "conn_pool_size=i",
         "max_handles=i", "pidfile=s", "no_schema_check", "plugins=s@", "repl_use_get_port=i",
-        "local_network=s", "mogstored_stream_port", "job_master!", "help");
+        "local_network=s", "mogstored_stream_port", "job_master!", "help", "status_listen=s");
 
     // Flag name → config key, where they differ.
     private static readonly Dictionary<string, string> FlagToKey = new(StringComparer.Ordinal)
@@ -78,6 +78,7 @@ public static class TrackerConfigLoader
               --node_timeout=S, --conn_timeout=S, --conn_pool_size=N, --min_free_space=MB,
               --default_mindevcount=N, --max_handles=N, --repl_use_get_port=0|1,
               --local_network=CIDR, --plugins=NAMES, --[no]job_master
+              --status_listen=IP:PORT  serve /metrics, /healthz, /readyz and the dashboard over HTTP (default off)
         Every key of the configuration file is described in docs/configuration.md.
         """;
 
@@ -157,6 +158,16 @@ public static class TrackerConfigLoader
         options.SlowReaderTimeoutSeconds = chooser.Double("slow_reader_timeout", options.SlowReaderTimeoutSeconds);
         options.DbWriteTimeoutSeconds = chooser.Double("db_write_timeout", options.DbWriteTimeoutSeconds);
         options.MaxConnsPerIp = chooser.Int("max_conns_per_ip", options.MaxConnsPerIp, 0, int.MaxValue);
+        options.StatusListen = chooser.String("status_listen", "").Trim();
+        if (options.StatusListen.Length > 0)
+        {
+            try { MogileFS.Hosting.Status.StatusEndpoint.ParseListen(options.StatusListen); }
+            catch (FormatException)
+            {
+                throw new TrackerConfigException(
+                    $"Invalid value '{options.StatusListen}' for status_listen{chooser.Where("status_listen")}: expected ip:port (e.g. 127.0.0.1:7080)");
+            }
+        }
         options.DashboardAdminUser = chooser.String("dashboard_admin_user", "admin");
         options.DashboardAdminPassword = chooser.String("dashboard_admin_password", "") is { Length: > 0 } dap ? dap : null;
         if (options.LogTarget is not ("" or "stderr" or "stdout" or "syslog"))

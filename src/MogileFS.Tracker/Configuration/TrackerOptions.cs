@@ -49,6 +49,12 @@ public sealed class TrackerOptions
     /// (as 2.73). Overridable with the extension key <c>log_target</c> (stderr|stdout|syslog).</summary>
     public string LogTarget { get; set; } = "";
 
+    // ---- observability (ours; docs/metrics.md) ----
+
+    /// <summary>status_listen (<c>--status_listen</c>): ip:port of the HTTP status port (/metrics,
+    /// /healthz, /readyz, the dashboard). Empty (the default, as 2.73 has none): no status port.</summary>
+    public string StatusListen { get; set; } = "";
+
     // ---- limits (ours: 2.73 had none; docs/security.md) ----
 
     /// <summary>max_reply_bytes: replies a connection may have waiting for its client to read before
