@@ -51,6 +51,7 @@ public static class TrackerStatus
     private static void MapRoutes(IEndpointRouteBuilder routes, TrackerServer server)
     {
         MapIndex(routes);
+        Dashboard.DashboardRoutes.Map(routes, server.Dashboard); // docs/dashboard.md
     }
 
     private static void MapIndex(IEndpointRouteBuilder routes) =>
