@@ -93,21 +93,27 @@ internal sealed class BacklogHistory(MetadataStore store, TimeProvider clock)
         return s;
     }
 
-    /// <summary>Samples until cancelled; a failed sample (database away) is skipped.</summary>
+    /// <summary>Samples every <see cref="Interval"/> until cancelled (a changed interval applies within a
+    /// second); a failed sample (database away) is skipped.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
+        var last = DateTimeOffset.MinValue;
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await SampleAsync(ct).ConfigureAwait(false);
-                await Task.Delay(Interval, clock, ct).ConfigureAwait(false);
+                if (clock.GetUtcNow() - last >= Interval)
+                {
+                    last = clock.GetUtcNow();
+                    await SampleAsync(ct).ConfigureAwait(false);
+                }
+                var tick = Interval < TimeSpan.FromSeconds(1) ? Interval : TimeSpan.FromSeconds(1);
+                await Task.Delay(tick, clock, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
-            catch (Exception)
+            catch (Exception) when (!ct.IsCancellationRequested)
             {
-                try { await Task.Delay(Interval, clock, ct).ConfigureAwait(false); }
-                catch (OperationCanceledException) { return; }
+                // the next tick tries again
             }
         }
     }

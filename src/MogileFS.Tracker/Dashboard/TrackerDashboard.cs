@@ -136,7 +136,7 @@ public sealed class TrackerDashboard : IAsyncDisposable
         var snap = _rt.Metadata.Current;
         var (countsAt, rows) = await _counts.GetAsync(ct).ConfigureAwait(false);
         var perClass = ByClass(snap, rows);
-        var backlog = _backlog.Samples is { Count: > 0 } bs ? bs[^1] : await _backlog.SampleAsync(ct).ConfigureAwait(false);
+        var backlog = await FreshBacklogAsync(ct).ConfigureAwait(false);
         var obs = _rt.Observations;
 
         long files = perClass.Sum(c => c.Files), bytes = perClass.Sum(c => c.Bytes), under = perClass.Sum(c => c.UnderReplicated);
@@ -157,20 +157,6 @@ public sealed class TrackerDashboard : IAsyncDisposable
           .Append(Card("Delete queue", $"<span id=queue-delete>{N(backlog.Delete)}</span>"))
           .Append("</section>\n");
 
-        sb.Append("<h2>Hosts</h2><table id=hosts>").Head("Host", "Address", "State", "Reachable", "Devices", "Usage");
-        var devicesByHost = snap.Devices.ToLookup(d => d.HostId);
-        foreach (var h in snap.Hosts)
-        {
-            var devs = devicesByHost[h.Id].ToArray();
-            long? t = devs.Any(d => d.MbTotal != null) ? devs.Sum(d => d.MbTotal ?? 0) : null;
-            long? u = devs.Any(d => d.MbUsed != null) ? devs.Sum(d => d.MbUsed ?? 0) : null;
-            var reach = obs.HostReachable(h.Id);
-            sb.Row($"<a href=\"{Prefix}/devices?host={U(h.Name)}\">{B(h.Name)}</a>", E($"{h.Ip}:{h.HttpPort ?? 7500}"), Badge(h.StatusText),
-                reach is null ? "<span class=muted>not probed</span>" : reach.Value ? "yes" : "<span class=error>no</span>",
-                devs.Length.ToString(CultureInfo.InvariantCulture), UsageBar(u, t));
-        }
-        sb.Append("</table>\n");
-
         sb.Append("<h2>Domains and classes</h2><p class=muted>File counts as of ").Append(Ago(countsAt, Now)).Append(".</p><table id=classes>")
           .Head("Domain", "Class", "mindevcount", "Policy", "Checksum", "Files", "Bytes", "Under-replicated", "");
         var byKey = perClass.ToDictionary(c => (c.DomainId, c.ClassId));
@@ -185,7 +171,29 @@ public sealed class TrackerDashboard : IAsyncDisposable
             }
         }
         sb.Append("</table>\n");
+        sb.Append("<h2>Hosts</h2><table id=hosts>").Head("Host", "Address", "State", "Reachable", "Devices", "Usage");
+        var devicesByHost = snap.Devices.ToLookup(d => d.HostId);
+        foreach (var h in snap.Hosts)
+        {
+            var devs = devicesByHost[h.Id].ToArray();
+            long? t = devs.Any(d => d.MbTotal != null) ? devs.Sum(d => d.MbTotal ?? 0) : null;
+            long? u = devs.Any(d => d.MbUsed != null) ? devs.Sum(d => d.MbUsed ?? 0) : null;
+            var reach = obs.HostReachable(h.Id);
+            sb.Row($"<a href=\"{Prefix}/devices?host={U(h.Name)}\">{B(h.Name)}</a>", E($"{h.Ip}:{h.HttpPort ?? 7500}"), Badge(h.StatusText),
+                reach is null ? "<span class=muted>not probed</span>" : reach.Value ? "yes" : "<span class=error>no</span>",
+                devs.Length.ToString(CultureInfo.InvariantCulture), UsageBar(u, t));
+        }
+        sb.Append("</table>\n");
+
         return sb.ToString();
+    }
+
+    /// <summary>The queue sizes now: the sampler's last sample when it is under 5 s old, else a new one.</summary>
+    private async Task<BacklogSample> FreshBacklogAsync(CancellationToken ct)
+    {
+        var samples = _backlog.Samples;
+        if (samples.Count > 0 && Now - samples[^1].At < TimeSpan.FromSeconds(5)) return samples[^1];
+        return await _backlog.SampleAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>Folds the (domain, class, devcount) rows into per-class totals; files of a class the
@@ -279,9 +287,8 @@ public sealed class TrackerDashboard : IAsyncDisposable
     private async Task<string> JobsAsync(CancellationToken ct)
     {
         var sb = new StringBuilder();
+        var last = await FreshBacklogAsync(ct).ConfigureAwait(false);
         var samples = _backlog.Samples;
-        if (samples.Count == 0) samples = [await _backlog.SampleAsync(ct).ConfigureAwait(false)];
-        var last = samples[^1];
         sb.Append("<section class=cards>")
           .Append(Card("Replication queue", $"<span id=jobs-replicate>{N(last.Replicate)}</span>"))
           .Append(Card("Delete queue", $"<span id=jobs-delete>{N(last.Delete)}</span>"))
@@ -357,15 +364,17 @@ public sealed class TrackerDashboard : IAsyncDisposable
     {
         const int W = 720, H = 180, L = 56, B = 22;
         var now = Now;
-        var from = now - BacklogHistory.Window;
+        // the axis spans the samples there are (a tracker that just started has less than an hour)
+        var from = samples[0].At > now - BacklogHistory.Window ? samples[0].At : now - BacklogHistory.Window;
+        double span = Math.Max(1, (now - from).TotalSeconds);
         long max = Math.Max(1, samples.Max(s => Math.Max(Math.Max(s.Replicate, s.Delete), Math.Max(s.Fsck, s.Rebalance))));
-        double X(DateTimeOffset t) => L + (W - L - 8) * Math.Clamp((t - from).TotalSeconds / BacklogHistory.Window.TotalSeconds, 0, 1);
+        double X(DateTimeOffset t) => L + (W - L - 8) * Math.Clamp((t - from).TotalSeconds / span, 0, 1);
         double Y(long v) => 8 + (H - B - 8) * (1 - (double)v / max);
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"<svg id=backlog class=chart viewBox=\"0 0 {W} {H}\" width={W} height={H} role=img aria-label=\"queue sizes over the last hour\">");
         sb.Append(CultureInfo.InvariantCulture, $"<line x1={L} y1={H - B} x2={W - 8} y2={H - B} class=axis /><line x1={L} y1=8 x2={L} y2={H - B} class=axis />");
         sb.Append(CultureInfo.InvariantCulture, $"<text x={L - 4} y=14 class=tick text-anchor=end>{N(max)}</text><text x={L - 4} y={H - B} class=tick text-anchor=end>0</text>");
-        sb.Append(CultureInfo.InvariantCulture, $"<text x={L} y={H - 6} class=tick>-60 min</text><text x={W - 8} y={H - 6} class=tick text-anchor=end>now</text>");
+        sb.Append(CultureInfo.InvariantCulture, $"<text x={L} y={H - 6} class=tick>-{(span >= 90 ? $"{span / 60:0} min" : $"{span:0} s")}</text><text x={W - 8} y={H - 6} class=tick text-anchor=end>now</text>");
         foreach (var (name, cls, pick) in new (string, string, Func<BacklogSample, long>)[]
                  { ("replicate", "s1", s => s.Replicate), ("delete", "s2", s => s.Delete), ("fsck", "s3", s => s.Fsck), ("rebalance", "s4", s => s.Rebalance) })
         {
@@ -374,7 +383,7 @@ public sealed class TrackerDashboard : IAsyncDisposable
             sb.Append("<polyline class=\"line ").Append(cls).Append("\" points=\"").Append(pts).Append("\"><title>").Append(name).Append("</title></polyline>");
         }
         sb.Append("</svg><p class=legend><span class=s1>■ replicate</span> <span class=s2>■ delete</span> <span class=s3>■ fsck</span> <span class=s4>■ rebalance/drain</span> · ")
-          .Append(samples.Count).Append(" samples, every ").Append(_backlog.Interval.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)).Append(" s</p>");
+          .Append(samples.Count).Append(" samples, every ").Append(_backlog.Interval.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)).Append(" s</p>");
         return sb.ToString();
     }
 
