@@ -50,6 +50,9 @@ internal static partial class Log
     [LoggerMessage(3030, LogLevel.Debug, "Side-channel connection {Remote} failed")]
     public static partial void SideChannelError(ILogger logger, System.Net.EndPoint? remote, Exception ex);
 
+    [LoggerMessage(3040, LogLevel.Information, "{Method} {Path} {Status} sent={Sent} received={Received} ms={Ms:0.###} client={Client}")]
+    public static partial void Access(ILogger logger, string method, string path, int status, long sent, long received, double ms, System.Net.IPAddress? client);
+
     [LoggerMessage(3031, LogLevel.Information, "Side-channel shutdown command from {Remote}")]
     public static partial void ShutdownCommand(ILogger logger, System.Net.EndPoint? remote);
 }

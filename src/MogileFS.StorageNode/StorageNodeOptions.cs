@@ -68,6 +68,10 @@ public sealed class StorageNodeOptions
     /// <summary>HTTP engine: only <c>perlbal</c> (ours, built in) and <c>none</c> are served in-process.</summary>
     public string Server { get; set; } = "perlbal";
 
+    /// <summary>access_log: one log line per HTTP request (method, path, status, bytes, duration,
+    /// client). On by default (2.73 had none; docs/metrics.md); <c>access_log = 0</c> turns it off.</summary>
+    public bool AccessLog { get; set; } = true;
+
     /// <summary>Tests: exercise the path-containment fallback used where openat2(2) is missing.</summary>
     internal bool DisableOpenat2 { get; set; }
 

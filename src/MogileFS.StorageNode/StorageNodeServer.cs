@@ -31,7 +31,10 @@ public sealed class StorageNodeServer : IAsyncDisposable
     {
         _options = options;
         _logger = loggerFactory.CreateLogger("mogstored");
+        _accessLog = options.AccessLog ? loggerFactory.CreateLogger("mogstored.access") : null;
     }
+
+    private readonly ILogger? _accessLog;
 
     /// <summary>The node's instruments (exported on the status port, docs/metrics.md).</summary>
     public Metrics.StorageNodeMetrics Metrics { get; } = new();
@@ -89,7 +92,9 @@ public sealed class StorageNodeServer : IAsyncDisposable
             if (_options.IoStat) _ioStat = new IoStatMonitor(_options, _logger);
             if (!string.Equals(_options.Server, "none", StringComparison.OrdinalIgnoreCase))
             {
-                _http = new HttpService(_options, _root, _logger);
+                _http = new HttpService(_options, _root, _logger) { Metrics = Metrics, AccessLog = _accessLog };
+                var http = _http;
+                Metrics.ObserveConnections(() => http.ConnectionCount);
                 _http.Start(httpEp);
             }
             else
@@ -107,7 +112,7 @@ public sealed class StorageNodeServer : IAsyncDisposable
         _ioStat?.Start();
         if (_options.UsageInterval > TimeSpan.Zero)
         {
-            _usage = new UsageWriter(_options, _logger);
+            _usage = new UsageWriter(_options, _logger) { Metrics = Metrics };
             _usage.Start();
         }
         Log.Started(_logger, _http?.EndPoint ?? (EndPoint)new IPEndPoint(IPAddress.None, 0), _side.EndPoint, docroot);

@@ -39,11 +39,12 @@ public sealed class TrackerServer : IAsyncDisposable
         Logger = loggerFactory.CreateLogger("MogileFS.Tracker");
         Commands = TrackerCommands.CreateDefault();
         Scheduler = new QueryScheduler(options.QueryJobs);
-        Metrics.Observe(this);
+        Metrics.ObserveServer(() => _connections.Count, () => Scheduler.Running, () => Scheduler.Limit,
+            () => Scheduler.Pending, () => Volatile.Read(ref Scheduler.TimesOutOfWorkers));
     }
 
     /// <summary>The tracker's instruments (exported on the status port, docs/metrics.md).</summary>
-    public Observability.TrackerMetrics Metrics { get; } = new();
+    public TrackerMetrics Metrics { get; } = new();
 
     /// <summary>Open client connections.</summary>
     public int ConnectionCount => _connections.Count;
@@ -91,7 +92,7 @@ public sealed class TrackerServer : IAsyncDisposable
         try
         {
             _nodes = new StorageNodeClientHolder(MogileFS.Tracker.Storage.StorageNodeClient.For(_options));
-            var rt = new TrackerRuntime(_options, store, _loggerFactory, _nodes.Client) { Stopping = _stop.Token };
+            var rt = new TrackerRuntime(_options, store, _loggerFactory, _nodes.Client) { Stopping = _stop.Token, Metrics = Metrics };
             _runtime = rt;
             await rt.Metadata.ReloadAsync(ct).ConfigureAwait(false);
             RegisterJobs(rt);

@@ -47,9 +47,24 @@ internal static class TrackerHost
         if (child)
         {
             MakePathsAbsolute(options);
+            if (options.LogFile != null) options.LogFile = Path.GetFullPath(options.LogFile, Daemon.StartDirectory);
             Directory.SetCurrentDirectory("/");
         }
-        using var loggerFactory = ProcessLogging.Lines(options.LogTarget, child, options.Debug, "mogilefsd");
+        var logSettings = new LogSettings
+        {
+            Program = "mogilefsd", Target = options.LogTarget, File = options.LogFile, Format = options.LogFormat,
+            Level = options.Debug >= 1 ? LogLevel.Debug : LogLevel.Information, StackTraces = options.Debug >= 1,
+        };
+        ILoggerFactory loggerFactoryOrNull;
+        try
+        {
+            loggerFactoryOrNull = ProcessLogging.Create(logSettings, child);
+        }
+        catch (IOException e)
+        {
+            return Fail(stderr, e.Message);
+        }
+        using var loggerFactory = loggerFactoryOrNull;
         var log = loggerFactory.CreateLogger("mogilefsd");
         log.LogInformation("beginning run");
 
@@ -74,7 +89,7 @@ internal static class TrackerHost
         {
             string message = StartupError(e, options) ?? $"mogilefsd failed to start: {e.GetType().Name}: {e.Message}";
             // On the terminal the message is printed below; log it only where it would not show.
-            if (child || options.LogTarget == "syslog")
+            if (child || logSettings.EffectiveTarget(child) is "syslog" or "file")
                 log.LogError(options.Debug >= 1 ? e : null, "{Message}", message.Replace("\n", " "));
             Daemon.ReportFailure(message);
             return child ? 1 : Fail(stderr, message);
@@ -83,7 +98,7 @@ internal static class TrackerHost
         if (options.PidFile != null && !WritePidFile(options.PidFile, out string? pidError))
         {
             string message = $"Couldn't write pidfile {options.PidFile}: {pidError}; ending run";
-            if (child || options.LogTarget == "syslog") log.LogError("{Message}", message);
+            if (child || logSettings.EffectiveTarget(child) is "syslog" or "file") log.LogError("{Message}", message);
             Daemon.ReportFailure(message);
             await server.StopAsync();
             return child ? 1 : Fail(stderr, message);

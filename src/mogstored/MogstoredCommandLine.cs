@@ -16,6 +16,10 @@ public sealed class MogstoredSettings
     public string? PidFile { get; set; }
     /// <summary>status_listen: ip:port of the HTTP status port (/metrics, /healthz, /readyz); empty = none.</summary>
     public string StatusListen { get; set; } = "";
+    /// <summary>log_target / log_file / log_format (docs/metrics.md).</summary>
+    public string LogTarget { get; set; } = "";
+    public string? LogFile { get; set; }
+    public string LogFormat { get; set; } = "text";
     /// <summary>Notes for the operator (e.g. an external server type that is not launched).</summary>
     public List<string> Warnings { get; } = [];
 }
@@ -34,17 +38,18 @@ public static partial class MogstoredCommandLine
     public const string DefaultConfigFile = "/etc/mogilefs/mogstored.conf";
 
     // Same specs as 2.73, in its order; the first name is what config-file keys match. The last
-    // five are ours (docs/security.md, docs/metrics.md), recognised only in full: 2.73's config files never
+    // nine are ours (docs/security.md, docs/metrics.md), recognised only in full: 2.73's config files never
     // contain them, and they must not make a 2.73 abbreviation ambiguous.
     private static readonly string[] Specs =
     [
         "iostat", "s|skipconfig", "daemonize|d", "config=s", "httplisten=s", "mgmtlisten=s", "docroot=s",
         "maxconns=i", "server=s", "serverbin=s", "pidfile=s",
         "header_timeout=i", "body_timeout=i", "body_min_rate=i", "maxconns_per_ip=i", "status_listen=s",
+        "access_log=s", "log_target=s", "log_file=s", "log_format=s",
     ];
 
     private static readonly GetoptLong Flags = new(
-        GetoptConfig.Mogstored with { ExactOnly = new HashSet<string>(StringComparer.Ordinal) { "header_timeout", "body_timeout", "body_min_rate", "maxconns_per_ip", "status_listen" } },
+        GetoptConfig.Mogstored with { ExactOnly = new HashSet<string>(StringComparer.Ordinal) { "header_timeout", "body_timeout", "body_min_rate", "maxconns_per_ip", "status_listen", "access_log", "log_target", "log_file", "log_format" } },
         Specs);
 
     private static readonly HashSet<string> FileKeys = Specs.Select(s => s.Split('|', '=')[0]).ToHashSet(StringComparer.Ordinal);
@@ -62,7 +67,11 @@ public static partial class MogstoredCommandLine
         " --header_timeout=<s>   Time allowed for a whole request head. Default 10\n" +
         " --body_timeout=<s>     Upload body deadline before body_min_rate counts. Default 30\n" +
         " --body_min_rate=<B/s>  Slowest upload accepted, in bytes per second. Default 1024\n" +
-        " --status_listen=<ip:port> Serve /metrics, /healthz, /readyz over HTTP. Default off\n";
+        " --status_listen=<ip:port> Serve /metrics, /healthz, /readyz over HTTP. Default off\n" +
+        " --access_log=0|1       One log line per HTTP request. Default 1\n" +
+        " --log_target=<t>       stderr, stdout, syslog or file. Default stderr (syslog with --daemonize)\n" +
+        " --log_file=<path>      Log to this file\n" +
+        " --log_format=<f>       text or json. Default text\n";
 
     public static MogstoredSettings Parse(IReadOnlyList<string> args, string defaultConfigFile = DefaultConfigFile)
     {
@@ -82,6 +91,8 @@ public static partial class MogstoredCommandLine
         if (s.ConfigFile == null && File.Exists(defaultConfigFile)) s.ConfigFile = defaultConfigFile;
         if (s.ConfigFile != null && !s.SkipConfig) LoadConfigFile(s, s.ConfigFile);
 
+        if (s.LogTarget == "file" && s.LogFile == null)
+            throw new MogstoredUsageException("log_target = file needs log_file = <path>");
         NormalizeServer(s);
         if (s.Options.DocRoot.Length > 1) s.Options.DocRoot = s.Options.DocRoot.TrimEnd('/');
         return s;
@@ -111,6 +122,18 @@ public static partial class MogstoredCommandLine
             case "server": o.Server = value; break;
             case "serverbin": s.ServerBin = value; break;
             case "pidfile": s.PidFile = value; break;
+            case "access_log": o.AccessLog = PerlTrue(value.Trim()); break;
+            case "log_target":
+                if (value.Trim() is not ("stderr" or "stdout" or "syslog" or "file"))
+                    throw new MogstoredUsageException($"Invalid log_target value: {value} (stderr, stdout, syslog or file is expected)");
+                s.LogTarget = value.Trim();
+                break;
+            case "log_file": s.LogFile = value.Trim().Length > 0 ? value.Trim() : null; break;
+            case "log_format":
+                if (value.Trim() is not ("text" or "json"))
+                    throw new MogstoredUsageException($"Invalid log_format value: {value} (text or json is expected)");
+                s.LogFormat = value.Trim();
+                break;
             case "status_listen":
                 try { MogileFS.Hosting.Status.StatusEndpoint.ParseListen(value); }
                 catch (FormatException) { throw new MogstoredUsageException($"Invalid status_listen value: {value} (ip:port is expected, e.g. 127.0.0.1:7580)"); }

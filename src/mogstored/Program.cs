@@ -42,7 +42,22 @@ if (settings.Daemonize && !daemon.IsChild)
 }
 if (daemon.IsChild) daemon.Detach(stdioToDevNull: false);
 
-using var loggerFactory = ProcessLogging.TimestampedConsole("MOGSTORED_LOG_LEVEL");
+if (daemon.IsChild && settings.LogFile != null) settings.LogFile = Path.GetFullPath(settings.LogFile, daemon.StartDirectory);
+ILoggerFactory loggerFactoryOrNull;
+try
+{
+    loggerFactoryOrNull = ProcessLogging.Create(new LogSettings
+    {
+        Program = "mogstored", Target = settings.LogTarget, File = settings.LogFile, Format = settings.LogFormat,
+        Level = Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("MOGSTORED_LOG_LEVEL"), true, out var lvl) ? lvl : LogLevel.Information,
+    }, daemon.IsChild);
+}
+catch (IOException e)
+{
+    Console.Error.WriteLine($"mogstored: {e.Message}");
+    return 1;
+}
+using var loggerFactory = loggerFactoryOrNull;
 var logger = loggerFactory.CreateLogger("mogstored");
 foreach (var w in settings.Warnings) logger.LogWarning("{Warning}", w);
 

@@ -372,13 +372,13 @@ public sealed class MogilefsdProcessTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Log_target_stdout_writes_the_original_screen_format()
+    public async Task Log_target_stdout_writes_the_common_line_format()
     {
         var t = Start(["--config", Config("log_target = stdout\n")]);
         await t.ListeningAsync();
         Kill(t.Process.Id, SIGTERM);
         Assert.Equal(0, await t.ExitCodeAsync());
-        Assert.Matches(@"\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\] beginning run", t.StdErr);
+        Assert.Matches(@"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d info  mogilefsd\[\d+\] mogilefsd: beginning run", t.StdErr);
     }
 
     [PostgresFact]

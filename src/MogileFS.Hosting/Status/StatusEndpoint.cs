@@ -62,6 +62,9 @@ public sealed class StatusEndpoint(StatusEndpointOptions options) : IProcessEndp
     public static readonly double[] SecondsBuckets =
         [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+    /// <summary>Series one metric may have (5 device states × 10,000 devices fit).</summary>
+    public const int CardinalityLimit = 65536;
+
     private WebApplication? _app;
 
     public StatusEndpointOptions Options => options;
@@ -101,11 +104,13 @@ public sealed class StatusEndpoint(StatusEndpointOptions options) : IProcessEndp
         builder.Services.AddOpenTelemetry().WithMetrics(m =>
         {
             foreach (var meter in options.Meters) m.AddMeter(meter);
+            // Per-device gauges of a large cluster exceed the SDK's default of 2000 series per metric.
             m.AddView(instrument =>
-                options.HistogramBuckets.TryGetValue(instrument.Name, out var b) ? new ExplicitBucketHistogramConfiguration { Boundaries = b }
+                options.HistogramBuckets.TryGetValue(instrument.Name, out var b)
+                    ? new ExplicitBucketHistogramConfiguration { Boundaries = b, CardinalityLimit = CardinalityLimit }
                 : instrument.Unit == "s" && instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal)
-                    ? new ExplicitBucketHistogramConfiguration { Boundaries = SecondsBuckets }
-                    : null);
+                    ? new ExplicitBucketHistogramConfiguration { Boundaries = SecondsBuckets, CardinalityLimit = CardinalityLimit }
+                    : new MetricStreamConfiguration { CardinalityLimit = CardinalityLimit });
             m.AddPrometheusExporter(o =>
             {
                 o.ScopeInfoEnabled = false;   // no otel_scope_* labels on every series

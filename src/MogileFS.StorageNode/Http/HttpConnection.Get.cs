@@ -46,6 +46,7 @@ internal sealed partial class HttpConnection
             await Task.Yield();
             plan = FinishRead(plan);
         }
+        bool viaSendfile = plan.FileFd >= 0 && plan.FileCount > 0;
         bool corked = plan.FileCount > 0 && SetCork(true);
         try
         {
@@ -68,6 +69,7 @@ internal sealed partial class HttpConnection
                 if (corked) SetCork(false);
             }
         }
+        if (_req.Method == HttpMethod.Get && _status is 200 or 206) _transfer = viaSendfile ? "sendfile" : "copy";
         return plan.KeepAlive;
     }
 
@@ -369,6 +371,7 @@ internal sealed partial class HttpConnection
     /// </summary>
     private async ValueTask SendFileAsync(int fd, long offset, long count)
     {
+        _sent += count; // counted up front: a failure ends the connection anyway
         while (true)
         {
             if (OnEventLoop && !Libc.FullyCached(fd, offset, count)) await Task.Yield(); // cold pages would block the event loop

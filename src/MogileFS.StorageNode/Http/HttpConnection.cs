@@ -172,7 +172,17 @@ internal sealed partial class HttpConnection
                 return;
             }
 
+            long requestStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+            _status = 0;
+            _sent = 0;
+            _received = 0;
+            _transfer = null;
+            // The target is only copied out when the access log wants it (the buffer is reused for the body).
+            string? target = _svc.AccessLog is { } al && al.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information)
+                ? System.Text.Encoding.Latin1.GetString(Target) : null;
             bool keep;
+            try
+            {
             switch (_req.Method)
             {
                 case HttpMethod.Get:
@@ -189,6 +199,11 @@ internal sealed partial class HttpConnection
                     // MKCOL, OPTIONS, POST, lowercase methods...: 400 like mogstored (the tracker relies on it).
                     keep = await SendSimpleAsync(400, ReadOnlyMemory<byte>.Empty, KeepAliveFor(bodyConsumed: !HasUnreadBody)).ConfigureAwait(false);
                     break;
+            }
+            }
+            finally
+            {
+                RequestDone(requestStarted, target);
             }
             if (!keep || _svc.Stopping) return;
         }
@@ -252,8 +267,41 @@ internal sealed partial class HttpConnection
     private ValueTask<bool> SendSimpleAsync(int code, string message, bool keepAlive, bool withBody = true) =>
         SendSimpleAsync(code, System.Text.Encoding.UTF8.GetBytes(message), keepAlive, withBody);
 
+    // ---- per request: status, bytes, metrics and the access log ----
+    private int _status;
+    private long _sent;
+    private string? _transfer; // "sendfile" or "copy" for a GET that sent a body
+
+    private static readonly string[] MethodNames = ["other", "GET", "HEAD", "PUT", "DELETE"];
+
+    private void RequestDone(long started, string? target)
+    {
+        string method = MethodNames[(int)_req.Method];
+        int status = _status;
+        var m = _svc.Metrics;
+        if (m != null)
+        {
+            m.RecordRequest(method, status, started);
+            if (_sent > 0) m.BytesSent.Add(_sent);
+            if (_received > 0) m.BytesReceived.Add(_received);
+            if (_transfer != null) m.CountTransfer(_transfer);
+        }
+        if (target != null && _svc.AccessLog is { } log)
+            Log.Access(log, method, target, status, _sent, _received,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ClientAddress);
+    }
+
+    /// <summary>Notes the status of the response whose head starts <paramref name="data"/> (1xx interim ones aside).</summary>
+    private void NoteResponse(ReadOnlySpan<byte> data)
+    {
+        if (_status == 0 && data.Length >= 12 && data.StartsWith("HTTP/1."u8) && data[9] != (byte)'1')
+            _status = (data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0');
+    }
+
     private async ValueTask SendAsync(ReadOnlyMemory<byte> data)
     {
+        NoteResponse(data.Span);
+        _sent += data.Length;
         LastActivity = Environment.TickCount64;
         while (data.Length > 0)
         {

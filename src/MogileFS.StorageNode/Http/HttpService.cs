@@ -41,6 +41,12 @@ internal sealed class HttpService
     public int Pid { get; }
     public volatile bool Stopping;
 
+    /// <summary>Request instruments (docs/metrics.md).</summary>
+    public Metrics.StorageNodeMetrics? Metrics { get; init; }
+
+    /// <summary>The access log (null: off).</summary>
+    public ILogger? AccessLog { get; init; }
+
     /// <summary>
     /// True when the runtime runs socket continuations on its epoll threads
     /// (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, which mogstored sets): requests are then

@@ -26,6 +26,12 @@ public sealed class StorageNodeMetrics : IDisposable
         BytesSent = Meter.CreateCounter<long>("mogilefs.storage.sent", "By", "Response body bytes sent (GET)");
         Transfers = Meter.CreateCounter<long>("mogilefs.storage.get.transfers", null,
             "GET responses by how the body was sent (sendfile or copy)");
+        Meter.CreateObservableGauge("mogilefs.storage.device.capacity", () => Usage(u => u.Total), "By",
+            "Size of the file system of each devN directory (usage round, every 10 s)");
+        Meter.CreateObservableGauge("mogilefs.storage.device.used", () => Usage(u => u.Used), "By",
+            "Space in use on the file system of each devN directory");
+        Meter.CreateObservableGauge("mogilefs.storage.device.free", () => Usage(u => u.Available), "By",
+            "Space available to new files on each devN directory");
     }
 
     public string Name { get; }
@@ -35,20 +41,33 @@ public sealed class StorageNodeMetrics : IDisposable
     public Counter<long> BytesSent { get; }
     public Counter<long> Transfers { get; }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, (long Total, long Used, long Available)> _usage = new();
+
+    /// <summary>Open HTTP connections, read when scraped.</summary>
+    public void ObserveConnections(Func<int> count) =>
+        Meter.CreateObservableGauge("mogilefs.storage.connections", count, null, "Open HTTP connections");
+
+    /// <summary>The usage writer's latest figures for dev<paramref name="devid"/>, in bytes.</summary>
+    public void SetDeviceUsage(int devid, long total, long used, long available) => _usage[devid] = (total, used, available);
+
+    private IEnumerable<Measurement<long>> Usage(Func<(long Total, long Used, long Available), long> pick)
+    {
+        foreach (var (dev, u) in _usage)
+            yield return new Measurement<long>(pick(u), new KeyValuePair<string, object?>("devid", dev.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    public void CountTransfer(string mode)
+    {
+        if (Transfers.Enabled) Transfers.Add(1, new KeyValuePair<string, object?>("mode", mode));
+    }
+
     /// <summary>Records one finished request.</summary>
+    /// <param name="method">One of a fixed set of constant strings (GET, HEAD, PUT, DELETE, other).</param>
     public void RecordRequest(string method, int status, long startTimestamp)
     {
         if (!RequestDuration.Enabled) return;
         RequestDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds,
-            new TagList { { "method", MethodLabel(method) }, { "status", StatusLabel(status) } });
-    }
-
-    private static readonly string[] Methods = ["GET", "HEAD", "PUT", "DELETE", "MKCOL", "OPTIONS"];
-
-    internal static string MethodLabel(string method)
-    {
-        foreach (var m in Methods) if (string.Equals(m, method, StringComparison.Ordinal)) return m;
-        return "other";
+            new TagList { { "method", method }, { "status", StatusLabel(status) } });
     }
 
     private static readonly string[] Statuses = MakeStatuses();
@@ -61,7 +80,7 @@ public sealed class StorageNodeMetrics : IDisposable
     }
 
     /// <summary>The status code as a cached string (100-599), else "other".</summary>
-    internal static string StatusLabel(int status) => status is >= 100 and < 600 ? Statuses[status] : "other";
+    internal static string StatusLabel(int status) => status is >= 100 and < 600 ? Statuses[status] : status == 0 ? "none" : "other";
 
     public void Dispose() => Meter.Dispose();
 }

@@ -27,6 +27,9 @@ internal sealed partial class UsageWriter : IAsyncDisposable
         _logger = logger;
     }
 
+    /// <summary>Where each round's figures also go (disk free per device on /metrics).</summary>
+    public Metrics.StorageNodeMetrics? Metrics { get; init; }
+
     public void Start() => _loop = Task.Run(() => LoopAsync(_cts.Token));
 
     private async Task LoopAsync(CancellationToken ct)
@@ -61,6 +64,7 @@ internal sealed partial class UsageWriter : IAsyncDisposable
                     if (du != null) u = u with { Used = du.Value };
                 }
                 WriteInPlace(Path.Combine(u.Disk, "usage"), Format(u, now));
+                Metrics?.SetDeviceUsage(dev, u.Total * 1024, u.Used * 1024, u.Available * 1024);
             }
             catch (OperationCanceledException) { throw; }
             catch (Exception ex)

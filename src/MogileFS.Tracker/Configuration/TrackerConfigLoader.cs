@@ -40,7 +40,7 @@ public static class TrackerConfigLoader
         "default_mindevcount", "node_timeout", "conn_timeout", "conn_pool_size", "rebalance_ignore_missing",
         "repl_use_get_port", "local_network", "no_schema_check", "plugins", "user",
         "log_target", "max_reply_bytes", "slow_reader_timeout", "max_conns_per_ip",
-        "db_write_timeout", "status_listen",
+        "db_write_timeout", "status_listen", "log_file", "log_format",
         "dashboard_admin_user", "dashboard_admin_password",
     };
 
@@ -168,11 +168,19 @@ public static class TrackerConfigLoader
                     $"Invalid value '{options.StatusListen}' for status_listen{chooser.Where("status_listen")}: expected ip:port (e.g. 127.0.0.1:7080)");
             }
         }
+        options.LogFile = chooser.String("log_file", "") is { Length: > 0 } lf ? lf : null;
+        options.LogFormat = chooser.String("log_format", "text").Trim();
         options.DashboardAdminUser = chooser.String("dashboard_admin_user", "admin");
         options.DashboardAdminPassword = chooser.String("dashboard_admin_password", "") is { Length: > 0 } dap ? dap : null;
-        if (options.LogTarget is not ("" or "stderr" or "stdout" or "syslog"))
+        if (options.LogTarget is not ("" or "stderr" or "stdout" or "syslog" or "file"))
             throw new TrackerConfigException(
-                $"Invalid value '{options.LogTarget}' for log_target{chooser.Where("log_target")}: expected stderr, stdout or syslog");
+                $"Invalid value '{options.LogTarget}' for log_target{chooser.Where("log_target")}: expected stderr, stdout, syslog or file");
+        if (options.LogTarget == "file" && options.LogFile == null)
+            throw new TrackerConfigException(
+                $"Invalid value 'file' for log_target{chooser.Where("log_target")}: log_file = <path> is not set");
+        if (options.LogFormat is not ("text" or "json"))
+            throw new TrackerConfigException(
+                $"Invalid value '{options.LogFormat}' for log_format{chooser.Where("log_format")}: expected text or json");
 
         // Plugins from the file and from every --plugins add up; each is a comma list.
         var plugins = new List<string>();

@@ -49,6 +49,12 @@ public sealed class TrackerOptions
     /// (as 2.73). Overridable with the extension key <c>log_target</c> (stderr|stdout|syslog).</summary>
     public string LogTarget { get; set; } = "";
 
+    /// <summary>log_file: log to this file (appended; log_target = file is implied).</summary>
+    public string? LogFile { get; set; }
+
+    /// <summary>log_format: text (one line per message, docs/metrics.md) or json.</summary>
+    public string LogFormat { get; set; } = "text";
+
     // ---- observability (ours; docs/metrics.md) ----
 
     /// <summary>status_listen (<c>--status_listen</c>): ip:port of the HTTP status port (/metrics,

@@ -87,16 +87,22 @@ public sealed class DeleteWorker
                     continue;
                 }
                 JobLog.DeleteFailed(_log, fid, devid, $"HTTP {status} {err}");
+                rt.Metrics.Count(rt.Metrics.Deletes, "error");
                 reschedule = 1800L * (1 + fc);
                 fc++;
             }
             bool gone = await rt.Store.CompleteDeletePassAsync(fid, removed, reschedule, fc, ct).ConfigureAwait(false);
-            if (gone) _host.Stats.Increment("delete_done");
+            if (gone)
+            {
+                _host.Stats.Increment("delete_done");
+                rt.Metrics.Count(rt.Metrics.Deletes, "ok");
+            }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
         catch (Exception e)
         {
             JobLog.DeleteItemFailed(_log, fid, e.Message, e);
+            _host.Runtime.Metrics.Count(_host.Runtime.Metrics.Deletes, "error");
             throw;
         }
     }

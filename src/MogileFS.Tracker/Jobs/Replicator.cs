@@ -65,6 +65,7 @@ public sealed class Replicator
             }
             var (outcome, detail, pending) = await ReplicateCoreAsync(item.Fid, item.DevId, ct, null, null, deferLast: true).ConfigureAwait(false);
             int fc = item.FailCount;
+            rt.Metrics.Count(rt.Metrics.Replications, outcome == ReplicateOutcome.Copied ? "copied" : OutcomeName(outcome));
             switch (outcome)
             {
                 case ReplicateOutcome.Copied when pending != null:
@@ -94,6 +95,7 @@ public sealed class Replicator
         catch (Exception e)
         {
             JobLog.ReplicateItemFailed(_log, item.Fid, e.Message, e);
+            rt.Metrics.Count(rt.Metrics.Replications, "error");
             throw;
         }
     }
@@ -283,6 +285,7 @@ public sealed class Replicator
             {
                 lastError = err;
                 JobLog.CopyFailed(_log, fid, src, dest, err);
+                rt.Metrics.Count(rt.Metrics.Copies, "error");
                 if (srcFault) failedSrc.Add(src); else failedDest.Add(dest);
                 // Whatever failed, the destination may hold (part of) the file: it must not stay there unrecorded.
                 await RemoveStrayAsync(fid, dest, snap, ct).ConfigureAwait(false);
@@ -304,6 +307,7 @@ public sealed class Replicator
             else await rt.Store.RecordReplicaAsync(fid, copy.DevId, copy.UpdateDevcount, copy.ChecksumType, copy.Checksum, ct).ConfigureAwait(false);
             if (storeSum) checksumStored = true;
             _host.Stats.Increment("replicate_copies");
+            rt.Metrics.Count(rt.Metrics.Copies, "ok");
             copies++;
             on.Add(dest);
             onForPolicy.Add(dest);

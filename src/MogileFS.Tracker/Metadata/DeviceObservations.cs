@@ -40,9 +40,22 @@ public sealed class DeviceObservations
         return Get(devid)?.Utilization;
     }
 
-    public void Set(int devid, DeviceObservation observation) => _devices[devid] = observation;
+    public void Set(int devid, DeviceObservation observation)
+    {
+        _devices[devid] = observation;
+        if (observation.State is ObservedState.Writeable or ObservedState.Readable) _lastGood[devid] = observation.At;
+    }
 
-    public void Forget(int devid) => _devices.TryRemove(devid, out _);
+    private readonly ConcurrentDictionary<int, DateTimeOffset> _lastGood = new();
+
+    /// <summary>When the monitor last found the device readable or writeable (null: never, since this tracker started).</summary>
+    public DateTimeOffset? LastGoodProbe(int devid) => _lastGood.TryGetValue(devid, out var t) ? t : null;
+
+    public void Forget(int devid)
+    {
+        _devices.TryRemove(devid, out _);
+        _lastGood.TryRemove(devid, out _);
+    }
 
     /// <summary>true = reachable, false = unreachable, null = unknown.</summary>
     public bool? HostReachable(int hostid) => _hostsReachable.TryGetValue(hostid, out var r) ? r : null;

@@ -23,6 +23,9 @@ public static class TrackerStatus
             LoggerFactory = rt.LoggerFactory,
         };
         options.Meters.Add(server.Metrics.Name);
+        // Gauges from the database and the cluster view; sampled until the tracker stops.
+        var sampler = new ClusterSampler(rt);
+        _ = sampler.RunAsync(rt.Stopping);
         options.Readiness.Add(new ReadinessCheck("database", async ct =>
         {
             await rt.Store.PingAsync(ct).ConfigureAwait(false);

@@ -41,6 +41,10 @@ public sealed class TrackerRuntime
     public MonitorState Monitor { get; } = new();
     public JobRegistry Jobs { get; }
     public ErrorStream Errors { get; } = new();
+
+    /// <summary>The tracker's instruments (the server's own; a runtime made alone gets a private set).</summary>
+    public TrackerMetrics Metrics { get => _metrics ??= new TrackerMetrics(); init => _metrics = value; }
+    private TrackerMetrics? _metrics;
     public MogileFS.Tracker.Storage.IStorageNodeClient StorageNodes { get; }
     public DateTimeOffset StartedAt { get; }
 

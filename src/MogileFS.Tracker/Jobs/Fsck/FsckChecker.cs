@@ -79,7 +79,9 @@ public sealed class FsckChecker
         finally
         {
             await Store.AddFsckLogsAsync(run.Events, CancellationToken.None).ConfigureAwait(false);
+            foreach (var ev in run.Events) _rt.Metrics.Count(_rt.Metrics.FsckEvents, ev.EvCode, "code");
         }
+        _rt.Metrics.Count(_rt.Metrics.FsckChecks, outcome == FsckOutcome.Handled ? "handled" : "stalled");
         FsckLogMessages.FidChecked(_log, run.Fid, outcome.ToString());
         return new FsckCheckResult(outcome, run.BytesDigested);
     }

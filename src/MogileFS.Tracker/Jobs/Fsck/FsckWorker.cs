@@ -51,6 +51,7 @@ public sealed class FsckWorker
         {
             // The row stays claimed and is checked again when the claim runs out.
             FsckLogMessages.FsckError(_log, $"check of fid {fid} failed: {e.Message}");
+            _rt.Metrics.Count(_rt.Metrics.FsckChecks, "error");
             _rt.Errors.Publish($"[fsck({Environment.ProcessId})] check of fid {fid} failed: {e.Message}");
         }
     }
