@@ -13,7 +13,9 @@ namespace MogileFS.Tracker.Observability;
 public static class TrackerStatus
 {
     /// <summary>The endpoint for <paramref name="server"/> listening on <paramref name="listen"/>.</summary>
-    public static StatusEndpoint Create(TrackerServer server, string listen)
+    /// <param name="queueInterval">How often queue depths and fsck progress are read (default 5 s).</param>
+    /// <param name="fileInterval">How often the file table is counted (default 60 s: a full scan).</param>
+    public static StatusEndpoint Create(TrackerServer server, string listen, TimeSpan? queueInterval = null, TimeSpan? fileInterval = null)
     {
         var rt = server.Services;
         var options = new StatusEndpointOptions
@@ -24,7 +26,7 @@ public static class TrackerStatus
         };
         options.Meters.Add(server.Metrics.Name);
         // Gauges from the database and the cluster view; sampled until the tracker stops.
-        var sampler = new ClusterSampler(rt);
+        var sampler = new ClusterSampler(rt, queueInterval, fileInterval);
         _ = sampler.RunAsync(rt.Stopping);
         options.Readiness.Add(new ReadinessCheck("database", async ct =>
         {
