@@ -19,7 +19,7 @@ internal sealed class FileCountCache(MetadataStore store, TimeProvider clock)
     private (DateTimeOffset At, List<FileCountRow> Rows)? _last;
     private Task<List<FileCountRow>>? _running;
 
-    public TimeSpan MaxAge { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Rows not older than <see cref="MaxAge"/> (waits for a scan only when there is no older result).</summary>
     public async Task<(DateTimeOffset At, List<FileCountRow> Rows)> GetAsync(CancellationToken ct)

@@ -43,7 +43,7 @@ public sealed class TrackerDashboard : IAsyncDisposable
     /// <summary>How often the backlog is sampled (30 s; tests shorten it).</summary>
     public TimeSpan BacklogInterval { get => _backlog.Interval; set => _backlog.Interval = value; }
 
-    /// <summary>How long file counts are reused (15 s).</summary>
+    /// <summary>How long file counts are reused (30 s).</summary>
     public TimeSpan FileCountMaxAge { get => _counts.MaxAge; set => _counts.MaxAge = value; }
 
     /// <summary>Starts the backlog sampler (idempotent).</summary>
@@ -239,10 +239,11 @@ public sealed class TrackerDashboard : IAsyncDisposable
             body.Row($"<a href=\"{Prefix}/device?id={d.Id}\">dev{d.Id}</a>", host is null ? "?" : B(host.Name), Badge(d.StatusText),
                 Badge(o?.State.ToWire() ?? "unknown"), $"<span class=num>{d.Weight ?? 100}</span>", UsageBar(d.MbUsed, d.MbTotal),
                 o?.Utilization is { } u ? $"<span class=num>{E(u)}%</span>" : "<span class=muted>-</span>",
-                o is null ? "<span class=muted>never</span>" : Ago(o.At, now));
+                o is null ? "<span class=muted>never</span>" : Ago(o.At, now),
+                _rt.Observations.LastGoodProbe(d.Id) is { } good ? Ago(good, now) : "<span class=muted>never</span>");
         }
         sb.Append("<p class=muted><span id=devices-shown>").Append(shown).Append("</span> of ").Append(snap.Devices.Count).Append(" devices.</p>");
-        sb.Append("<table id=devices>").Head("Device", "Host", "State", "Observed", "Weight", "Usage", "I/O util", "Last probe");
+        sb.Append("<table id=devices>").Head("Device", "Host", "State", "Observed", "Weight", "Usage", "I/O util", "Last probe", "Last good probe");
         sb.Append(body).Append("</table>");
         return sb.ToString();
     }
@@ -260,7 +261,8 @@ public sealed class TrackerDashboard : IAsyncDisposable
           .Row("Weight", (d.Weight ?? 100).ToString(CultureInfo.InvariantCulture)).Row("Usage", UsageBar(d.MbUsed, d.MbTotal))
           .Row("Usage reported", d.MbAsOf is long asof ? Ago(DateTimeOffset.FromUnixTimeSeconds(asof), Now) : "never")
           .Row("I/O utilisation", o?.Utilization is { } u ? E(u) + "%" : "-")
-          .Row("Last probe", o is null ? "never" : Ago(o.At, Now));
+          .Row("Last probe", o is null ? "never" : Ago(o.At, Now))
+          .Row("Last good probe", _rt.Observations.LastGoodProbe(d.Id) is { } good ? Ago(good, Now) : "never (since this tracker started)");
         sb.Append("</table>\n<h2>Change state</h2>");
         if (!_gate.Enabled) sb.Append(ActionsOffNote);
         else
