@@ -21,9 +21,15 @@ internal sealed class FileCountCache(MetadataStore store, TimeProvider clock)
 
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Rows not older than <see cref="MaxAge"/> (waits for a scan only when there is no older result).</summary>
+    /// <summary>Another periodic count of the same table (the metrics sampler's). When it has a result,
+    /// that is used and this cache never scans.</summary>
+    public Func<(DateTimeOffset At, List<FileCountRow> Rows)?>? Shared { get; set; }
+
+    /// <summary>Rows not older than <see cref="MaxAge"/> (waits for a scan only when there is no older result),
+    /// or the shared count when there is one.</summary>
     public async Task<(DateTimeOffset At, List<FileCountRow> Rows)> GetAsync(CancellationToken ct)
     {
+        if (Shared?.Invoke() is { } shared) return shared;
         Task<List<FileCountRow>> scan;
         lock (_gate)
         {

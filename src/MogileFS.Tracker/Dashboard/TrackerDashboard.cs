@@ -46,6 +46,10 @@ public sealed class TrackerDashboard : IAsyncDisposable
     /// <summary>How long file counts are reused (30 s).</summary>
     public TimeSpan FileCountMaxAge { get => _counts.MaxAge; set => _counts.MaxAge = value; }
 
+    /// <summary>Uses another component's periodic count of the file table (the status port's metrics
+    /// sampler) instead of scanning it again.</summary>
+    public void ShareFileCounts(Func<(DateTimeOffset At, List<Store.FileCountRow> Rows)?> source) => _counts.Shared = source;
+
     /// <summary>Starts the backlog sampler (idempotent).</summary>
     public void Start()
     {
@@ -188,13 +192,8 @@ public sealed class TrackerDashboard : IAsyncDisposable
         return sb.ToString();
     }
 
-    /// <summary>The queue sizes now: the sampler's last sample when it is under 5 s old, else a new one.</summary>
-    private async Task<BacklogSample> FreshBacklogAsync(CancellationToken ct)
-    {
-        var samples = _backlog.Samples;
-        if (samples.Count > 0 && Now - samples[^1].At < TimeSpan.FromSeconds(5)) return samples[^1];
-        return await _backlog.SampleAsync(ct).ConfigureAwait(false);
-    }
+    /// <summary>The queue sizes now (four COUNTs; the sample joins the chart's history).</summary>
+    private Task<BacklogSample> FreshBacklogAsync(CancellationToken ct) => _backlog.SampleAsync(ct);
 
     /// <summary>Folds the (domain, class, devcount) rows into per-class totals; files of a class the
     /// snapshot does not know are counted under their classid with mindevcount of the default.</summary>
