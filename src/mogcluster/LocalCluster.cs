@@ -133,7 +133,8 @@ public static partial class LocalCluster
                 var file = Path.Combine(conf, $"mogstored-node{devid}.conf");
                 File.WriteAllText(file,
                     $"# written by the local cluster command\nhttplisten = {settings.Ips[i]}:{settings.HttpPort}\n" +
-                    $"mgmtlisten = {settings.Ips[i]}:{settings.MgmtPort}\ndocroot = {docroot}\n");
+                    $"mgmtlisten = {settings.Ips[i]}:{settings.MgmtPort}\ndocroot = {docroot}\n" +
+                    $"status_listen = {settings.Ips[i]}:{NodeStatusPort}\n");
                 children.Start($"mogstored node{devid}", Exe("mogstored"), [$"--config={file}"], Path.Combine(logs, $"mogstored-node{devid}.log"));
             }
             foreach (var ip in settings.Ips) await WaitForPortAsync(ip, settings.HttpPort, "mogstored", children, stop.Token);
@@ -144,6 +145,7 @@ public static partial class LocalCluster
                 "# written by the local cluster command\n" +
                 $"db_dsn = {dsn}\n" + (dbUser.Length > 0 ? $"db_user = {dbUser}\ndb_pass = {dbPass}\n" : "") +
                 $"listen = {settings.Tracker}\nquery_jobs = 20\nmogstored_stream_port = {settings.MgmtPort}\n" +
+                $"status_listen = {SplitHostPort(settings.Tracker).Item1}:{TrackerStatusPort}\n" +
                 (GetEuid() == 0 ? "user = root\n" : ""));
             children.Start("mogilefsd", Exe("mogilefsd"), [$"--config={trackerConf}"], Path.Combine(logs, "mogilefsd.log"));
             var (tIp, tPort) = SplitHostPort(settings.Tracker);
@@ -309,6 +311,9 @@ public static partial class LocalCluster
         Console.Error.WriteLine("cluster: warning: the tracker has not yet reported every device writeable; uploads may fail with no_devices until it does");
     }
 
+    // Status ports (metrics, health, dashboard; docs/metrics.md): on in the local cluster.
+    private const int TrackerStatusPort = 7080, NodeStatusPort = 7580;
+
     private static void PrintBanner(Settings s, string dsn)
     {
         var bin = AppContext.BaseDirectory.TrimEnd('/');
@@ -320,6 +325,7 @@ public static partial class LocalCluster
             MogileFS local cluster is up.
               data      {s.Data}   ({(s.Postgres ? "PostgreSQL" : s.MySql ? "MySQL" : "SQLite")}: {dsn})
               tracker   {t}
+              status    http://{SplitHostPort(t).Item1}:{TrackerStatusPort}/metrics  (also /healthz, /readyz; storage nodes on port {NodeStatusPort})
             {string.Join("\n", s.Ips.Select((ip, i) => $"  storage   {ip}:{s.HttpPort}   host node{i + 1}, device dev{i + 1}"))}
               domain    default (class default)
               logs      {Path.Combine(s.Data, "logs")}
