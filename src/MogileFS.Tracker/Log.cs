@@ -31,4 +31,7 @@ internal static partial class Log
 
     [LoggerMessage(300, LogLevel.Warning, "Metadata refresh failed: {Message}")]
     public static partial void MetadataRefreshFailed(ILogger logger, string message, Exception e);
+
+    [LoggerMessage(900, LogLevel.Warning, "{Text}")]
+    public static partial void DashboardAction(ILogger logger, string text);
 }

@@ -291,6 +291,26 @@ public sealed class TrackerServer : IAsyncDisposable
         Runtime.Errors.Publish($"[queryworker({Environment.ProcessId})] Error running command '{command}': {e.Message}");
     }
 
+    private Dashboard.TrackerDashboard? _dashboard;
+
+    /// <summary>The web dashboard of this tracker (created on first use, after StartAsync; its backlog
+    /// sampler runs from then until the tracker stops). The status endpoint serves its pages.</summary>
+    public Dashboard.TrackerDashboard Dashboard
+    {
+        get
+        {
+            lock (_stopGate)
+            {
+                if (_dashboard is null)
+                {
+                    _dashboard = new Dashboard.TrackerDashboard(Runtime, new Dashboard.LocalCommands(Commands, Runtime, ReportCommandFailure));
+                    _dashboard.Start();
+                }
+                return _dashboard;
+            }
+        }
+    }
+
     /// <summary>!shutdown: stop without waiting for the caller.</summary>
     internal void RequestShutdown() => _ = StopAsync();
 
@@ -317,6 +337,7 @@ public sealed class TrackerServer : IAsyncDisposable
             await Task.WhenAll(_background.Concat(_connections.Values)).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         }
         catch (Exception) { /* timeouts/cancellations while stopping are expected */ }
+        if (_dashboard != null) await _dashboard.DisposeAsync().ConfigureAwait(false);
         if (_jobs != null) await _jobs.StopAsync().ConfigureAwait(false);
         _runtime?.Jobs.StopAll();
         if (_runtime != null) await _runtime.Store.DisposeAsync().ConfigureAwait(false);

@@ -326,6 +326,7 @@ public static partial class LocalCluster
               data      {s.Data}   ({(s.Postgres ? "PostgreSQL" : s.MySql ? "MySQL" : "SQLite")}: {dsn})
               tracker   {t}
               status    http://{SplitHostPort(t).Item1}:{TrackerStatusPort}/metrics  (also /healthz, /readyz; storage nodes on port {NodeStatusPort})
+              dashboard http://{SplitHostPort(t).Item1}:{TrackerStatusPort}/dashboard  (read-only; docs/dashboard.md)
             {string.Join("\n", s.Ips.Select((ip, i) => $"  storage   {ip}:{s.HttpPort}   host node{i + 1}, device dev{i + 1}"))}
               domain    default (class default)
               logs      {Path.Combine(s.Data, "logs")}

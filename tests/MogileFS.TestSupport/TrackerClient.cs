@@ -13,7 +13,8 @@ namespace MogileFS.TestSupport;
 public sealed class TrackerClient : IAsyncDisposable, IDisposable
 {
     private readonly Socket _socket;
-    private readonly byte[] _buffer = new byte[64 * 1024];
+    // Grows up to 16 MiB for long replies (get_devices of a 1,000-device cluster is ~200 KB).
+    private byte[] _buffer = new byte[64 * 1024];
     private int _start, _end;
     private bool _eof;
 
@@ -82,7 +83,10 @@ public sealed class TrackerClient : IAsyncDisposable, IDisposable
                 _start = 0;
             }
             if (_end == _buffer.Length)
-                throw new InvalidOperationException("reply line longer than 64 KiB");
+            {
+                if (_buffer.Length >= 16 << 20) throw new InvalidOperationException("reply line longer than 16 MiB");
+                Array.Resize(ref _buffer, _buffer.Length * 2);
+            }
             int n;
             try
             {

@@ -41,6 +41,7 @@ public static class TrackerConfigLoader
         "repl_use_get_port", "local_network", "no_schema_check", "plugins", "user",
         "log_target", "max_reply_bytes", "slow_reader_timeout", "max_conns_per_ip",
         "db_write_timeout", "status_listen", "log_file", "log_format",
+        "dashboard_admin_user", "dashboard_admin_password",
     };
 
     // 2.73's GetOptions table, name for name (config.md §1.3), plus --help.
@@ -169,6 +170,8 @@ public static class TrackerConfigLoader
         }
         options.LogFile = chooser.String("log_file", "") is { Length: > 0 } lf ? lf : null;
         options.LogFormat = chooser.String("log_format", "text").Trim();
+        options.DashboardAdminUser = chooser.String("dashboard_admin_user", "admin");
+        options.DashboardAdminPassword = chooser.String("dashboard_admin_password", "") is { Length: > 0 } dap ? dap : null;
         if (options.LogTarget is not ("" or "stderr" or "stdout" or "syslog" or "file"))
             throw new TrackerConfigException(
                 $"Invalid value '{options.LogTarget}' for log_target{chooser.Where("log_target")}: expected stderr, stdout, syslog or file");

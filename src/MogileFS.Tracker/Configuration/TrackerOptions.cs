@@ -82,6 +82,14 @@ public sealed class TrackerOptions
     /// <c>ERR failure</c>. 3 s, what MogileFS clients wait for a reply by default.</summary>
     public double DbWriteTimeoutSeconds { get; set; } = 3;
 
+    // ---- web dashboard (ours; docs/dashboard.md) ----
+
+    /// <summary>dashboard_admin_user: the user name for the dashboard's operator actions (default admin).</summary>
+    public string DashboardAdminUser { get; set; } = "admin";
+
+    /// <summary>dashboard_admin_password: enables the dashboard's operator actions; unset = read-only dashboard.</summary>
+    public string? DashboardAdminPassword { get; set; }
+
     // ---- not options of 2.73, but what loading found ----
 
     /// <summary>The configuration file that was read (null: none).</summary>

@@ -35,6 +35,11 @@ public sealed class ClusterSampler
         Register(rt.Metrics.Meter);
     }
 
+    /// <summary>The last count of the file table and when it was taken (null before the first); the
+    /// dashboard shows it instead of scanning the table again.</summary>
+    public (DateTimeOffset At, List<FileCountRow> Rows)? LastFileCounts =>
+        _files is { } rows ? (DateTimeOffset.FromUnixTimeSeconds(Volatile.Read(ref _lastFileSample)), rows) : null;
+
     public TimeSpan QueueInterval { get; }
     public TimeSpan FileInterval { get; }
 

@@ -28,6 +28,7 @@ public static class TrackerStatus
         // Gauges from the database and the cluster view; sampled until the tracker stops.
         var sampler = new ClusterSampler(rt, queueInterval, fileInterval);
         _ = sampler.RunAsync(rt.Stopping);
+        server.Dashboard.ShareFileCounts(() => sampler.LastFileCounts); // one scan of the file table for both
         options.Readiness.Add(new ReadinessCheck("database", async ct =>
         {
             await rt.Store.PingAsync(ct).ConfigureAwait(false);
@@ -56,6 +57,7 @@ public static class TrackerStatus
     private static void MapRoutes(IEndpointRouteBuilder routes, TrackerServer server)
     {
         MapIndex(routes);
+        Dashboard.DashboardRoutes.Map(routes, server.Dashboard); // docs/dashboard.md
     }
 
     private static void MapIndex(IEndpointRouteBuilder routes) =>

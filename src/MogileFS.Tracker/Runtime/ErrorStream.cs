@@ -9,6 +9,10 @@ namespace MogileFS.Tracker.Runtime;
 public sealed class ErrorStream
 {
     private readonly ConcurrentDictionary<object, Action<string>> _watchers = new();
+    private readonly Queue<(DateTimeOffset At, string Text)> _recent = new();
+
+    /// <summary>How many published lines <see cref="Recent"/> keeps (the dashboard's "recent errors").</summary>
+    public const int RecentCapacity = 50;
 
     public int WatcherCount => _watchers.Count;
 
@@ -25,11 +29,22 @@ public sealed class ErrorStream
     /// <summary>Sends one line (no CR/LF inside) to every watcher.</summary>
     public void Publish(string text)
     {
-        if (_watchers.IsEmpty) return;
         text = text.Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+        lock (_recent)
+        {
+            if (_recent.Count == RecentCapacity) _recent.Dequeue();
+            _recent.Enqueue((DateTimeOffset.UtcNow, text));
+        }
+        if (_watchers.IsEmpty) return;
         foreach (var w in _watchers.Values)
         {
             try { w(text); } catch { /* a dying watcher must not hurt the publisher */ }
         }
+    }
+
+    /// <summary>The last <see cref="RecentCapacity"/> published lines, newest first.</summary>
+    public IReadOnlyList<(DateTimeOffset At, string Text)> Recent()
+    {
+        lock (_recent) return _recent.Reverse().ToArray();
     }
 }
