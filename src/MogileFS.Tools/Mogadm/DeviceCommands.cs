@@ -77,7 +77,8 @@ internal static class DeviceCommands
     private static void WarnOnDrain(MogadmContext c)
     {
         if (c.Arg("status") == "drain")
-            c.Out.Write("***NOTE***: As of server version 2.40 'drain' has changed. See docs/wiki\n");
+            c.Out.Write("***NOTE***: a 'drain' device takes no new files but keeps the ones it has. To move them\n" +
+                        "off, run 'mogadm settings set drain_moves_files 1' once (see docs/fsck-rebalance.md).\n");
     }
 
     private static void List(MogadmContext c, IReadOnlyList<HostInfo> hosts, IReadOnlyList<DeviceInfo> devs, string? hostname)

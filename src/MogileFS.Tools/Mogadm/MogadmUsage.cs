@@ -113,7 +113,7 @@ internal static class MogadmUsage
             ["settings"] = new("Display rebalance settings"),
             ["test"] = new("Show what devices the current policy would match"),
             ["reset"] = new("Reset an existing policy"),
-            ["policy"] = new("Add or adjust the current policy", "[opts]", [("--options=s", "Policy string (see docs/wiki for details)")]),
+            ["policy"] = new("Add or adjust the current policy", "[opts]", [("--options=s", "Policy string (see docs/fsck-rebalance.md)")]),
         },
         ["fsck"] = new(StringComparer.Ordinal)
         {
