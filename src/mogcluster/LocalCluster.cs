@@ -37,6 +37,8 @@ public static partial class LocalCluster
           --ips=A,B,C         storage node addresses (default 127.0.1.1,127.0.1.2,127.0.1.3)
           --http-port=N       storage nodes' HTTP port (default 7500)
           --mgmt-port=N       storage nodes' side-channel port (default 7501)
+          --help              this text
+          --version           print the version and exit
 
         """;
 

@@ -57,7 +57,7 @@ public class ToolProcessTests(ClusterFixture fx)
         Assert.Equal(0, (await Run("mogrename", T, D, "--old_key=tools/a", "--new_key=tools/b")).ExitCode);
         var renamedAgain = await Run("mogrename", T, D, "--old_key=tools/a", "--new_key=tools/c");
         Assert.Equal(1, renamedAgain.ExitCode);
-        Assert.Equal("Error renaming file (key) from unknown_key unknown_key\n", renamedAgain.Err);
+        Assert.Equal("Error renaming 'tools/a': no such key in domain 'testdom'\n", renamedAgain.Err); // issue 12 item 6
 
         Assert.Equal(0, (await Run("mogdelete", T, D, "--key=tools/b")).ExitCode);
         var del = await Run("mogdelete", T, D, "--key=tools/b");

@@ -144,7 +144,7 @@ public sealed class TrackerBackend : IDisposable
                             "the tracker may or may not have carried it out (not retried)", true, e);
                     if (retriedAfterSend && sent)
                         throw new MogileFSConnectionException("connection_lost",
-                            $"{command} failed twice: {string.Join("; ", errors)}", false, e);
+                            $"{command} failed twice: {string.Join("; ", errors.Distinct())}", false, e);
                     if (retriedAfterSend) continue;
                     retriedAfterSend = true;
                     if (conn.Uses > 0) i--; // a pooled connection went bad: try this tracker once more, afresh
@@ -152,7 +152,7 @@ public sealed class TrackerBackend : IDisposable
             }
         }
         throw new MogileFSConnectionException("tracker_unavailable",
-            $"couldn't connect to any mogilefsd tracker ({string.Join("; ", errors)})", false);
+            $"couldn't connect to any mogilefsd tracker ({string.Join("; ", errors.Distinct())})", false);
     }
 
     /// <summary>Convenience overload taking <c>(name, value)</c> tuples.</summary>

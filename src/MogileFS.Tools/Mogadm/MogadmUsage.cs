@@ -128,6 +128,19 @@ internal static class MogadmUsage
         },
     };
 
+    /// <summary>The options before the command, listed by <c>--help</c>.</summary>
+    public const string GlobalOptions = """
+        Options (before the command):
+          --trackers=HOST:PORT,...  trackers to ask (or 'trackers = ...' in ~/.mogilefs.conf)
+          --config=FILE             configuration file instead of ~/.mogilefs.conf
+          --verbose                 say what was done
+          --lib=DIR                 accepted for 2.73 compatibility (no effect)
+          --help                    this text
+          --version                 print the version and exit
+        Documentation: docs/tools.md.
+
+        """;
+
     /// <summary>The top-level usage (no or unknown command).</summary>
     public static string TopUsage()
     {
