@@ -1,5 +1,5 @@
 using MogileFS.TestSupport.Cluster;
-using MogileFS.Tracker.Jobs;
+using MogileFS.Tracker.Storage;
 
 namespace MogileFS.Jobs.Tests;
 
@@ -47,6 +47,17 @@ public sealed class DeviceMarkerTests
         await WaitObservedAsync(c, 1, writeable: false);
 
         // The right marker back: dev1 is used again.
+        File.WriteAllBytes(marker1, original);
+        await c.WaitWriteableAsync([1]);
+
+        // The marker vanished (a disk that did not mount leaves an empty mount point): this
+        // cluster wrote it once, so the directory is not the one it wrote to. Not used, and the
+        // log says how to put the file back.
+        File.Delete(marker1);
+        await WaitObservedAsync(c, 1, writeable: false);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(c.Logs.Dump(200).Contains("disk not mounted")), TimeSpan.FromSeconds(10), "gone marker logged");
+        Assert.False(File.Exists(marker1)); // not silently re-created
+        Assert.DoesNotContain("device_marker_", await c.QueryAsync("server_settings"));
         File.WriteAllBytes(marker1, original);
         await c.WaitWriteableAsync([1]);
     }

@@ -284,10 +284,28 @@ public sealed partial class MonitorJob
             return false;
         }
         if (status != 404) return true; // not answerable now: the usage probe decides
+        var snap = rt.Metadata.Current;
+        string markedKey = DeviceMarker.MarkedSetting(d.Id);
+        if (snap.Settings.ContainsKey(markedKey))
+        {
+            // This cluster wrote the marker once: a directory without it is not the one it wrote
+            // to (a disk that did not mount, leaving the empty mount point; a replaced directory).
+            var reason = DeviceMarker.GoneReason(_clusterId, d.Id);
+            if (!_markerProblems.TryGetValue(d.Id, out var said) || said != reason)
+            {
+                _markerProblems[d.Id] = reason;
+                JobLog.DeviceMarkerMismatch(_log, d.Id, readUrl, reason);
+            }
+            return false;
+        }
         string writeUrl = StorageNodeClient.Url(h.Ip!, h.WritePort, path);
         int put = await _host.Storage.PutSmallAsync(writeUrl, DeviceMarker.Format(_clusterId, d.Id), null, timeout, ct).ConfigureAwait(false);
-        if ((put < 200 || put > 299) && _markerWriteWarned.TryAdd(d.Id, true))
-            JobLog.DeviceMarkerNotWritten(_log, d.Id, writeUrl, put);
+        if (put < 200 || put > 299)
+        {
+            if (_markerWriteWarned.TryAdd(d.Id, true)) JobLog.DeviceMarkerNotWritten(_log, d.Id, writeUrl, put);
+            return true;
+        }
+        await rt.Store.SetServerSettingAsync(markedKey, "1", ct).ConfigureAwait(false);
         return true;
     }
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace MogileFS.Tracker.Jobs;
+namespace MogileFS.Tracker.Storage;
 
 /// <summary>
 /// The file <c>devN/.mogilefs-device</c> a tracker writes into every device directory the first
@@ -18,6 +18,18 @@ public static class DeviceMarker
 
     /// <summary>The server_settings key holding the cluster's identity.</summary>
     public const string ClusterIdSetting = "cluster_id";
+
+    /// <summary>The server_settings key recording that this cluster wrote the marker of <paramref name="devid"/>.</summary>
+    public static string MarkedSetting(int devid) => $"device_marker_{devid.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>True for the settings of this feature, which server_settings does not list (they are not 2.73's).</summary>
+    public static bool IsOwnSetting(string key) => key == ClusterIdSetting || key.StartsWith("device_marker_", StringComparison.Ordinal);
+
+    /// <summary>Why a device whose marker this cluster wrote, but which no longer has one, is not used.</summary>
+    public static string GoneReason(string clusterId, int devid) =>
+        "it is missing although this cluster wrote it (disk not mounted, or the directory replaced?). " +
+        $"If the directory really is dev{devid.ToString(CultureInfo.InvariantCulture)}, put the file back with: " +
+        $"printf 'cluster_id = {clusterId}\\ndevid = {devid.ToString(CultureInfo.InvariantCulture)}\\n' > DOCROOT/dev{devid.ToString(CultureInfo.InvariantCulture)}/.mogilefs-device";
 
     public static byte[] Format(string clusterId, int devid) => Encoding.ASCII.GetBytes(
         "# Written by a MogileFS tracker: this directory is the device below of the cluster below.\n" +
