@@ -88,6 +88,29 @@ public class ToolProcessTests(ClusterFixture fx)
     }
 
     [Fact]
+    public async Task Drain_note_says_whether_files_will_move()
+    {
+        // Issue 12 item 3: the README's "drain moves files" held only with drain_moves_files set,
+        // and the note pointed to a docs/wiki that does not exist.
+        var off = await Run("mogadm", T, "device", "mark", "h3", "5", "drain");
+        await Run("mogadm", T, "device", "mark", "h3", "5", "alive");
+        Assert.Equal(0, off.ExitCode);
+        Assert.Contains("mogadm settings set drain_moves_files 1", off.Out);
+        Assert.DoesNotContain("wiki", off.Out);
+        Assert.Equal(0, (await Run("mogadm", T, "settings", "set", "drain_moves_files", "1")).ExitCode);
+        try
+        {
+            var on = await Run("mogadm", T, "device", "mark", "h3", "5", "drain");
+            await Run("mogadm", T, "device", "mark", "h3", "5", "alive");
+            Assert.Contains("drain_moves_files is on", on.Out);
+        }
+        finally
+        {
+            await Run("mogadm", T, "settings", "set", "drain_moves_files", "0");
+        }
+    }
+
+    [Fact]
     public async Task Errors_are_one_line_and_non_zero()
     {
         var usage = await Run("mogupload");
