@@ -45,6 +45,29 @@ public sealed class MogileFSClient : IDisposable
         _ownsBackend = ownsBackend;
         Domain = backend.Options.Domain!;
         _http = new StorageHttp(backend.Options);
+        _ownsHttp = true;
+    }
+
+    private MogileFSClient(MogileFSClient parent, string domain)
+    {
+        _backend = parent._backend;
+        _http = parent._http;
+        Domain = domain;
+    }
+
+    private readonly bool _ownsHttp;
+
+    /// <summary>
+    /// A client for another domain that shares this one's tracker connections and HTTP pool: cheap,
+    /// so it can be made per call (<c>client.ForDomain("photos").StoreAsync(...)</c>). Disposing it
+    /// frees nothing; the connections belong to this client.
+    /// </summary>
+    /// <param name="domain">The domain the returned client works in.</param>
+    /// <exception cref="ArgumentException"><paramref name="domain"/> is empty.</exception>
+    public MogileFSClient ForDomain(string domain)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(domain);
+        return new MogileFSClient(this, domain);
     }
 
     /// <summary>The domain this client works in.</summary>
@@ -219,6 +242,70 @@ public sealed class MogileFSClient : IDisposable
             string.Join("; ", attempts.Select(a => $"{a.Url}: {a.Error}")), attempts);
     }
 
+    /// <summary>
+    /// Opens the file for reading, from <paramref name="offset"/> for <paramref name="length"/> bytes
+    /// (to the end when null), as a stream straight from a storage node (HTTP Range). The copies are
+    /// tried in the tracker's order until one answers; the stream must be disposed.
+    /// </summary>
+    /// <param name="key">The file's key.</param>
+    /// <param name="offset">First byte to read (0 = start).</param>
+    /// <param name="length">Number of bytes, or null for the rest of the file.</param>
+    /// <param name="cancellationToken">Cancels opening (reads take their own token).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A negative offset or length.</exception>
+    /// <exception cref="MogileFSTrackerException"><c>unknown_key</c> and other tracker errors.</exception>
+    /// <exception cref="MogileFSStorageException">No copy could be opened (or the range is beyond the end).</exception>
+    public async Task<Stream> OpenReadAsync(string key, long offset = 0, long? length = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (length is { } l) ArgumentOutOfRangeException.ThrowIfNegative(l, nameof(length));
+        var paths = await GetPathsAsync(key, null, cancellationToken).ConfigureAwait(false);
+        if (paths.Count == 0)
+            throw new MogileFSStorageException("no_paths", $"no paths found for key '{key}' (no readable copy)", []);
+        if (length == 0) return new MemoryStream([], writable: false);
+        bool ranged = offset > 0 || length is not null;
+        var attempts = new List<StorageAttempt>();
+        foreach (var path in paths)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (ranged) request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(offset, length is { } n ? offset + n - 1 : null);
+            HttpResponseMessage response;
+            try { response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false); }
+            catch (HttpRequestException e) { attempts.Add(new StorageAttempt(path, null, StorageHttp.OneLine(e))); continue; }
+            int status = (int)response.StatusCode;
+            if (status == (ranged ? 206 : 200))
+                return new ResponseStream(response, await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
+            response.Dispose();
+            attempts.Add(new StorageAttempt(path, status, status == 416 ? "range beyond the end of the file" : $"HTTP {status}"));
+        }
+        throw new MogileFSStorageException("storage",
+            $"could not open '{key}' on any of {paths.Count} path(s): " +
+            string.Join("; ", attempts.Select(a => $"{a.Url}: {a.Error}")), attempts);
+    }
+
+    /// <summary>The body of a storage-node response; disposing it ends the response.</summary>
+    private sealed class ResponseStream(HttpResponseMessage response, Stream body) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => response.Content.Headers.ContentLength ?? throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => body.Read(buffer, offset, count);
+        public override int Read(Span<byte> buffer) => body.Read(buffer);
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => body.ReadAsync(buffer, offset, count, ct);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => body.ReadAsync(buffer, ct);
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) { body.Dispose(); response.Dispose(); }
+            base.Dispose(disposing);
+        }
+    }
+
     /// <summary>Reads the whole file into memory. Meant for small files.</summary>
     public async Task<byte[]> GetBytesAsync(string key, CancellationToken cancellationToken = default)
     {
@@ -375,7 +462,7 @@ public sealed class MogileFSClient : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        _http.Dispose();
+        if (_ownsHttp) _http.Dispose();
         if (_ownsBackend) _backend.Dispose();
     }
 

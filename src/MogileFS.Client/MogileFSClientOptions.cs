@@ -40,4 +40,10 @@ public sealed class MogileFSClientOptions
     /// <see cref="System.Net.Http.SocketsHttpHandler"/> with connection pooling and no proxy.
     /// </summary>
     public HttpMessageHandler? HttpHandler { get; set; }
+
+    /// <summary>
+    /// Where the client logs (category <c>MogileFS.Client</c>): trackers that fail and are skipped.
+    /// Set by <c>AddMogileFS</c> from the container; null logs nothing.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
 }

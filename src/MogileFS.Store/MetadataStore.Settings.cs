@@ -55,6 +55,19 @@ public abstract partial class MetadataStore
                 .Text("@f", field).Text("@v", value).ExecuteAsync(ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The setting's value; when absent, stores <paramref name="valueIfAbsent"/> first. Safe when
+    /// several trackers race: the first insert wins and every caller returns the stored value.
+    /// </summary>
+    public ValueTask<string> GetOrAddServerSettingAsync(string field, string valueIfAbsent, CancellationToken ct) =>
+        WriteAsync((field, valueIfAbsent), static async (s, a, ct) =>
+        {
+            await s.Sql(s.Dialect.InsertIgnore("INSERT INTO server_settings (field, value) VALUES (CAST(@f AS TEXT), CAST(@v AS TEXT))", "field"))
+                .Text("@f", a.field).Text("@v", a.valueIfAbsent).ExecuteAsync(ct).ConfigureAwait(false);
+            return await s.Sql("SELECT value FROM server_settings WHERE field = CAST(@f AS TEXT)").Text("@f", a.field).ScalarTextAsync(ct).ConfigureAwait(false)
+                ?? a.valueIfAbsent;
+        }, ct);
+
     /// <summary>value = value + by (numeric), creating the row with <paramref name="by"/> when absent. Returns the new value.</summary>
     public ValueTask<long> IncrementServerSettingAsync(string field, long by, CancellationToken ct) =>
         WriteAsync((field, by), static async (s, a, ct) => await IncrementServerSettingAsync(s, a.field, a.by, ct).ConfigureAwait(false), ct);

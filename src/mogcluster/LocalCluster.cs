@@ -37,6 +37,8 @@ public static partial class LocalCluster
           --ips=A,B,C         storage node addresses (default 127.0.1.1,127.0.1.2,127.0.1.3)
           --http-port=N       storage nodes' HTTP port (default 7500)
           --mgmt-port=N       storage nodes' side-channel port (default 7501)
+          --help              this text
+          --version           print the version and exit
 
         """;
 
@@ -128,7 +130,10 @@ public static partial class LocalCluster
             for (int i = 0; i < settings.Ips.Length; i++)
             {
                 int devid = i + 1;
-                var docroot = Path.Combine(settings.Data, "nodes", $"node{devid}");
+                // One set of device directories per database: two databases handing out fids
+                // into one docroot overwrite each other's files (the device markers catch it too).
+                var nodes = settings.Postgres ? "nodes-postgres" : settings.MySql ? "nodes-mysql" : "nodes";
+                var docroot = Path.Combine(settings.Data, nodes, $"node{devid}");
                 Directory.CreateDirectory(Path.Combine(docroot, $"dev{devid}"));
                 var file = Path.Combine(conf, $"mogstored-node{devid}.conf");
                 File.WriteAllText(file,
@@ -154,7 +159,7 @@ public static partial class LocalCluster
             // 4. Domain, class, hosts and devices (already there after a restart: fine).
             await RegisterAsync(settings, stop.Token);
 
-            PrintBanner(settings, dsn);
+            PrintBanner(settings, dsn, dbUser, dbPass);
             var exited = Task.WhenAny(children.Children.Select(c => c.Process.WaitForExitAsync()));
             var done = await Task.WhenAny(exited, Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }));
             if (done == exited && !stop.IsCancellationRequested)
@@ -308,13 +313,13 @@ public static partial class LocalCluster
             catch (MogileFSException) { }
             await Task.Delay(250, ct);
         }
-        Console.Error.WriteLine("cluster: warning: the tracker has not yet reported every device writeable; uploads may fail with no_devices until it does");
+        Console.Error.WriteLine("cluster: warning: the tracker has not yet reported every device writeable; uploads may fail with no_devices until it does (see logs/mogilefsd.log)");
     }
 
     // Status ports (metrics, health, dashboard; docs/metrics.md): on in the local cluster.
     private const int TrackerStatusPort = 7080, NodeStatusPort = 7580;
 
-    private static void PrintBanner(Settings s, string dsn)
+    private static void PrintBanner(Settings s, string dsn, string dbUser, string dbPass)
     {
         var bin = AppContext.BaseDirectory.TrimEnd('/');
         var rel = Path.GetRelativePath(Environment.CurrentDirectory, bin);
@@ -331,6 +336,7 @@ public static partial class LocalCluster
               domain    default (class default)
               logs      {Path.Combine(s.Data, "logs")}
 
+            {(dbUser.Length > 0 ? $"  database  user {dbUser}, password {dbPass}: mogstats --db_dsn='{dsn}' --db_user={dbUser} --db_pass={dbPass}\n" : "")}
             Try it from another terminal:
               export PATH="{bin}:$PATH"
               mogupload --trackers={t} --domain=default --key=hello --file=README.md

@@ -40,6 +40,7 @@ public static class MogDbCopy
           --batch-size=N       rows per INSERT and per target transaction (default 500)
           --quiet              print only the summary line (and differences)
           --help               this text
+          --version            print the version and exit
 
         Exit status: 0 equal; 1 error (nothing verified); 2 source and target differ.
         """;

@@ -42,6 +42,7 @@ public static class MogDbSetup
           --noschemabump       create/upgrade the tables but do not record version 17
           --plugins=NAMES      comma-separated plugins (none are available in this implementation)
           --help               this text
+          --version            print the version and exit
         """;
 
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr)

@@ -33,7 +33,20 @@ public static class MogStats
         var explicitConf = r.Last("config");
         var opts = ConfigFiles.Read(ConfigFiles.DefaultFiles(explicitConf, includeEnv: false), explicitConf, commentNeedsSpace: true);
         foreach (var (k, v) in r.LastValues) opts[k] = v;
-        if (opts.ContainsKey("help")) throw new UsageException(Usage(null));
+        if (opts.ContainsKey("help")) throw new UsageException(Usage(null) + """
+
+            Options:
+              --db_dsn=DSN     database (DBI:SQLite:dbname=FILE, DBI:Pg:..., DBI:mysql:...)
+              --db_user=USER   database user
+              --db_pass=PASS   database password
+              --stats=LIST     comma-separated stats to show (default all)
+              --verbose        more detail
+              --config=FILE    configuration file instead of ~/.mogilefs.conf
+              --lib=DIR        accepted for 2.73 compatibility (no effect)
+              --help           this text
+              --version        print the version and exit
+
+            """, 0);
         bool verbose = opts.ContainsKey("verbose");
 
         var statsArg = opts.GetValueOrDefault("stats") is { Length: > 0 } sa ? sa : "all";

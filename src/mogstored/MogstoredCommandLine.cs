@@ -67,11 +67,18 @@ public static partial class MogstoredCommandLine
         " --header_timeout=<s>   Time allowed for a whole request head. Default 10\n" +
         " --body_timeout=<s>     Upload body deadline before body_min_rate counts. Default 30\n" +
         " --body_min_rate=<B/s>  Slowest upload accepted, in bytes per second. Default 1024\n" +
+        " --skipconfig  -s       Do not read any config file\n" +
+        " --pidfile=<file>       Write the process id to this file\n" +
+        " --iostat               Report device utilisation on the side channel\n" +
+        " --server=<type>        perlbal (built in, default), lighttpd, apache, nginx or none\n" +
+        " --serverbin=<path>     Binary of an external server type (see docs/storage-node.md)\n" +
         " --status_listen=<ip:port> Serve /metrics, /healthz, /readyz over HTTP. Default off\n" +
         " --access_log=0|1       One log line per HTTP request. Default 1\n" +
         " --log_target=<t>       stderr, stdout, syslog or file. Default stderr (syslog with --daemonize)\n" +
         " --log_file=<path>      Log to this file\n" +
-        " --log_format=<f>       text or json. Default text\n";
+        " --log_format=<f>       text or json. Default text\n" +
+        " --help                 This text\n" +
+        " --version              Print the version and exit\n";
 
     public static MogstoredSettings Parse(IReadOnlyList<string> args, string defaultConfigFile = DefaultConfigFile)
     {

@@ -14,6 +14,12 @@ using Microsoft.Extensions.Logging;
 if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == null)
     Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 
+if (ProgramVersion.Requested(args)) { Console.WriteLine(ProgramVersion.Line("mogstored")); return 0; }
+if (args.Any(a => a is "--help" or "-help" or "-h" or "-?"))
+{
+    Console.Write(MogstoredCommandLine.Usage);
+    return 0;
+}
 var daemon = new Daemon("mogstored");
 MogstoredSettings settings;
 try

@@ -84,6 +84,13 @@ public class LocalClusterTests
         {
             await cluster.WaitReadyAsync();
             Assert.Contains($"mogupload --trackers={tracker} --domain=default", cluster.Output);
+            // Issue 12 items 1 and 4: each database has its own device directories (with SQLite and
+            // --mysql on one data folder they once shared data/nodes and overwrote each other's
+            // files), and the banner names the database user mogstats needs.
+            bool server = extra.Contains("--mysql");
+            Assert.True(Directory.Exists(dir.Combine(server ? "nodes-mysql" : "nodes", "node1", "dev1")));
+            Assert.False(Directory.Exists(dir.Combine(server ? "nodes" : "nodes-mysql")));
+            if (server) Assert.Contains("--db_user=mogile --db_pass=mogile", cluster.Output);
             var up = await ToolRunner.RunAsync("mogupload", [$"--trackers={tracker}", "--domain=default", "--key=hello", $"--file={file}"]);
             Assert.True(up.ExitCode == 0, up.Err);
             var check = await ToolRunner.RunAsync("mogadm", [$"--trackers={tracker}", "check"]);

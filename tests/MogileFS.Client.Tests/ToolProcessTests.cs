@@ -57,7 +57,7 @@ public class ToolProcessTests(ClusterFixture fx)
         Assert.Equal(0, (await Run("mogrename", T, D, "--old_key=tools/a", "--new_key=tools/b")).ExitCode);
         var renamedAgain = await Run("mogrename", T, D, "--old_key=tools/a", "--new_key=tools/c");
         Assert.Equal(1, renamedAgain.ExitCode);
-        Assert.Equal("Error renaming file (key) from unknown_key unknown_key\n", renamedAgain.Err);
+        Assert.Equal("Error renaming 'tools/a': no such key in domain 'testdom'\n", renamedAgain.Err); // issue 12 item 6
 
         Assert.Equal(0, (await Run("mogdelete", T, D, "--key=tools/b")).ExitCode);
         var del = await Run("mogdelete", T, D, "--key=tools/b");
@@ -85,6 +85,29 @@ public class ToolProcessTests(ClusterFixture fx)
         var fetch = await ToolRunner.RunAsync("mogfetch", ["--key=conf/x", "--file=-"], home.Path);
         Assert.Equal(0, fetch.ExitCode);
         Assert.Equal("hello world", fetch.Out);
+    }
+
+    [Fact]
+    public async Task Drain_note_says_whether_files_will_move()
+    {
+        // Issue 12 item 3: the README's "drain moves files" held only with drain_moves_files set,
+        // and the note pointed to a docs/wiki that does not exist.
+        var off = await Run("mogadm", T, "device", "mark", "h3", "5", "drain");
+        await Run("mogadm", T, "device", "mark", "h3", "5", "alive");
+        Assert.Equal(0, off.ExitCode);
+        Assert.Contains("mogadm settings set drain_moves_files 1", off.Out);
+        Assert.DoesNotContain("wiki", off.Out);
+        Assert.Equal(0, (await Run("mogadm", T, "settings", "set", "drain_moves_files", "1")).ExitCode);
+        try
+        {
+            var on = await Run("mogadm", T, "device", "mark", "h3", "5", "drain");
+            await Run("mogadm", T, "device", "mark", "h3", "5", "alive");
+            Assert.Contains("drain_moves_files is on", on.Out);
+        }
+        finally
+        {
+            await Run("mogadm", T, "settings", "set", "drain_moves_files", "0");
+        }
     }
 
     [Fact]

@@ -52,7 +52,10 @@ public sealed class TrackerBackend : IDisposable
             throw new ArgumentException("at least one tracker (host:port) is required", nameof(options));
         _trackers = options.Trackers.Select(t => new TrackerState(TrackerEndpoint.Parse(t))).ToArray();
         _next = Random.Shared.Next(_trackers.Length);
+        _logger = options.LoggerFactory?.CreateLogger("MogileFS.Client");
     }
+
+    private readonly Microsoft.Extensions.Logging.ILogger? _logger;
 
     /// <summary>The configured trackers.</summary>
     public IReadOnlyList<TrackerEndpoint> Trackers => _trackers.Select(t => t.Endpoint).ToArray();
@@ -106,6 +109,7 @@ public sealed class TrackerBackend : IDisposable
                 {
                     Volatile.Write(ref t.DeadUntilTicks, Environment.TickCount64 + (long)_options.DeadTrackerRetryInterval.TotalMilliseconds);
                     errors.Add($"{t.Endpoint}: {Describe(e)}");
+                    if (_logger is { } log) ClientLog.TrackerFailed(log, t.Endpoint.ToString(), command, Describe(e));
                     continue;
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -144,7 +148,7 @@ public sealed class TrackerBackend : IDisposable
                             "the tracker may or may not have carried it out (not retried)", true, e);
                     if (retriedAfterSend && sent)
                         throw new MogileFSConnectionException("connection_lost",
-                            $"{command} failed twice: {string.Join("; ", errors)}", false, e);
+                            $"{command} failed twice: {string.Join("; ", errors.Distinct())}", false, e);
                     if (retriedAfterSend) continue;
                     retriedAfterSend = true;
                     if (conn.Uses > 0) i--; // a pooled connection went bad: try this tracker once more, afresh
@@ -152,7 +156,7 @@ public sealed class TrackerBackend : IDisposable
             }
         }
         throw new MogileFSConnectionException("tracker_unavailable",
-            $"couldn't connect to any mogilefsd tracker ({string.Join("; ", errors)})", false);
+            $"couldn't connect to any mogilefsd tracker ({string.Join("; ", errors.Distinct())})", false);
     }
 
     /// <summary>Convenience overload taking <c>(name, value)</c> tuples.</summary>

@@ -27,6 +27,8 @@ public static class MogFetch
         }
         if (paths.Count == 0) throw new ToolException("No paths found or key does not exist");
 
+        if (filename != "-" && Directory.Exists(filename))
+            throw new ToolException($"Cannot write to {filename}: it is a directory (give a file name)");
         bool toStdout = filename == "-";
         using var bar = new ProgressBar("fetching", null, !toStdout && ProgressBar.Interactive);
         var options = new FetchOptions { Progress = bar, LengthKnown = bar.SetTotal };

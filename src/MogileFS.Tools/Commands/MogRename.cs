@@ -16,8 +16,8 @@ public static class MogRename
         using var client = o.Client();
         bool existed;
         try { existed = await client.RenameAsync(from, to, ct); }
-        catch (MogileFSException e) { throw new ToolException("Error renaming file (key) from " + e.Message); }
-        if (!existed) throw new ToolException("Error renaming file (key) from unknown_key unknown_key");
+        catch (MogileFSException e) { throw new ToolException($"Error renaming '{from}' to '{to}': {e.Message}"); }
+        if (!existed) throw new ToolException($"Error renaming '{from}': no such key in domain '{o["domain"]}'");
         return 0;
     });
 }

@@ -30,6 +30,7 @@ public static class MogUpload
         }
         else
         {
+            if (Directory.Exists(filename)) throw new ToolException($"Could not open {filename}: it is a directory, not a file");
             try
             {
                 input = new FileStream(filename, FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true);

@@ -25,14 +25,14 @@ internal static class DeviceCommands
             }
             case "mark":
             {
-                WarnOnDrain(c);
+                await WarnOnDrainAsync(c, admin);
                 try { await admin.SetDeviceStateAsync(c.Arg("hostname")!, DevId(c), c.Arg("status")!, c.Cancel); }
                 catch (MogileFSException e) { throw MogadmContext.Fail("Error updating device: " + e.Message); }
                 return c.Ok("Device updated.");
             }
             case "modify":
             {
-                WarnOnDrain(c);
+                await WarnOnDrainAsync(c, admin);
                 try
                 {
                     // As MogileFS::Admin->update_device: only values that are set and non-zero are sent.
@@ -74,10 +74,18 @@ internal static class DeviceCommands
     private static int DevId(MogadmContext c) =>
         int.TryParse(c.Arg("devid"), out var d) ? d : throw c.HelpDie("devid should be numeric");
 
-    private static void WarnOnDrain(MogadmContext c)
+    private static async Task WarnOnDrainAsync(MogadmContext c, MogileFSAdmin admin)
     {
-        if (c.Arg("status") == "drain")
-            c.Out.Write("***NOTE***: As of server version 2.40 'drain' has changed. See docs/wiki\n");
+        if (c.Arg("status") != "drain") return;
+        string? moves = null;
+        try { moves = await admin.GetServerSettingAsync("drain_moves_files", c.Cancel); }
+        catch (MogileFSException) { } // the note below is then the safe one
+        if (moves == "1")
+            c.Out.Write("***NOTE***: drain_moves_files is on: the files of this device are copied elsewhere and then\n" +
+                        "removed from it ('mogadm device list' shows it emptying).\n");
+        else
+            c.Out.Write("***NOTE***: a 'drain' device takes no new files but keeps the ones it has. To move them\n" +
+                        "off, run 'mogadm settings set drain_moves_files 1' once (see docs/fsck-rebalance.md).\n");
     }
 
     private static void List(MogadmContext c, IReadOnlyList<HostInfo> hosts, IReadOnlyList<DeviceInfo> devs, string? hostname)

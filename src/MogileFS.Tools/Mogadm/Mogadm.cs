@@ -70,7 +70,7 @@ public static class MogadmProgram
         var explicitConf = global.Last("config");
         var opts = ConfigFiles.Read(ConfigFiles.DefaultFiles(explicitConf, includeEnv: false), explicitConf);
         foreach (var (k, v) in global.LastValues) opts[k] = v;
-        if (opts.ContainsKey("help")) throw new UsageException(MogadmUsage.TopUsage());
+        if (opts.ContainsKey("help")) throw new UsageException(MogadmUsage.TopUsage() + MogadmUsage.GlobalOptions, 0);
 
         var rest = new Queue<string>(global.Arguments);
         if (!rest.TryDequeue(out var top) || !MogadmUsage.TopCommands.Contains(top))

@@ -113,7 +113,7 @@ internal static class MogadmUsage
             ["settings"] = new("Display rebalance settings"),
             ["test"] = new("Show what devices the current policy would match"),
             ["reset"] = new("Reset an existing policy"),
-            ["policy"] = new("Add or adjust the current policy", "[opts]", [("--options=s", "Policy string (see docs/wiki for details)")]),
+            ["policy"] = new("Add or adjust the current policy", "[opts]", [("--options=s", "Policy string (see docs/fsck-rebalance.md)")]),
         },
         ["fsck"] = new(StringComparer.Ordinal)
         {
@@ -127,6 +127,19 @@ internal static class MogadmUsage
             ["taillog"] = new("Tail the fsck log"),
         },
     };
+
+    /// <summary>The options before the command, listed by <c>--help</c>.</summary>
+    public const string GlobalOptions = """
+        Options (before the command):
+          --trackers=HOST:PORT,...  trackers to ask (or 'trackers = ...' in ~/.mogilefs.conf)
+          --config=FILE             configuration file instead of ~/.mogilefs.conf
+          --verbose                 say what was done
+          --lib=DIR                 accepted for 2.73 compatibility (no effect)
+          --help                    this text
+          --version                 print the version and exit
+        Documentation: docs/tools.md.
+
+        """;
 
     /// <summary>The top-level usage (no or unknown command).</summary>
     public static string TopUsage()

@@ -77,8 +77,11 @@ public static class TrackerConfigLoader
               --no_schema_check    start even if the schema version is not 17
               --node_timeout=S, --conn_timeout=S, --conn_pool_size=N, --min_free_space=MB,
               --default_mindevcount=N, --max_handles=N, --repl_use_get_port=0|1,
-              --local_network=CIDR, --plugins=NAMES, --[no]job_master
+              --local_network=CIDR, --plugins=NAMES, --[no]job_master, --max_disk_age=N,
+              --mogstored_stream_port, --no_http, --workerport=N (2.73 flags; see docs/configuration.md)
               --status_listen=IP:PORT  serve /metrics, /healthz, /readyz and the dashboard over HTTP (default off)
+              --help               this text
+              --version            print the version and exit
         Every key of the configuration file is described in docs/configuration.md.
         """;
 

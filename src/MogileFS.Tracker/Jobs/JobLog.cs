@@ -30,6 +30,12 @@ internal static partial class JobLog
     [LoggerMessage(414, LogLevel.Warning, "Monitor round failed: {Message}")]
     public static partial void RoundFailed(ILogger logger, string message, Exception e);
 
+    [LoggerMessage(416, LogLevel.Error, "dev{DevId} not used: {Url} says {Reason}. Fix the host/device registration, or delete that file if the directory really is to be reused")]
+    public static partial void DeviceMarkerMismatch(ILogger logger, int devId, string url, string reason);
+
+    [LoggerMessage(417, LogLevel.Warning, "dev{DevId}: could not write the device marker {Url} (status {Status}); the device is used without it")]
+    public static partial void DeviceMarkerNotWritten(ILogger logger, int devId, string url, int status);
+
     [LoggerMessage(415, LogLevel.Debug, "iostat watcher for {Ip}: {Message}")]
     public static partial void IoStatProblem(ILogger logger, string ip, string message);
 

@@ -35,6 +35,9 @@ public sealed partial class MonitorJob
     private readonly ConcurrentDictionary<int, bool> _mkcolUnsupported = new();
     private readonly ConcurrentDictionary<string, IoStatWatcher> _iostat = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<int, string> _utilization = new();
+    private readonly ConcurrentDictionary<int, string> _markerProblems = new();
+    private readonly ConcurrentDictionary<int, bool> _markerWriteWarned = new();
+    private string? _clusterId;
     private static readonly byte[] BadMd5 = Convert.FromBase64String("kDPg4wXyR8DDyA0MeEjIsw==");
     private static readonly byte[] Dot = "."u8.ToArray();
 
@@ -214,6 +217,12 @@ public sealed partial class MonitorJob
         }
         _lastTestTicks[d.Id] = nowTicks;
 
+        if (!await CheckMarkerAsync(d, h, ct).ConfigureAwait(false))
+        {
+            SetDevice(d.Id, ObservedState.Unreachable);
+            return;
+        }
+
         // can_delete_from: host alive and device alive/drain; read-only devices are not write-tested.
         if (h.Status != HostState.Alive || !d.Status.CanDeleteFrom())
         {
@@ -244,6 +253,60 @@ public sealed partial class MonitorJob
             if (md5 > 0) rejectBadMd5 = md5 < 200 || md5 > 299;
         }
         SetDevice(d.Id, state, rejectBadMd5);
+    }
+
+    /// <summary>
+    /// The device marker (<see cref="DeviceMarker"/>): false when the directory belongs to another
+    /// cluster or device id. A missing marker is written; a node that cannot store it (read-only
+    /// disk, an old storage node) does not stop the device from being used.
+    /// </summary>
+    private async Task<bool> CheckMarkerAsync(DeviceInfo d, HostInfo h, CancellationToken ct)
+    {
+        var rt = _host.Runtime;
+        var timeout = rt.StorageNodes.ConnectTimeout;
+        _clusterId ??= await rt.Store.GetOrAddServerSettingAsync(DeviceMarker.ClusterIdSetting, Guid.NewGuid().ToString("D"), ct).ConfigureAwait(false);
+        string path = DeviceMarker.PathFor(d.Id);
+        string readUrl = StorageNodeClient.Url(h.Ip!, h.ReadPort, path);
+        var (status, body, _) = await _host.Storage.GetSmallAsync(readUrl, timeout, ct).ConfigureAwait(false);
+        if (status >= 200 && status <= 299)
+        {
+            var reason = DeviceMarker.Mismatch(body, _clusterId, d.Id);
+            if (reason is null)
+            {
+                _markerProblems.TryRemove(d.Id, out _);
+                return true;
+            }
+            if (!_markerProblems.TryGetValue(d.Id, out var said) || said != reason)
+            {
+                _markerProblems[d.Id] = reason;
+                JobLog.DeviceMarkerMismatch(_log, d.Id, readUrl, reason);
+            }
+            return false;
+        }
+        if (status != 404) return true; // not answerable now: the usage probe decides
+        var snap = rt.Metadata.Current;
+        string markedKey = DeviceMarker.MarkedSetting(d.Id);
+        if (snap.Settings.ContainsKey(markedKey))
+        {
+            // This cluster wrote the marker once: a directory without it is not the one it wrote
+            // to (a disk that did not mount, leaving the empty mount point; a replaced directory).
+            var reason = DeviceMarker.GoneReason(_clusterId, d.Id);
+            if (!_markerProblems.TryGetValue(d.Id, out var said) || said != reason)
+            {
+                _markerProblems[d.Id] = reason;
+                JobLog.DeviceMarkerMismatch(_log, d.Id, readUrl, reason);
+            }
+            return false;
+        }
+        string writeUrl = StorageNodeClient.Url(h.Ip!, h.WritePort, path);
+        int put = await _host.Storage.PutSmallAsync(writeUrl, DeviceMarker.Format(_clusterId, d.Id), null, timeout, ct).ConfigureAwait(false);
+        if (put < 200 || put > 299)
+        {
+            if (_markerWriteWarned.TryAdd(d.Id, true)) JobLog.DeviceMarkerNotWritten(_log, d.Id, writeUrl, put);
+            return true;
+        }
+        await rt.Store.SetServerSettingAsync(markedKey, "1", ct).ConfigureAwait(false);
+        return true;
     }
 
     private async Task EnsureTestDirAsync(DeviceInfo d, HostInfo h, CancellationToken ct)

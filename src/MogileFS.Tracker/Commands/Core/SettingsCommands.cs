@@ -22,6 +22,7 @@ public static class SettingsCommands
         foreach (var kv in all.OrderBy(k => k.Key, StringComparer.Ordinal))
         {
             if (kv.Key.StartsWith("fsck_", StringComparison.Ordinal) && kv.Key != "fsck_checksum") continue;
+            if (MogileFS.Tracker.Storage.DeviceMarker.IsOwnSetting(kv.Key)) continue; // ours (device markers), not 2.73 settings
             n++;
             ctx.Reply.Add("key_", n, "", kv.Key);
             ctx.Reply.Add("value_", n, "", kv.Value);
