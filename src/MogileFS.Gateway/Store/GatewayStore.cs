@@ -144,15 +144,15 @@ public sealed partial class GatewayStore : IAsyncDisposable
         }, ct);
 
     /// <summary>
-    /// Up to <paramref name="limit"/> keys of the domain in byte order, starting at <paramref name="startBytes"/>
-    /// (inclusive; a byte string), with their rows.
+    /// Up to <paramref name="limit"/> keys of the domain in byte order, from <paramref name="startBytes"/> (a byte
+    /// string; itself included unless <paramref name="exclusive"/>), with their rows.
     /// </summary>
-    public ValueTask<List<(string KeyBytes, ObjectEntry Entry)>> ListFromAsync(int dmid, string startBytes, int limit, CancellationToken ct) =>
-        _db.ReadAsync((dmid, startBytes, limit, self: this), static async (s, a, ct) =>
+    public ValueTask<List<(string KeyBytes, ObjectEntry Entry)>> ListFromAsync(int dmid, string startBytes, bool exclusive, int limit, CancellationToken ct) =>
+        _db.ReadAsync((dmid, startBytes, limit, self: this, op: exclusive ? ">" : ">="), static async (s, a, ct) =>
         {
             var list = new List<(string, ObjectEntry)>(Math.Min(a.limit, 1024));
             await using var r = await s.Sql($"SELECT {EntryColumns} FROM file f LEFT JOIN s3_object o ON o.fid = f.fid " +
-                    $"WHERE f.dmid = @d AND f.dkey{a.self.C} >= CAST(@s AS TEXT){a.self.C} ORDER BY f.dkey{a.self.C} LIMIT @n")
+                    $"WHERE f.dmid = @d AND f.dkey{a.self.C} {a.op} CAST(@s AS TEXT){a.self.C} ORDER BY f.dkey{a.self.C} LIMIT @n")
                 .Int("@d", a.dmid).Text("@s", a.startBytes).Int("@n", a.limit).ReaderAsync(ct).ConfigureAwait(false);
             while (await r.ReadAsync(ct).ConfigureAwait(false))
             {
