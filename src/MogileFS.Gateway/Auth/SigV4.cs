@@ -1,0 +1,125 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace MogileFS.Gateway.Auth;
+
+/// <summary>
+/// The pieces of AWS Signature Version 4 (AWS's "Signature Calculations for the Authorization
+/// Header" and "Authenticating Requests: Using Query Parameters"): canonical request, string to
+/// sign, signing key, and the chunk/trailer signatures of streaming uploads.
+/// </summary>
+public static class SigV4
+{
+    public const string Algorithm = "AWS4-HMAC-SHA256";
+    public const string EmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    /// <summary>AWS's UriEncode: every byte of the UTF-8 form except A-Z a-z 0-9 - . _ ~ becomes %XX (upper case);
+    /// '/' is kept when <paramref name="keepSlash"/>.</summary>
+    public static string UriEncode(string s, bool keepSlash)
+    {
+        var sb = new StringBuilder(s.Length + 16);
+        Span<byte> buf = stackalloc byte[4];
+        for (int i = 0; i < s.Length; i++)
+        {
+            char c = s[i];
+            if (char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' || (c == '/' && keepSlash))
+            {
+                sb.Append(c);
+                continue;
+            }
+            int len = char.IsHighSurrogate(c) && i + 1 < s.Length
+                ? Encoding.UTF8.GetBytes(s.AsSpan(i++, 2), buf)
+                : Encoding.UTF8.GetBytes(s.AsSpan(i, 1), buf);
+            for (int j = 0; j < len; j++) sb.Append('%').Append(buf[j].ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The canonical query string: pairs sorted by encoded name (then value), each encoded, without <paramref name="exclude"/>.</summary>
+    public static string CanonicalQuery(IReadOnlyList<KeyValuePair<string, string>> query, string? exclude)
+    {
+        if (query.Count == 0) return "";
+        var pairs = new List<(string K, string V)>(query.Count);
+        foreach (var (k, v) in query)
+            if (k != exclude) pairs.Add((UriEncode(k, false), UriEncode(v, false)));
+        pairs.Sort((a, b) =>
+        {
+            int c = string.CompareOrdinal(a.K, b.K);
+            return c != 0 ? c : string.CompareOrdinal(a.V, b.V);
+        });
+        var sb = new StringBuilder();
+        foreach (var (k, v) in pairs)
+        {
+            if (sb.Length > 0) sb.Append('&');
+            sb.Append(k).Append('=').Append(v);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>A header value as it is signed: trimmed, runs of spaces folded to one.</summary>
+    public static string CanonicalHeaderValue(string v)
+    {
+        v = v.Trim();
+        if (!v.Contains("  ", StringComparison.Ordinal) && !v.Contains('\t')) return v;
+        var sb = new StringBuilder(v.Length);
+        bool space = false;
+        foreach (char c in v)
+        {
+            if (c is ' ' or '\t')
+            {
+                if (!space) sb.Append(' ');
+                space = true;
+            }
+            else
+            {
+                sb.Append(c);
+                space = false;
+            }
+        }
+        return sb.ToString();
+    }
+
+    public static string CanonicalRequest(string method, string canonicalUri, string canonicalQuery,
+        IReadOnlyList<(string Name, string Value)> signedHeaders, string payloadHash)
+    {
+        var sb = new StringBuilder(256);
+        sb.Append(method).Append('\n').Append(canonicalUri).Append('\n').Append(canonicalQuery).Append('\n');
+        foreach (var (n, v) in signedHeaders) sb.Append(n).Append(':').Append(v).Append('\n');
+        sb.Append('\n');
+        for (int i = 0; i < signedHeaders.Count; i++)
+        {
+            if (i > 0) sb.Append(';');
+            sb.Append(signedHeaders[i].Name);
+        }
+        sb.Append('\n').Append(payloadHash);
+        return sb.ToString();
+    }
+
+    public static string StringToSign(string amzDate, string scope, string canonicalRequest) =>
+        $"{Algorithm}\n{amzDate}\n{scope}\n{Sha256Hex(canonicalRequest)}";
+
+    public static byte[] SigningKey(string secret, string date, string region, string service)
+    {
+        var k = HMACSHA256.HashData(Encoding.UTF8.GetBytes("AWS4" + secret), Encoding.UTF8.GetBytes(date));
+        k = HMACSHA256.HashData(k, Encoding.UTF8.GetBytes(region));
+        k = HMACSHA256.HashData(k, Encoding.UTF8.GetBytes(service));
+        return HMACSHA256.HashData(k, "aws4_request"u8);
+    }
+
+    public static string Sign(byte[] signingKey, string stringToSign) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(signingKey, Encoding.UTF8.GetBytes(stringToSign)));
+
+    /// <summary>The signature of one aws-chunked chunk (given the hex SHA-256 of its data).</summary>
+    public static string ChunkSignature(byte[] signingKey, string amzDate, string scope, string previousSignature, string chunkSha256Hex) =>
+        Sign(signingKey, $"AWS4-HMAC-SHA256-PAYLOAD\n{amzDate}\n{scope}\n{previousSignature}\n{EmptySha256}\n{chunkSha256Hex}");
+
+    /// <summary>The signature of the trailing headers of a signed aws-chunked upload.</summary>
+    public static string TrailerSignature(byte[] signingKey, string amzDate, string scope, string previousSignature, string trailerSha256Hex) =>
+        Sign(signingKey, $"AWS4-HMAC-SHA256-TRAILER\n{amzDate}\n{scope}\n{previousSignature}\n{trailerSha256Hex}");
+
+    public static string Sha256Hex(string s) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s)));
+
+    /// <summary>Constant-time comparison of two hex signatures.</summary>
+    public static bool SameSignature(string a, string b) =>
+        a.Length == b.Length && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(a), Encoding.ASCII.GetBytes(b.ToLowerInvariant()));
+}

@@ -1,0 +1,72 @@
+namespace MogileFS.Gateway;
+
+/// <summary>One access key the gateway accepts (AWS Signature Version 4).</summary>
+public sealed record AccessKey(string Id, string Secret);
+
+/// <summary>
+/// Everything the gateway is told by its config file and flags (docs/configuration.md, "moggateway").
+/// The gateway keeps no state of its own besides its tables in the cluster's database, so any
+/// number of gateways with the same options can run behind a load balancer.
+/// </summary>
+public sealed class GatewayOptions
+{
+    /// <summary>Trackers (host:port), tried with fail-over. Required.</summary>
+    public List<string> Trackers { get; } = [];
+
+    /// <summary>The cluster's database (the same DBI DSN as the trackers' <c>db_dsn</c>). Required:
+    /// listing reads the 2.73 <c>file</c> table, and the gateway's own <c>s3_*</c> tables live beside it.</summary>
+    public string? Dsn { get; set; }
+    public string? DbUser { get; set; }
+    public string? DbPassword { get; set; }
+
+    /// <summary>Address to listen on (ip:port, port 0 = any free port). Default 0.0.0.0:7070.</summary>
+    public string Listen { get; set; } = "0.0.0.0:7070";
+
+    /// <summary>Access keys; a request signed with any other key gets InvalidAccessKeyId.</summary>
+    public List<AccessKey> AccessKeys { get; } = [];
+
+    /// <summary>Buckets anonymous clients may read (GET/HEAD objects, list). Everything else needs a signature.</summary>
+    public HashSet<string> PublicReadBuckets { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The region in signatures and in GetBucketLocation. AWS's default: us-east-1.</summary>
+    public string Region { get; set; } = "us-east-1";
+
+    /// <summary>Host names under which <c>bucket.name</c> means virtual-hosted-style addressing
+    /// (e.g. <c>s3.example.com</c> makes <c>photos.s3.example.com</c> the bucket <c>photos</c>).</summary>
+    public List<string> VirtualHostDomains { get; } = [];
+
+    /// <summary>Class for new objects when the request names none (header <c>x-amz-storage-class</c> names a
+    /// MogileFS class; STANDARD and the other AWS names mean this). Null: the domain's default class.</summary>
+    public string? DefaultClass { get; set; }
+
+    /// <summary>How far a request's signing time may be from the gateway's clock. AWS: 15 minutes.</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Largest single PUT (and copy). AWS: 5 GiB.</summary>
+    public long MaxObjectSize { get; set; } = 5L << 30;
+
+    /// <summary>Tracker request timeout. Same default as the MogileFS client library.</summary>
+    public TimeSpan TrackerTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an idle storage-node transfer may stall before it is abandoned.</summary>
+    public TimeSpan StorageIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Settings of features that plug into the gateway (short URLs, ...): key → values, as read from the
+    /// config file, for the feature's own parser.</summary>
+    public Dictionary<string, List<string>> Extra { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Checks the options; the message names the offending key.</summary>
+    public void Validate()
+    {
+        if (Trackers.Count == 0) throw new GatewayConfigException("trackers: at least one tracker (host:port) is required");
+        if (string.IsNullOrEmpty(Dsn)) throw new GatewayConfigException("db_dsn: the cluster's database DSN is required");
+        if (MaxClockSkew <= TimeSpan.Zero) throw new GatewayConfigException("max_clock_skew: must be positive");
+        if (MaxObjectSize <= 0) throw new GatewayConfigException("max_object_size: must be positive");
+        foreach (var k in AccessKeys)
+            if (k.Id.Length == 0 || k.Secret.Length == 0)
+                throw new GatewayConfigException("access_key: expected <id>:<secret>");
+    }
+}
+
+/// <summary>A bad setting; the message names the key.</summary>
+public sealed class GatewayConfigException(string message) : Exception(message);

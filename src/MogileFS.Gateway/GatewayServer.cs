@@ -1,0 +1,129 @@
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using MogileFS.Gateway.Mogile;
+using MogileFS.Gateway.S3;
+using MogileFS.Gateway.Store;
+
+namespace MogileFS.Gateway;
+
+/// <summary>
+/// The gateway process minus its shell: Kestrel with one terminal request handler (the
+/// <see cref="S3Router"/>; no MVC, no routing middleware), the MogileFS access and the store.
+/// Start with <see cref="StartAsync"/>; <see cref="EndPoint"/> is the bound address (port 0 picks one).
+/// </summary>
+public sealed class GatewayServer : IAsyncDisposable
+{
+    private readonly GatewayOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private WebApplication? _app;
+    private MogileAccess? _mogile;
+    private GatewayStore? _store;
+    private Timer? _sweeper;
+
+    public GatewayServer(GatewayOptions options, ILoggerFactory? loggers = null)
+    {
+        options.Validate();
+        _options = options;
+        _loggers = loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+    }
+
+    public GatewayContext Context { get; private set; } = null!;
+    public S3Router Router { get; private set; } = null!;
+
+    /// <summary>Called after the router exists and before the listener opens (front ends register here).</summary>
+    public Action<GatewayServer>? Configure { get; set; }
+
+    /// <summary>The address the gateway listens on.</summary>
+    public IPEndPoint EndPoint { get; private set; } = new(IPAddress.Loopback, 0);
+
+    /// <summary>http://ip:port of the gateway.</summary>
+    public string Url => $"http://{(EndPoint.Address.Equals(IPAddress.Any) ? "127.0.0.1" : EndPoint.Address.ToString())}:{EndPoint.Port}";
+
+    public async Task StartAsync(CancellationToken ct = default)
+    {
+        _store = GatewayStore.Open(_options);
+        await _store.EnsureSchemaAsync(ct).ConfigureAwait(false);
+        _mogile = new MogileAccess(_options);
+        Context = new GatewayContext(_options, _mogile, _store, _loggers);
+        Router = new S3Router(Context);
+        Configure?.Invoke(this);
+
+        var listen = ParseListen(_options.Listen);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(_loggers);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = null; // sizes are checked per operation (5 GiB PUT, ...)
+            k.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(30));
+            k.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
+            // Header values (x-amz-meta-*) are bytes to S3: keep them as they came, both ways.
+            k.RequestHeaderEncodingSelector = _ => Encoding.Latin1;
+            k.ResponseHeaderEncodingSelector = _ => Encoding.Latin1;
+            k.Listen(listen);
+        });
+        _app = builder.Build();
+        var router = Router;
+        _app.Run(router.HandleAsync);
+        await _app.StartAsync(ct).ConfigureAwait(false);
+
+        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        if (addresses?.FirstOrDefault() is { } a && Uri.TryCreate(a, UriKind.Absolute, out var uri))
+            EndPoint = new IPEndPoint(listen.Address, uri.Port);
+        GatewayLog.Listening(Context.Log, EndPoint.ToString());
+
+        // Rows of files deleted or replaced outside S3 are ignored at once; this only reclaims their space.
+        _sweeper = new Timer(_ => _ = SweepAsync(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(10));
+    }
+
+    private async Task SweepAsync()
+    {
+        try
+        {
+            long cutoff = Context.Clock.GetUtcNow().AddMinutes(-10).ToUnixTimeMilliseconds();
+            int n = await Context.Store.SweepAsync(cutoff, CancellationToken.None).ConfigureAwait(false);
+            if (n > 0) GatewayLog.Swept(Context.Log, n);
+        }
+        catch (Exception e) { GatewayLog.SweepFailed(Context.Log, e.Message); }
+    }
+
+    public static IPEndPoint ParseListen(string listen)
+    {
+        if (!IPEndPoint.TryParse(listen, out var ep))
+        {
+            int colon = listen.LastIndexOf(':');
+            if (colon > 0 && int.TryParse(listen[(colon + 1)..], out int port) && port is >= 0 and <= 65535)
+            {
+                var host = listen[..colon];
+                var addr = host is "*" or "" ? IPAddress.Any : host == "localhost" ? IPAddress.Loopback : null;
+                if (addr != null) return new IPEndPoint(addr, port);
+            }
+            throw new GatewayConfigException($"listen: expected ip:port, got '{listen}'");
+        }
+        return ep;
+    }
+
+    public async Task StopAsync()
+    {
+        if (_sweeper != null) await _sweeper.DisposeAsync().ConfigureAwait(false);
+        _sweeper = null;
+        if (_app != null) await _app.StopAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        if (_app != null) await _app.DisposeAsync().ConfigureAwait(false);
+        _app = null;
+        _mogile?.Dispose();
+        if (_store != null) await _store.DisposeAsync().ConfigureAwait(false);
+    }
+}

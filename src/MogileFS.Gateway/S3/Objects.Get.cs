@@ -1,0 +1,221 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using MogileFS.Gateway.Store;
+
+namespace MogileFS.Gateway.S3;
+
+public sealed partial class Objects
+{
+    public Task GetObjectAsync(S3Request r) => ServeAsync(r, head: false);
+    public Task HeadObjectAsync(S3Request r) => ServeAsync(r, head: true);
+
+    internal enum ReadOutcome { Served, Gone, Unavailable }
+
+    private async Task ServeAsync(S3Request r, bool head)
+    {
+        int dmid = await Buckets.RequireAsync(g, r).ConfigureAwait(false);
+        string bucket = r.Bucket!, key = r.Key!;
+        for (int attempt = 0; ; attempt++)
+        {
+            var found = await LookupAsync(dmid, key, r.Aborted).ConfigureAwait(false) ?? throw S3Errors.NoSuchKey(key);
+            var (e, m) = found;
+            bool manifest = (m.Flags & ObjectFlags.Manifest) != 0;
+            long size = manifest ? m.Size : e.Length;
+            var resp = r.Response;
+            if (!Conditions.Check(r, m))
+            {
+                resp.StatusCode = 304;
+                resp.Headers.ETag = ObjectHeaders.Quote(m.ETag);
+                resp.Headers.LastModified = DateTimeOffset.FromUnixTimeMilliseconds(m.MtimeMs).ToString("r", CultureInfo.InvariantCulture);
+                return;
+            }
+            var range = Conditions.Range(r.Header("Range"), size);
+            resp.Headers.Clear();
+            ObjectHeaders.Write(r, m);
+            if (manifest && !head)
+            {
+                if (ServeManifest is null) throw S3Errors.NotImplemented("GET of a multipart object");
+                await ServeManifest(r, e, m, range).ConfigureAwait(false);
+                return;
+            }
+            SetLength(r, range, size);
+            if (head || size == 0 || range is { Length: 0 }) return;
+            var (offset, length) = range ?? (0, size);
+            var outcome = await StreamFileAsync(r, bucket, key, e.Fid, offset, length).ConfigureAwait(false);
+            if (outcome == ReadOutcome.Served) return;
+            if (outcome == ReadOutcome.Gone && attempt < 2) continue; // overwritten or deleted meanwhile: look again
+            throw S3Errors.ServiceUnavailable("No storage node holding the object could be read; retry later.");
+        }
+    }
+
+    /// <summary>Sets status, Content-Length and Content-Range for a (ranged) answer.</summary>
+    public static void SetLength(S3Request r, (long Offset, long Length)? range, long size)
+    {
+        var resp = r.Response;
+        if (range is { } rg)
+        {
+            resp.StatusCode = 206;
+            resp.ContentLength = rg.Length;
+            resp.Headers.ContentRange = $"bytes {rg.Offset}-{rg.Offset + rg.Length - 1}/{size}";
+        }
+        else
+        {
+            resp.StatusCode = 200;
+            resp.ContentLength = size;
+        }
+    }
+
+    /// <summary>
+    /// Streams bytes [offset, offset+length) of file <paramref name="fid"/> into the response (status and headers
+    /// already set). Tries the copies in order; a copy that fails part-way is resumed on the next one from the same
+    /// offset. If every copy fails after bytes were sent, the connection is cut so the client sees a short body.
+    /// </summary>
+    internal async Task<ReadOutcome> StreamFileAsync(S3Request r, string bucket, string key, long fid, long offset, long length)
+    {
+        var ct = r.Aborted;
+        var paths = await PathsAsync(bucket, key, fid, ct).ConfigureAwait(false);
+        if (paths.Count == 0) return ReadOutcome.Gone;
+        long sent = 0;
+        int missing = 0;
+        byte[]? buffer = null;
+        try
+        {
+            foreach (var url in paths)
+            {
+                using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                idle.CancelAfter(g.Mogile.StorageIdleTimeout);
+                HttpResponseMessage? res = null;
+                try
+                {
+                    res = await SendRangeAsync(url, offset + sent, length - sent, idle.Token).ConfigureAwait(false);
+                    if (res.StatusCode == HttpStatusCode.NotFound)
+                    {
+                        missing++;
+                        GatewayLog.StorageFailed(g.Log, url, "404 (file gone)");
+                        continue;
+                    }
+                    if (!IsExpected(res, offset + sent, length - sent))
+                    {
+                        GatewayLog.StorageFailed(g.Log, url, $"{(int)res.StatusCode} or unexpected length");
+                        continue;
+                    }
+                    await using var body = await res.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+                    buffer ??= ArrayPool<byte>.Shared.Rent(64 * 1024);
+                    while (sent < length)
+                    {
+                        int n;
+                        try
+                        {
+                            idle.CancelAfter(g.Mogile.StorageIdleTimeout);
+                            n = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - sent)), idle.Token).ConfigureAwait(false);
+                        }
+                        catch (Exception ex) when (ex is IOException or HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+                        {
+                            GatewayLog.StorageFailed(g.Log, url, ex.Message);
+                            break;
+                        }
+                        if (n == 0) break;
+                        await r.Response.Body.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                        sent += n;
+                    }
+                    if (sent == length) return ReadOutcome.Served;
+                }
+                catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+                {
+                    GatewayLog.StorageFailed(g.Log, url, ex.Message);
+                }
+                finally
+                {
+                    res?.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            if (buffer != null) ArrayPool<byte>.Shared.Return(buffer);
+        }
+        ForgetPaths(fid);
+        if (sent > 0 || r.Response.HasStarted)
+        {
+            r.Http.Abort(); // never let a short body look whole
+            return ReadOutcome.Served;
+        }
+        return missing == paths.Count ? ReadOutcome.Gone : ReadOutcome.Unavailable;
+    }
+
+    private async Task<HttpResponseMessage> SendRangeAsync(string url, long offset, long length, CancellationToken ct)
+    {
+        var req = new HttpRequestMessage(HttpMethod.Get, url);
+        req.Headers.Range = new RangeHeaderValue(offset, offset + length - 1);
+        return await g.Mogile.Http.SendAsync(req, ct).ConfigureAwait(false);
+    }
+
+    private static bool IsExpected(HttpResponseMessage res, long offset, long length)
+    {
+        var cl = res.Content.Headers.ContentLength;
+        if (res.StatusCode == HttpStatusCode.PartialContent)
+            return res.Content.Headers.ContentRange?.From == offset && (cl is null || cl == length);
+        // A node that ignores Range sends the whole file: fine only when that is what was asked for.
+        return res.StatusCode == HttpStatusCode.OK && offset == 0 && (cl is null || cl == length);
+    }
+
+    /// <summary>
+    /// Opens bytes [offset, offset+length) of an object for reading (copy sources): the first copy that answers.
+    /// Throws NoSuchKey when the file is gone, ServiceUnavailable when no copy can be read.
+    /// </summary>
+    public async Task<Stream> OpenReadAsync(string bucket, string key, ObjectEntry e, ObjectMeta m, long offset, long length, CancellationToken ct)
+    {
+        if ((m.Flags & ObjectFlags.Manifest) != 0)
+        {
+            if (OpenManifest is null) throw S3Errors.NotImplemented("reading a multipart object");
+            return await OpenManifest(bucket, e, offset, length, ct).ConfigureAwait(false);
+        }
+        if (length == 0) return Stream.Null;
+        var paths = await PathsAsync(bucket, key, e.Fid, ct).ConfigureAwait(false);
+        int missing = 0;
+        foreach (var url in paths)
+        {
+            HttpResponseMessage? res = null;
+            try
+            {
+                res = await SendRangeAsync(url, offset, length, ct).ConfigureAwait(false);
+                if (res.StatusCode == HttpStatusCode.NotFound) { missing++; res.Dispose(); continue; }
+                if (!IsExpected(res, offset, length)) { res.Dispose(); continue; }
+                var body = await res.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+                return new OwningStream(body, res);
+            }
+            catch (HttpRequestException ex)
+            {
+                res?.Dispose();
+                GatewayLog.StorageFailed(g.Log, url, ex.Message);
+            }
+        }
+        ForgetPaths(e.Fid);
+        if (paths.Count == 0 || missing == paths.Count) throw S3Errors.NoSuchKey(key);
+        throw S3Errors.ServiceUnavailable("No storage node holding the source object could be read; retry later.");
+    }
+
+    /// <summary>A response body that disposes its response with it.</summary>
+    private sealed class OwningStream(Stream inner, IDisposable owner) : Stream
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => inner.ReadAsync(buffer, ct);
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => inner.ReadAsync(buffer, offset, count, ct);
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) { inner.Dispose(); owner.Dispose(); }
+            base.Dispose(disposing);
+        }
+    }
+}

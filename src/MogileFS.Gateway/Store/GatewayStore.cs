@@ -1,0 +1,235 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using MogileFS.Core.Protocol;
+using MogileFS.Store;
+
+namespace MogileFS.Gateway.Store;
+
+/// <summary>S3 facts about one MogileFS file (a row of <c>s3_object</c>).</summary>
+/// <param name="Flags">Bit 1: the file is a multipart manifest, not the object's bytes (<see cref="ObjectFlags"/>).</param>
+public sealed record ObjectMeta(long Fid, long Size, string ETag, string? ContentType, string? Meta, long MtimeMs, int Flags);
+
+/// <summary>The values of <see cref="ObjectMeta.Flags"/>.</summary>
+public static class ObjectFlags
+{
+    /// <summary>The MogileFS file holds a manifest of parts (multipart upload); the object is their concatenation.</summary>
+    public const int Manifest = 1;
+}
+
+/// <summary>A key's current MogileFS file and, when it has one, its S3 row.</summary>
+public sealed record ObjectEntry(string Key, long Fid, long Length, ObjectMeta? Meta)
+{
+    /// <summary>The object's size as S3 sees it (a manifest's row holds the assembled size).</summary>
+    public long Size => Meta?.Size ?? Length;
+}
+
+/// <summary>
+/// The gateway's access to the cluster's database: reads of the 2.73 <c>domain</c> and <c>file</c>
+/// tables (never written here: all changes to files go through the trackers) and reads and writes
+/// of its own <c>s3_*</c> tables (GatewayStore.Schema.cs). Keys and names are S3 text in the API;
+/// they become byte strings (UTF-8 bytes) at the database, as the trackers store them.
+/// </summary>
+public sealed partial class GatewayStore : IAsyncDisposable
+{
+    private readonly MetadataStore _db;
+    private readonly ConcurrentDictionary<string, (int? Dmid, long Until)> _dmids = new(StringComparer.Ordinal);
+
+    public GatewayStore(MetadataStore db) => _db = db;
+
+    public static GatewayStore Open(GatewayOptions options) =>
+        new(MetadataStore.Open(DatabaseDsn.Parse(options.Dsn!), options.DbUser, options.DbPassword));
+
+    public MetadataStore Database => _db;
+    public DatabaseKind Kind => _db.Kind;
+
+    /// <summary>Creates the gateway's tables where they are missing (idempotent; safe with several gateways starting).</summary>
+    public async Task EnsureSchemaAsync(CancellationToken ct)
+    {
+        foreach (var sql in SchemaStatements(Kind))
+        {
+            await _db.WriteAsync(sql, static async (s, q, ct) =>
+            {
+                using var cmd = s.Connection.CreateCommand();
+                cmd.Transaction = s.Transaction;
+                cmd.CommandText = q;
+                await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                return true;
+            }, ct).ConfigureAwait(false);
+        }
+    }
+
+    internal static string B(string text) => ByteString.FromText(text);
+    internal static string T(string bytes) => ByteString.TryToText(bytes) ?? ByteString.ToDisplayText(bytes);
+
+    /// <summary>Postgres sorts text by locale unless told otherwise; S3 lists in byte order.</summary>
+    private string C => Kind == DatabaseKind.Postgres ? " COLLATE \"C\"" : "";
+
+    // ---- domains (buckets) ----------------------------------------------------------------
+
+    /// <summary>The dmid of a domain, or null. Cached for a second: buckets are created and dropped rarely, and a
+    /// stale answer only delays seeing a new bucket (the trackers check again on every write).</summary>
+    public async ValueTask<int?> DomainIdAsync(string bucket, CancellationToken ct)
+    {
+        long now = Environment.TickCount64;
+        if (_dmids.TryGetValue(bucket, out var hit) && hit.Until > now) return hit.Dmid;
+        var dmid = await _db.ReadAsync(B(bucket), static async (s, n, ct) =>
+            (int?)await s.Sql("SELECT dmid FROM domain WHERE namespace = CAST(@n AS TEXT)").Text("@n", n).ScalarInt64Async(ct).ConfigureAwait(false),
+            ct).ConfigureAwait(false);
+        _dmids[bucket] = (dmid, now + 1000);
+        return dmid;
+    }
+
+    public void ForgetDomain(string bucket) => _dmids.TryRemove(bucket, out _);
+
+    /// <summary>Every domain with its S3 creation time (null when it was made outside S3).</summary>
+    public ValueTask<List<(string Name, long? CreatedMs)>> ListDomainsAsync(CancellationToken ct) =>
+        _db.ReadAsync(this, static async (s, self, ct) =>
+        {
+            var list = new List<(string, long?)>();
+            await using var r = await s.Sql($"SELECT d.namespace, b.created FROM domain d LEFT JOIN s3_bucket b ON b.namespace = d.namespace ORDER BY d.namespace{self.C}")
+                .ReaderAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false))
+                list.Add((T(s.GetText(r, 0) ?? ""), StoreSession.GetInt64(r, 1)));
+            return list;
+        }, ct);
+
+    public ValueTask SetBucketCreatedAsync(string bucket, long createdMs, CancellationToken ct) =>
+        _db.WriteAsync((B(bucket), createdMs, Kind), static async (s, a, ct) =>
+        {
+            string sql = a.Kind == DatabaseKind.MySql
+                ? "INSERT INTO s3_bucket (namespace, created) VALUES (@n, @c) ON DUPLICATE KEY UPDATE created = VALUES(created)"
+                : "INSERT INTO s3_bucket (namespace, created) VALUES (CAST(@n AS TEXT), @c) ON CONFLICT (namespace) DO UPDATE SET created = excluded.created";
+            await s.Sql(sql).Text("@n", a.Item1).Int("@c", a.createdMs).ExecuteAsync(ct).ConfigureAwait(false);
+            return true;
+        }, ct).AsValueTaskVoid();
+
+    public ValueTask ForgetBucketAsync(string bucket, CancellationToken ct) =>
+        _db.WriteAsync(B(bucket), static async (s, n, ct) =>
+        {
+            await s.Sql("DELETE FROM s3_bucket WHERE namespace = CAST(@n AS TEXT)").Text("@n", n).ExecuteAsync(ct).ConfigureAwait(false);
+            return true;
+        }, ct).AsValueTaskVoid();
+
+    /// <summary>True when the domain has any file (a bucket must be empty to be deleted).</summary>
+    public ValueTask<bool> DomainHasFilesAsync(int dmid, CancellationToken ct) =>
+        _db.ReadAsync(dmid, static async (s, d, ct) =>
+            await s.Sql("SELECT fid FROM file WHERE dmid = @d LIMIT 1").Int("@d", d).ScalarInt64Async(ct).ConfigureAwait(false) is not null, ct);
+
+    // ---- objects --------------------------------------------------------------------------
+
+    private const string EntryColumns = "f.dkey, f.fid, f.length, o.size, o.etag, o.content_type, o.meta, o.mtime, o.flags";
+
+    private static ObjectEntry ReadEntry(StoreSession s, DbDataReader r)
+    {
+        string key = T(s.GetText(r, 0) ?? "");
+        long fid = StoreSession.GetInt64(r, 1) ?? 0;
+        long length = StoreSession.GetInt64(r, 2) ?? 0;
+        ObjectMeta? meta = null;
+        if (!r.IsDBNull(4))
+        {
+            meta = new ObjectMeta(fid, StoreSession.GetInt64(r, 3) ?? length, T(s.GetText(r, 4)!),
+                s.GetText(r, 5) is { } ctype ? T(ctype) : null, s.GetText(r, 6) is { } m ? T(m) : null,
+                StoreSession.GetInt64(r, 7) ?? 0, StoreSession.GetInt32(r, 8) ?? 0);
+        }
+        return new ObjectEntry(key, fid, length, meta);
+    }
+
+    /// <summary>The key's current file and its S3 row (if the row is for that file), or null when the key does not exist.</summary>
+    public ValueTask<ObjectEntry?> FindObjectAsync(int dmid, string key, CancellationToken ct) =>
+        _db.ReadAsync((dmid, B(key)), static async (s, a, ct) =>
+        {
+            await using var r = await s.Sql($"SELECT {EntryColumns} FROM file f LEFT JOIN s3_object o ON o.fid = f.fid WHERE f.dmid = @d AND f.dkey = CAST(@k AS TEXT)")
+                .Int("@d", a.dmid).Text("@k", a.Item2).ReaderAsync(ct).ConfigureAwait(false);
+            return await r.ReadAsync(ct).ConfigureAwait(false) ? ReadEntry(s, r) : null;
+        }, ct);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> keys of the domain in byte order, starting at <paramref name="startBytes"/>
+    /// (inclusive; a byte string), with their rows.
+    /// </summary>
+    public ValueTask<List<(string KeyBytes, ObjectEntry Entry)>> ListFromAsync(int dmid, string startBytes, int limit, CancellationToken ct) =>
+        _db.ReadAsync((dmid, startBytes, limit, self: this), static async (s, a, ct) =>
+        {
+            var list = new List<(string, ObjectEntry)>(Math.Min(a.limit, 1024));
+            await using var r = await s.Sql($"SELECT {EntryColumns} FROM file f LEFT JOIN s3_object o ON o.fid = f.fid " +
+                    $"WHERE f.dmid = @d AND f.dkey{a.self.C} >= CAST(@s AS TEXT){a.self.C} ORDER BY f.dkey{a.self.C} LIMIT @n")
+                .Int("@d", a.dmid).Text("@s", a.startBytes).Int("@n", a.limit).ReaderAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false))
+            {
+                string raw = s.GetText(r, 0) ?? "";
+                list.Add((raw, ReadEntry(s, r)));
+            }
+            return list;
+        }, ct);
+
+    /// <summary>Records the S3 facts of a file (before <c>create_close</c> makes the key point at it).</summary>
+    public ValueTask PutObjectMetaAsync(int dmid, string key, ObjectMeta m, CancellationToken ct) =>
+        _db.WriteAsync((dmid, k: B(key), m, Kind), static async (s, a, ct) =>
+        {
+            string sql = a.Kind == DatabaseKind.MySql
+                ? "REPLACE INTO s3_object (fid, dmid, dkey, size, etag, content_type, meta, mtime, flags) VALUES (@f, @d, @k, @s, @e, @c, @m, @t, @g)"
+                : "INSERT INTO s3_object (fid, dmid, dkey, size, etag, content_type, meta, mtime, flags) " +
+                  "VALUES (@f, @d, CAST(@k AS TEXT), @s, CAST(@e AS TEXT), CAST(@c AS TEXT), CAST(@m AS TEXT), @t, @g) " +
+                  "ON CONFLICT (fid) DO UPDATE SET dmid = excluded.dmid, dkey = excluded.dkey, size = excluded.size, etag = excluded.etag, " +
+                  "content_type = excluded.content_type, meta = excluded.meta, mtime = excluded.mtime, flags = excluded.flags";
+            await s.Sql(sql).Int("@f", a.m.Fid).Int("@d", a.dmid).Text("@k", a.k).Int("@s", a.m.Size).Text("@e", B(a.m.ETag))
+                .Text("@c", a.m.ContentType is { } c ? B(c) : null).Text("@m", a.m.Meta is { } mm ? B(mm) : null)
+                .Int("@t", a.m.MtimeMs).Int("@g", a.m.Flags).ExecuteAsync(ct).ConfigureAwait(false);
+            return true;
+        }, ct).AsValueTaskVoid();
+
+    /// <summary>Records facts for a file made outside S3, unless a row exists (first sight fixes its Last-Modified).</summary>
+    public ValueTask AdoptAsync(int dmid, string key, ObjectMeta m, CancellationToken ct) =>
+        _db.WriteAsync((dmid, k: B(key), m, Kind), static async (s, a, ct) =>
+        {
+            string sql = a.Kind == DatabaseKind.MySql
+                ? "INSERT IGNORE INTO s3_object (fid, dmid, dkey, size, etag, mtime, flags) VALUES (@f, @d, @k, @s, @e, @t, 0)"
+                : "INSERT INTO s3_object (fid, dmid, dkey, size, etag, mtime, flags) VALUES (@f, @d, CAST(@k AS TEXT), @s, CAST(@e AS TEXT), @t, 0) ON CONFLICT (fid) DO NOTHING";
+            await s.Sql(sql).Int("@f", a.m.Fid).Int("@d", a.dmid).Text("@k", a.k).Int("@s", a.m.Size).Text("@e", B(a.m.ETag))
+                .Int("@t", a.m.MtimeMs).ExecuteAsync(ct).ConfigureAwait(false);
+            return true;
+        }, ct).AsValueTaskVoid();
+
+    /// <summary>As <see cref="AdoptAsync"/> for many files of one domain, in one transaction.</summary>
+    public ValueTask AdoptManyAsync(int dmid, IReadOnlyList<(string Key, ObjectMeta Meta)> rows, CancellationToken ct) =>
+        _db.WriteAsync((dmid, rows, Kind), static async (s, a, ct) =>
+        {
+            string sql = a.Kind == DatabaseKind.MySql
+                ? "INSERT IGNORE INTO s3_object (fid, dmid, dkey, size, etag, mtime, flags) VALUES (@f, @d, @k, @s, @e, @t, 0)"
+                : "INSERT INTO s3_object (fid, dmid, dkey, size, etag, mtime, flags) VALUES (@f, @d, CAST(@k AS TEXT), @s, CAST(@e AS TEXT), @t, 0) ON CONFLICT (fid) DO NOTHING";
+            foreach (var (key, m) in a.rows)
+                await s.Sql(sql).Int("@f", m.Fid).Int("@d", a.dmid).Text("@k", B(key)).Int("@s", m.Size).Text("@e", B(m.ETag))
+                    .Int("@t", m.MtimeMs).ExecuteAsync(ct).ConfigureAwait(false);
+            return true;
+        }, ct).AsValueTaskVoid();
+
+    /// <summary>Drops the row of one file (an upload that did not complete).</summary>
+    public ValueTask DeleteObjectMetaAsync(long fid, CancellationToken ct) =>
+        _db.WriteAsync(fid, static async (s, f, ct) =>
+        {
+            await s.Sql("DELETE FROM s3_object WHERE fid = @f").Int("@f", f).ExecuteAsync(ct).ConfigureAwait(false);
+            return true;
+        }, ct).AsValueTaskVoid();
+
+    /// <summary>Drops the rows of a key whose files are gone (after a delete or overwrite).</summary>
+    public ValueTask<int> DropStaleRowsAsync(int dmid, string key, CancellationToken ct) =>
+        _db.WriteAsync((dmid, k: B(key)), static async (s, a, ct) =>
+            await s.Sql("DELETE FROM s3_object WHERE dmid = @d AND dkey = CAST(@k AS TEXT) AND NOT EXISTS (SELECT 1 FROM file f WHERE f.fid = s3_object.fid)")
+                .Int("@d", a.dmid).Text("@k", a.k).ExecuteAsync(ct).ConfigureAwait(false), ct);
+
+    /// <summary>
+    /// Drops rows whose file no longer exists and that are older than <paramref name="olderThanMs"/>
+    /// (young rows may belong to uploads between their row and their <c>create_close</c>).
+    /// </summary>
+    public ValueTask<int> SweepAsync(long olderThanMs, CancellationToken ct) =>
+        _db.WriteAsync(olderThanMs, static async (s, t, ct) =>
+            await s.Sql("DELETE FROM s3_object WHERE mtime < @t AND NOT EXISTS (SELECT 1 FROM file f WHERE f.fid = s3_object.fid)")
+                .Int("@t", t).ExecuteAsync(ct).ConfigureAwait(false), ct);
+
+    public ValueTask DisposeAsync() => _db.DisposeAsync();
+}
+
+internal static class ValueTaskExtensions
+{
+    public static async ValueTask AsValueTaskVoid<T>(this ValueTask<T> t) => await t.ConfigureAwait(false);
+}

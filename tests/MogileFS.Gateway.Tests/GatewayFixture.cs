@@ -1,0 +1,87 @@
+using Amazon.Runtime;
+using Amazon.S3;
+using MogileFS.Client;
+using MogileFS.Store;
+using MogileFS.TestSupport.Cluster;
+
+namespace MogileFS.Gateway.Tests;
+
+/// <summary>
+/// A real cluster (tracker, three storage nodes, the database of <see cref="Database"/>) with a real
+/// gateway in front of it, shared by a test class. Addresses: 127.0.115.x (SQLite), .116 (PostgreSQL),
+/// .117 (MariaDB). The gateway knows one access key, serves bucket <c>public</c> to anyone for reading,
+/// and <c>bucket.s3.localhost</c> virtual-hosted style.
+/// </summary>
+public class GatewayFixture : IAsyncLifetime
+{
+    public const string AccessKey = "AKIDMOGILEFSTEST";
+    public const string SecretKey = "mogilefs/secret/key/for/tests/0123456789";
+    public const string PublicBucket = "public";
+    public const string VirtualHostDomain = "s3.localhost";
+
+    public TestCluster Cluster { get; private set; } = null!;
+    public GatewayServer Gateway { get; private set; } = null!;
+
+    protected virtual DatabaseKind Database => DatabaseKind.Sqlite;
+    protected virtual string Net => "127.0.115";
+
+    /// <summary>Lets a test class change the gateway's options (before it starts).</summary>
+    protected virtual void Configure(GatewayOptions options) { }
+
+    public async Task InitializeAsync()
+    {
+        Cluster = await TestCluster.StartAsync(new ClusterOptions
+        {
+            Database = Database,
+            TrackerIp = Net + ".1",
+            QueryJobs = 8,
+            Nodes = [new("h1", Net + ".1", [1, 2]), new("h2", Net + ".2", [3]), new("h3", Net + ".3", [4])],
+            ConfigureTracker = o => o.MinFreeSpaceMb = 0,
+        });
+        await Cluster.RegisterTopologyAsync("testdom");
+        var options = new GatewayOptions
+        {
+            Dsn = Cluster.Dsn,
+            DbUser = Cluster.DbUser,
+            DbPassword = Cluster.DbPass,
+            Listen = Net + ".1:0",
+        };
+        options.Trackers.Add(Cluster.TrackerEndPoint.ToString());
+        options.AccessKeys.Add(new AccessKey(AccessKey, SecretKey));
+        options.PublicReadBuckets.Add(PublicBucket);
+        options.VirtualHostDomains.Add(VirtualHostDomain);
+        Configure(options);
+        Gateway = new GatewayServer(options, Cluster.Logs.CreateFactory());
+        await Gateway.StartAsync();
+    }
+
+    public string Url => Gateway.Url;
+
+    /// <summary>An AWS SDK client for the gateway (path style).</summary>
+    public AmazonS3Client S3(string? accessKey = null, string? secret = null, Action<AmazonS3Config>? configure = null)
+    {
+        var config = new AmazonS3Config
+        {
+            ServiceURL = Url,
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            MaxErrorRetry = 0,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        configure?.Invoke(config);
+        return new AmazonS3Client(new BasicAWSCredentials(accessKey ?? AccessKey, secret ?? SecretKey), config);
+    }
+
+    /// <summary>A MogileFS client for one domain (= bucket), talking to the same trackers.</summary>
+    public MogileFSClient Mogile(string domain) => new(new MogileFSClientOptions
+    {
+        Trackers = [Cluster.TrackerEndPoint.ToString()],
+        Domain = domain,
+    });
+
+    public async Task DisposeAsync()
+    {
+        if (Gateway != null) await Gateway.DisposeAsync();
+        if (Cluster != null) await Cluster.DisposeAsync();
+    }
+}
