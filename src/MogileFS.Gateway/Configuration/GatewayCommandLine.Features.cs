@@ -1,4 +1,4 @@
-using MogileFS.Gateway.Multipart;
+using MogileFS.Gateway.Uploads;
 using MogileFS.Gateway.ShortUrls;
 
 namespace MogileFS.Gateway.Configuration;

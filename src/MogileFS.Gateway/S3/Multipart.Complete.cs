@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using MogileFS.Client;
-using MogileFS.Gateway.Multipart;
+using MogileFS.Gateway.Uploads;
 using MogileFS.Gateway.Store;
 
 namespace MogileFS.Gateway.S3;
@@ -98,6 +98,7 @@ public sealed partial class Multipart
             throw;
         }
         await keepAlive.StopAsync().ConfigureAwait(false);
+        await objects.DropStaleAsync(dmid, key).ConfigureAwait(false);
 
         // The object is in place; the upload and its parts go.
         var keys = await g.Store.RemoveUploadAsync(uploadId, onlyIfOpen: false, 0, CancellationToken.None).ConfigureAwait(false) ?? [];

@@ -1,5 +1,5 @@
 using System.Globalization;
-using MogileFS.Gateway.Multipart;
+using MogileFS.Gateway.Uploads;
 using MogileFS.Gateway.Store;
 
 namespace MogileFS.Gateway.S3;
@@ -14,9 +14,9 @@ public sealed partial class Multipart
         int partNumber = PartNumberOf(r);
         string uploadId = r.Q("uploadId") ?? "";
         await RequireUploadAsync(r, uploadId, open: true).ConfigureAwait(false);
-        long length = BodyLength(r);
+        long length = objects.PayloadLength(r);
         if (length > CompleteRequest.MaxPartSize) throw S3Errors.EntityTooLarge(CompleteRequest.MaxPartSize);
-        byte[]? expectedMd5 = ContentMd5(r);
+        byte[]? expectedMd5 = Objects.ContentMd5(r);
         var md5 = await StorePartAsync(r, uploadId, partNumber, r.Body, length, expectedMd5).ConfigureAwait(false);
         r.Response.Headers.ETag = ObjectHeaders.Quote(md5);
         r.Response.StatusCode = 200;
@@ -143,30 +143,5 @@ public sealed partial class Multipart
         if (v is null || !int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1 || n > CompleteRequest.MaxParts)
             throw S3Errors.InvalidArgument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", v);
         return n;
-    }
-
-    /// <summary>The payload's length: x-amz-decoded-content-length for aws-chunked bodies, else Content-Length.</summary>
-    private static long BodyLength(S3Request r)
-    {
-        if (r.Header("x-amz-decoded-content-length") is { } decoded)
-        {
-            if (!long.TryParse(decoded, NumberStyles.None, CultureInfo.InvariantCulture, out long d))
-                throw S3Errors.InvalidArgument("x-amz-decoded-content-length is not a number", "x-amz-decoded-content-length", decoded);
-            return d;
-        }
-        return r.Request.ContentLength ?? throw S3Errors.MissingContentLength();
-    }
-
-    private static byte[]? ContentMd5(S3Request r)
-    {
-        string? v = r.Header("Content-MD5");
-        if (v is null) return null;
-        try
-        {
-            var bytes = Convert.FromBase64String(v.Trim());
-            if (bytes.Length != 16) throw S3Errors.InvalidDigest();
-            return bytes;
-        }
-        catch (FormatException) { throw S3Errors.InvalidDigest(); }
     }
 }

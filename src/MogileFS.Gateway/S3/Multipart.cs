@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using MogileFS.Client;
-using MogileFS.Gateway.Multipart;
+using MogileFS.Gateway.Uploads;
 using MogileFS.Gateway.Store;
 
 namespace MogileFS.Gateway.S3;
@@ -30,7 +30,7 @@ public sealed partial class Multipart(GatewayContext g, Objects objects)
     internal Objects Objects => objects;
 
     /// <summary>The settings (from the config file's multipart_* keys).</summary>
-    public MultipartSettings Settings => _settings ??= MultipartSettings.From(g.Options);
+    public MultipartSettings Settings => _settings ??= MultipartSettings.Of(g.Options);
 
     private const int MaxListEntries = 1000;
 
@@ -41,7 +41,7 @@ public sealed partial class Multipart(GatewayContext g, Objects objects)
         await Buckets.RequireAsync(g, r).ConfigureAwait(false);
         string bucket = r.Bucket!, key = r.Key!;
         Objects.CheckKey(key);
-        string? @class = ClassOf(r);
+        string? @class = objects.ClassOf(r);
         string? meta = ObjectHeaders.FromRequest(r.Request);
         string? contentType = r.Header("Content-Type");
         await EnsurePartsDomainAsync(r.Aborted).ConfigureAwait(false);
@@ -52,23 +52,6 @@ public sealed partial class Multipart(GatewayContext g, Objects objects)
             .Element("Bucket", bucket).Element("Key", key).Element("UploadId", uploadId).End();
         await xml.SendAsync(r.Response).ConfigureAwait(false);
     }
-
-    /// <summary>
-    /// The MogileFS class for the object: <c>x-amz-storage-class</c> names one, except AWS's own class
-    /// names, which mean the gateway's default (the domain's default class unless configured).
-    /// </summary>
-    private string? ClassOf(S3Request r)
-    {
-        string? sc = r.Header("x-amz-storage-class");
-        if (string.IsNullOrEmpty(sc) || AwsStorageClasses.Contains(sc)) return g.Options.DefaultClass;
-        return sc;
-    }
-
-    private static readonly HashSet<string> AwsStorageClasses = new(StringComparer.Ordinal)
-    {
-        "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
-        "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE",
-    };
 
     // ---- AbortMultipartUpload -------------------------------------------------------------------
 
@@ -86,6 +69,37 @@ public sealed partial class Multipart(GatewayContext g, Objects objects)
         }
         await DeletePartFilesAsync(keys, r.Aborted).ConfigureAwait(false);
         r.Response.StatusCode = 204;
+    }
+
+    // ---- expiry ---------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Aborts uploads older than <see cref="MultipartSettings.Expiry"/>, a batch per call (the gateway
+    /// runs it every few minutes; with several gateways each may do it, which is harmless: an upload
+    /// is removed by one of them and the others find nothing). Returns how many were aborted.
+    /// </summary>
+    public async Task<int> ExpireAsync(CancellationToken ct)
+    {
+        var s = Settings;
+        if (s.Expiry <= TimeSpan.Zero) return 0;
+        long cutoff = g.Clock.GetUtcNow().ToUnixTimeMilliseconds() - (long)s.Expiry.TotalMilliseconds;
+        int n = 0;
+        try
+        {
+            foreach (var u in await g.Store.UploadsInitiatedBeforeAsync(cutoff, 100, ct).ConfigureAwait(false))
+            {
+                var keys = await g.Store.RemoveUploadAsync(u.UploadId, onlyIfOpen: true, StaleBefore(), ct).ConfigureAwait(false);
+                if (keys is null) continue;
+                await DeletePartFilesAsync(keys, ct).ConfigureAwait(false);
+                n++;
+            }
+            if (n > 0) MultipartLog.Expired(g.Log, n, s.Expiry.TotalDays);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            MultipartLog.ExpiryFailed(g.Log, e.Message);
+        }
+        return n;
     }
 
     // ---- helpers --------------------------------------------------------------------------------

@@ -36,6 +36,9 @@ public sealed partial class S3Router
         _multipart = new Multipart(g, _objects);
     }
 
+    /// <summary>The multipart operations (for the gateway's periodic expiry of forgotten uploads).</summary>
+    public Multipart Multipart => _multipart;
+
     /// <summary>Front ends asked before S3 routing, in order.</summary>
     public List<IFrontEnd> FrontEnds { get; } = [];
 

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.StaticFiles;
 using MogileFS.Client;
 using MogileFS.Client.Tracker;
 using MogileFS.Gateway.Mogile;
-using MogileFS.Gateway.Multipart;
+using MogileFS.Gateway.Uploads;
 using MogileFS.Gateway.S3;
 
 namespace MogileFS.Gateway.ShortUrls;

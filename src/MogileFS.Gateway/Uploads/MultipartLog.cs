@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace MogileFS.Gateway.Multipart;
+namespace MogileFS.Gateway.Uploads;
 
 /// <summary>Log messages of multipart uploads and short URLs (event ids 1550-1579 of the gateway's 1500-1599).</summary>
 internal static partial class MultipartLog

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using MogileFS.Gateway.Mogile;
 
-namespace MogileFS.Gateway.Multipart;
+namespace MogileFS.Gateway.Uploads;
 
 /// <summary>One stretch of a MogileFS file to read: its copies (best first) and the byte range.</summary>
 /// <param name="Fid">The fid every path must name (a path of another fid means the key was replaced meanwhile).</param>

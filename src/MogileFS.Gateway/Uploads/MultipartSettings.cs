@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace MogileFS.Gateway.Multipart;
+namespace MogileFS.Gateway.Uploads;
 
 /// <summary>
 /// Settings of multipart uploads, read from the gateway's config file (docs/configuration.md,
@@ -26,6 +26,11 @@ public sealed record MultipartSettings
     /// <summary>How long a completion may go without renewing its claim before another request may take the
     /// upload over (the gateway that held it is taken to have died).</summary>
     public TimeSpan ClaimLease { get; init; } = TimeSpan.FromMinutes(2);
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<GatewayOptions, MultipartSettings> Cache = new();
+
+    /// <summary>The settings of a running gateway (parsed once per options object).</summary>
+    public static MultipartSettings Of(GatewayOptions options) => Cache.GetValue(options, From);
 
     /// <summary>Reads the settings from <see cref="GatewayOptions.Extra"/>; a bad value names its key.</summary>
     public static MultipartSettings From(GatewayOptions options)

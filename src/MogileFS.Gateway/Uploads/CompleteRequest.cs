@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Xml;
 using MogileFS.Gateway.S3;
 
-namespace MogileFS.Gateway.Multipart;
+namespace MogileFS.Gateway.Uploads;
 
 /// <summary>One <c>&lt;Part&gt;</c> of a CompleteMultipartUpload body.</summary>
 public readonly record struct RequestedPart(int PartNumber, string ETag);

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using MogileFS.Gateway.Mogile;
 using MogileFS.Gateway.S3;
 
-namespace MogileFS.Gateway.Multipart;
+namespace MogileFS.Gateway.Uploads;
 
 /// <summary>
 /// Writes exactly <c>length</c> bytes from a stream into a new MogileFS file the way any client
