@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using Amazon.Runtime;
+using Microsoft.AspNetCore.Http;
+using MogileFS.Gateway.S3;
 using Amazon.S3;
 using MogileFS.Client;
 using MogileFS.Store;
@@ -51,11 +54,17 @@ public class GatewayFixture : IAsyncLifetime
         options.PublicReadBuckets.Add(PublicBucket);
         options.VirtualHostDomains.Add(VirtualHostDomain);
         Configure(options);
-        Gateway = new GatewayServer(options, Cluster.Logs.CreateFactory());
+        Gateway = new GatewayServer(options, Cluster.Logs.CreateFactory())
+        {
+            Configure = g => g.Router.FrontEnds.Add(Recorder),
+        };
         await Gateway.StartAsync();
     }
 
     public string Url => Gateway.Url;
+
+    /// <summary>Sees every request first (and passes it on): tests check which signing mode a client used.</summary>
+    public RequestRecorder Recorder { get; } = new();
 
     /// <summary>An AWS SDK client for the gateway (path style).</summary>
     public AmazonS3Client S3(string? accessKey = null, string? secret = null, Action<AmazonS3Config>? configure = null)
@@ -84,4 +93,20 @@ public class GatewayFixture : IAsyncLifetime
         if (Gateway != null) await Gateway.DisposeAsync();
         if (Cluster != null) await Cluster.DisposeAsync();
     }
+}
+
+/// <summary>Records the x-amz-content-sha256 header of each request and lets S3 handle it.</summary>
+public sealed class RequestRecorder : IFrontEnd
+{
+    public ConcurrentQueue<(string Method, string Path, string? PayloadMode)> Seen { get; } = new();
+
+    public ValueTask<bool> TryHandleAsync(HttpContext http)
+    {
+        var mode = http.Request.Headers["x-amz-content-sha256"];
+        Seen.Enqueue((http.Request.Method, http.Request.Path.Value ?? "", mode.Count > 0 ? mode.ToString() : null));
+        return ValueTask.FromResult(false);
+    }
+
+    public bool Saw(string method, string pathEnd, string payloadMode) =>
+        Seen.Any(s => s.Method == method && s.Path.EndsWith(pathEnd, StringComparison.Ordinal) && s.PayloadMode == payloadMode);
 }
