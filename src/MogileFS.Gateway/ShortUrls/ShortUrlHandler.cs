@@ -16,7 +16,7 @@ namespace MogileFS.Gateway.ShortUrls;
 /// <summary>
 /// Serves plain short URLs (<c>/&lt;prefix&gt;/&lt;key&gt;</c>) over the cluster, as sites do with
 /// nginx and nginx-mogilefs-module, with the module's answers: <c>unknown_key</c> and
-/// <c>domain_not_found</c> give 404, <c>no_devices</c> or a key without readable copies 503,
+/// <c>domain_not_found</c> give 404 (so does <c>unreg_domain</c>, what trackers really answer for a missing domain, which the module turns into 500), <c>no_devices</c> or a key without readable copies 503,
 /// <c>no_key</c>/<c>unreg_class</c> 400, a method not enabled 405, PUT 201, DELETE 204 (also for a
 /// key that did not exist). GET and HEAD try the copies in the tracker's order and move to the
 /// next one when a storage node is down or answers 404/5xx, also in the middle of a body (the
@@ -119,7 +119,7 @@ public sealed class ShortUrlHandler : IFrontEnd
         {
             await PlainAsync(response, e.ErrorCode switch
             {
-                "unknown_key" or "domain_not_found" => HttpStatusCode.NotFound,
+                "unknown_key" or "domain_not_found" or "unreg_domain" => HttpStatusCode.NotFound,
                 "no_devices" => HttpStatusCode.ServiceUnavailable,
                 "no_key" or "unreg_class" => HttpStatusCode.BadRequest,
                 _ => HttpStatusCode.InternalServerError,
