@@ -158,7 +158,8 @@ s3.upload_part(Bucket=BUCKET, Key="mp/aborted", UploadId=up2, PartNumber=1, Body
 s3.abort_multipart_upload(Bucket=BUCKET, Key="mp/aborted", UploadId=up2)
 check(error_code(s3.upload_part, Bucket=BUCKET, Key="mp/aborted", UploadId=up2, PartNumber=2, Body=b"x")[0]
       == "NoSuchUpload", "upload_part after abort")
-check(error_code(s3.head_object, Bucket=BUCKET, Key="mp/aborted")[1] == 404, "aborted upload made an object")
+code = error_code(s3.head_object, Bucket=BUCKET, Key="mp/aborted")
+check(code[1] == 404, "aborted upload made an object: %r" % (code,))
 
 step("presigned URLs (valid, expired)")
 url = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "docs/a.txt"}, ExpiresIn=60)

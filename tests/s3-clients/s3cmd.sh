@@ -38,18 +38,19 @@ head -c $((12 * 1024 * 1024 + 1)) /dev/urandom >"$WORK/up/big.bin"
 
 step "mb"
 s3 mb "$B"
-s3 ls | grep -q "$B" || fail "ls does not list the new bucket"
+s3 ls >"$WORK/ls-buckets.txt"
+grep -q "$B" "$WORK/ls-buckets.txt" || fail "ls does not list the new bucket: $(cat "$WORK/ls-buckets.txt")"
 
 step "put (single and multipart)"
 s3 put "$WORK/up/small.bin" "$B/dir/small.bin"
 s3 put --mime-type=text/plain "$WORK/up/hello.txt" "$B/hello.txt"
-s3 put "$WORK/up/big.bin" "$B/dir/big.bin" 2>&1 | tee "$WORK/put-big.log"
-grep -qi "part 3 of 3" "$WORK/put-big.log" || fail "s3cmd did not upload big.bin in 3 parts"
+s3 put --progress "$WORK/up/big.bin" "$B/dir/big.bin" 2>&1 | tr '\r' '\n' >"$WORK/put-big.log"
+grep -q "part 3 of 3" "$WORK/put-big.log" || fail "s3cmd did not upload big.bin in 3 parts: $(tail -3 "$WORK/put-big.log")"
 
 step "ls (prefix and delimiter)"
 s3 ls "$B/" >"$WORK/ls-top.txt"
 grep -q "DIR .*$B/dir/" "$WORK/ls-top.txt" || fail "ls shows no common prefix dir/: $(cat "$WORK/ls-top.txt")"
-grep -q "$B/hello.txt" "$WORK/ls-top.txt" || fail "ls shows no hello.txt"
+grep -q "$B/hello.txt" "$WORK/ls-top.txt" || fail "ls shows no hello.txt: $(cat "$WORK/ls-top.txt")"
 s3 ls "$B/dir/" >"$WORK/ls-dir.txt"
 grep -q "$B/dir/big.bin" "$WORK/ls-dir.txt" && grep -q "$B/dir/small.bin" "$WORK/ls-dir.txt" \
   || fail "ls dir/ misses a file: $(cat "$WORK/ls-dir.txt")"
