@@ -13,6 +13,11 @@ try
 {
     settings = GatewayCommandLine.Parse(args);
 }
+catch (GatewayHelpRequested help)
+{
+    Console.Out.Write(help.Message);
+    return 0;
+}
 catch (GatewayUsageException ex)
 {
     Console.Error.WriteLine(ex.Message.TrimEnd('\n'));

@@ -13,7 +13,10 @@ public sealed class GatewaySettings
 }
 
 /// <summary>A command-line or config-file error; the message is what moggateway prints before exiting.</summary>
-public sealed class GatewayUsageException(string message) : Exception(message);
+public class GatewayUsageException(string message) : Exception(message);
+
+/// <summary><c>--help</c>: the message is the usage text, printed on stdout with exit code 0.</summary>
+public sealed class GatewayHelpRequested(string usage) : GatewayUsageException(usage);
 
 /// <summary>
 /// moggateway's flags (Getopt::Long style, as the other programs) and its config file
@@ -26,7 +29,7 @@ public static partial class GatewayCommandLine
 
     private static readonly List<string> Specs =
     [
-        "config=s", "daemonize|d", "pidfile=s", "listen=s", "trackers=s", "db_dsn=s", "db_user=s", "db_pass=s",
+        "config=s", "help|h", "daemonize|d", "pidfile=s", "listen=s", "trackers=s", "db_dsn=s", "db_user=s", "db_pass=s",
         "access_key=s", "public_read=s", "region=s", "virtual_host=s", "default_class=s", "max_clock_skew=i",
         "max_object_size=s", "tracker_timeout=i", "storage_timeout=i",
     ];
@@ -62,6 +65,7 @@ public static partial class GatewayCommandLine
         if (parsed.Arguments.Count > 0) throw new GatewayUsageException($"Unexpected argument: {parsed.Arguments[0]}\n{Usage}");
 
         var s = new GatewaySettings();
+        if (parsed.Has("help")) throw new GatewayHelpRequested(Usage);
         s.ConfigFile = parsed.Last("config");
         if (s.ConfigFile == null && File.Exists(defaultConfigFile)) s.ConfigFile = defaultConfigFile;
         var fileKeys = specs.Select(x => x.Split('|', '=')[0]).ToHashSet(StringComparer.Ordinal);
@@ -74,8 +78,9 @@ public static partial class GatewayCommandLine
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new GatewayUsageException($"Couldn't read config file {s.ConfigFile}: {ex.Message}"); }
             foreach (var line in lines)
             {
+                if (line.Raw.TrimStart().StartsWith('#')) continue;
                 if (line.Key is not { } key || line.Value is not { } value) throw new GatewayUsageException($"{s.ConfigFile}:{line.Number}: expected key = value: {line.Raw}");
-                if (!fileKeys.Contains(key) || key == "config") throw new GatewayUsageException($"{s.ConfigFile}:{line.Number}: unknown setting '{key}'");
+                if (!fileKeys.Contains(key) || key is "config" or "help") throw new GatewayUsageException($"{s.ConfigFile}:{line.Number}: unknown setting '{key}'");
                 if (fromFlags.Contains(key)) continue; // the command line wins
                 Apply(s, key, value);
             }
@@ -91,7 +96,7 @@ public static partial class GatewayCommandLine
         var o = s.Options;
         switch (key)
         {
-            case "config": break;
+            case "config": case "help": break;
             case "daemonize": s.Daemonize = value.Length > 0 && value != "0"; break;
             case "pidfile": s.PidFile = value; break;
             case "listen":

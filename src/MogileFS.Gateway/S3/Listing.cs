@@ -101,18 +101,19 @@ public sealed class Listing(GatewayContext g)
         var adopt = new List<(string, ObjectMeta)>();
         string? last = null;
         bool truncated = false;
-        // Start at the prefix or just after the marker, whichever is later ("\0" makes the smallest larger string).
-        string start = after.Length > 0 ? after + "\0" : "";
-        if (string.CompareOrdinal(prefix, start) > 0) start = prefix;
-        if (after.Length > 0 && delimiter.Length > 0 && CommonPrefixOf(after, prefix, delimiter) is { } afterCp && after.StartsWith(afterCp, StringComparison.Ordinal))
-            start = Max(start, Successor(afterCp)); // the marker was a common prefix: continue after all of it
+        // Start at the prefix or just after the marker, whichever is later.
+        string start = after;
+        bool exclusive = after.Length > 0;
+        if (string.CompareOrdinal(prefix, start) > 0) (start, exclusive) = (prefix, false);
+        if (after.Length > 0 && delimiter.Length > 0 && CommonPrefixOf(after, prefix, delimiter) is { } afterCp
+            && string.CompareOrdinal(Successor(afterCp), start) > 0)
+            (start, exclusive) = (Successor(afterCp), false); // the marker was in a common prefix: continue after all of it
         long now = g.Clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-        bool done = false;
-        while (!done)
+        while (true)
         {
-            var rows = await g.Store.ListFromAsync(dmid, start, Batch, ct).ConfigureAwait(false);
-            if (rows.Count < Batch) done = true;
+            var rows = await g.Store.ListFromAsync(dmid, start, exclusive, Batch, ct).ConfigureAwait(false);
+            bool done = false;
             string? restart = null;
             foreach (var (raw, entry) in rows)
             {
@@ -125,7 +126,7 @@ public sealed class Listing(GatewayContext g)
                 if (cp != null && cp == last) continue;
                 if (contents.Count + prefixes.Count == maxKeys)
                 {
-                    truncated = true;
+                    truncated = maxKeys > 0;
                     done = true;
                     break;
                 }
@@ -146,14 +147,9 @@ public sealed class Listing(GatewayContext g)
                 last = raw;
             }
             if (done) break;
-            if (restart != null)
-            {
-                start = restart;
-                done = false;
-            }
-            else if (rows.Count > 0) start = rows[^1].KeyBytes + "\0";
-            else break;
-            if (maxKeys == 0) break;
+            if (restart != null) (start, exclusive) = (restart, false);
+            else if (rows.Count == Batch) (start, exclusive) = (rows[^1].KeyBytes, true);
+            else break; // the end of the domain
         }
         if (adopt.Count > 0)
         {
@@ -163,8 +159,6 @@ public sealed class Listing(GatewayContext g)
         }
         return new Page(contents, prefixes, truncated, truncated ? last : null);
     }
-
-    private static string Max(string a, string b) => string.CompareOrdinal(a, b) >= 0 ? a : b;
 
     /// <summary>The common prefix of a key (prefix + up to and including the first delimiter after it), or null.</summary>
     private static string? CommonPrefixOf(string key, string prefix, string delimiter)

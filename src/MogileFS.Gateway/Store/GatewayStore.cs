@@ -64,6 +64,16 @@ public sealed partial class GatewayStore : IAsyncDisposable
     /// <summary>Postgres sorts text by locale unless told otherwise; S3 lists in byte order.</summary>
     private string C => Kind == DatabaseKind.Postgres ? " COLLATE \"C\"" : "";
 
+    /// <summary><c>file.dkey</c> in byte order: PostgreSQL's "C" collation; on MySQL the 2.73 column is a
+    /// VARCHAR in the database's (usually case-insensitive) collation, so it is compared as BINARY, which
+    /// the (dmid, dkey) index cannot serve beyond the domain: listing a huge domain costs more there.</summary>
+    private string OrderedKey => Kind switch
+    {
+        DatabaseKind.Postgres => "f.dkey COLLATE \"C\"",
+        DatabaseKind.MySql => "BINARY f.dkey",
+        _ => "f.dkey",
+    };
+
     // ---- domains (buckets) ----------------------------------------------------------------
 
     /// <summary>The dmid of a domain, or null. Cached for a second: buckets are created and dropped rarely, and a
@@ -144,15 +154,16 @@ public sealed partial class GatewayStore : IAsyncDisposable
         }, ct);
 
     /// <summary>
-    /// Up to <paramref name="limit"/> keys of the domain in byte order, starting at <paramref name="startBytes"/>
-    /// (inclusive; a byte string), with their rows.
+    /// Up to <paramref name="limit"/> keys of the domain in byte order, from <paramref name="startBytes"/> (a byte
+    /// string; itself included unless <paramref name="exclusive"/>), with their rows.
     /// </summary>
-    public ValueTask<List<(string KeyBytes, ObjectEntry Entry)>> ListFromAsync(int dmid, string startBytes, int limit, CancellationToken ct) =>
-        _db.ReadAsync((dmid, startBytes, limit, self: this), static async (s, a, ct) =>
+    public ValueTask<List<(string KeyBytes, ObjectEntry Entry)>> ListFromAsync(int dmid, string startBytes, bool exclusive, int limit, CancellationToken ct) =>
+        _db.ReadAsync((dmid, startBytes, limit, self: this, op: exclusive ? ">" : ">="), static async (s, a, ct) =>
         {
             var list = new List<(string, ObjectEntry)>(Math.Min(a.limit, 1024));
+            string k = a.self.OrderedKey;
             await using var r = await s.Sql($"SELECT {EntryColumns} FROM file f LEFT JOIN s3_object o ON o.fid = f.fid " +
-                    $"WHERE f.dmid = @d AND f.dkey{a.self.C} >= CAST(@s AS TEXT){a.self.C} ORDER BY f.dkey{a.self.C} LIMIT @n")
+                    $"WHERE f.dmid = @d AND {k} {a.op} CAST(@s AS TEXT){a.self.C} ORDER BY {k} LIMIT @n")
                 .Int("@d", a.dmid).Text("@s", a.startBytes).Int("@n", a.limit).ReaderAsync(ct).ConfigureAwait(false);
             while (await r.ReadAsync(ct).ConfigureAwait(false))
             {
