@@ -26,6 +26,7 @@ public sealed class GatewayServer : IAsyncDisposable
     private MogileAccess? _mogile;
     private GatewayStore? _store;
     private Timer? _sweeper;
+    private Timer? _uploadExpiry;
 
     public GatewayServer(GatewayOptions options, ILoggerFactory? loggers = null)
     {
@@ -53,6 +54,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _mogile = new MogileAccess(_options);
         Context = new GatewayContext(_options, _mogile, _store, _loggers);
         Router = new S3Router(Context);
+        if (ShortUrls.ShortUrlHandler.FromOptions(_options, _mogile) is { } shortUrls) Router.FrontEnds.Add(shortUrls);
         Configure?.Invoke(this);
 
         var listen = ParseListen(_options.Listen);
@@ -82,6 +84,7 @@ public sealed class GatewayServer : IAsyncDisposable
 
         // Rows of files deleted or replaced outside S3 are ignored at once; this only reclaims their space.
         _sweeper = new Timer(_ => _ = SweepAsync(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(10));
+        _uploadExpiry = new Timer(_ => _ = Router.Multipart.ExpireAsync(CancellationToken.None), null, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10));
     }
 
     private async Task SweepAsync()
@@ -115,6 +118,8 @@ public sealed class GatewayServer : IAsyncDisposable
     {
         if (_sweeper != null) await _sweeper.DisposeAsync().ConfigureAwait(false);
         _sweeper = null;
+        if (_uploadExpiry != null) await _uploadExpiry.DisposeAsync().ConfigureAwait(false);
+        _uploadExpiry = null;
         if (_app != null) await _app.StopAsync().ConfigureAwait(false);
     }
 

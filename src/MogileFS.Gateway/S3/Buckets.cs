@@ -13,6 +13,7 @@ public sealed class Buckets(GatewayContext g)
     public static async ValueTask<int> RequireAsync(GatewayContext g, S3Request r)
     {
         var bucket = r.Bucket!;
+        if (bucket == Uploads.MultipartSettings.Of(g.Options).PartsDomain) throw S3Errors.NoSuchBucket(bucket); // multipart parts: not a bucket
         return await g.Store.DomainIdAsync(bucket, r.Aborted).ConfigureAwait(false) ?? throw S3Errors.NoSuchBucket(bucket);
     }
 
@@ -35,6 +36,7 @@ public sealed class Buckets(GatewayContext g)
         xml.Start("Buckets");
         foreach (var (name, created) in domains)
         {
+            if (name == Uploads.MultipartSettings.Of(g.Options).PartsDomain) continue; // multipart parts: not a bucket
             long ms = created ?? now;
             // A domain made outside S3: its first listing fixes the date it reports from then on.
             if (created is null) await g.Store.SetBucketCreatedAsync(name, ms, r.Aborted).ConfigureAwait(false);

@@ -36,6 +36,9 @@ public sealed partial class S3Router
         _multipart = new Multipart(g, _objects);
     }
 
+    /// <summary>The multipart operations (for the gateway's periodic expiry of forgotten uploads).</summary>
+    public Multipart Multipart => _multipart;
+
     /// <summary>Front ends asked before S3 routing, in order.</summary>
     public List<IFrontEnd> FrontEnds { get; } = [];
 
@@ -92,6 +95,9 @@ public sealed partial class S3Router
         }
         response.Clear();
         response.Headers["x-amz-request-id"] = req.Http.TraceIdentifier;
+        // A body we did not read (an error found before it): a client that sent Expect: 100-continue and got
+        // this answer instead does not send it, so the connection cannot carry another request.
+        if (req.Request.ContentLength > 0 || req.Request.Headers.TransferEncoding.Count > 0) response.Headers.Connection = "close";
         var xml = new XmlOut().Start("Error")
             .Element("Code", e.Code)
             .Element("Message", e.Message);

@@ -1,0 +1,131 @@
+using System.Buffers;
+using System.Net;
+using System.Security.Cryptography;
+using MogileFS.Gateway.Mogile;
+using MogileFS.Gateway.S3;
+
+namespace MogileFS.Gateway.Uploads;
+
+/// <summary>
+/// Writes exactly <c>length</c> bytes from a stream into a new MogileFS file the way any client
+/// does (<c>create_open</c>, HTTP PUT to the first destination, <c>create_close</c>), optionally
+/// computing the MD5 on the way. The source is read to its end before <c>create_close</c>, so a
+/// verifying request body (signature, checksum) fails the write before the key can point at the
+/// file; a file whose write failed is never closed and the trackers reap it.
+/// </summary>
+internal static class FileWriter
+{
+    public sealed record Written(long Fid, long Length, string? Md5Hex);
+
+    /// <param name="beforeClose">Runs after the bytes are stored and before <c>create_close</c> (e.g. to record the
+    /// file's S3 row, or to check a Content-MD5); throwing from it leaves the key unchanged.</param>
+    public static async Task<Written> WriteAsync(MogileAccess mogile, string domain, string key, string? @class, Stream source,
+        long length, bool md5, Func<Written, Task>? beforeClose, CancellationToken ct)
+    {
+        var opened = await mogile.CreateOpenAsync(domain, key, @class, length, ct).ConfigureAwait(false);
+        using var hash = md5 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
+        var errors = new List<string>();
+        OpenDestination? written = null;
+        foreach (var dest in opened.Destinations)
+        {
+            var content = new SourceContent(source, length, hash);
+            using var request = new HttpRequestMessage(HttpMethod.Put, dest.Url) { Content = content };
+            request.Headers.ExpectContinue = false;
+            try
+            {
+                using var response = await mogile.Http.SendAsync(request, ct).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode && content.Sent == length)
+                {
+                    written = dest;
+                    break;
+                }
+                errors.Add($"{dest.Url}: {(int)response.StatusCode} {response.ReasonPhrase}");
+            }
+            catch (Exception) when (content.SourceFailure is { } sf)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(sf); // the client's body, not the node
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+            {
+                errors.Add($"{dest.Url}: {e.Message}");
+            }
+            if (content.SourceFailure is { } failure) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            if (content.Consumed > 0) break; // the body is consumed: another destination cannot be fed
+        }
+        if (written is null)
+            throw S3Errors.ServiceUnavailable("No storage node accepted the data (" + string.Join("; ", errors) + "); retry later.");
+        var result = new Written(opened.Fid, length, hash is null ? null : Convert.ToHexStringLower(hash.GetHashAndReset()));
+        if (beforeClose != null) await beforeClose(result).ConfigureAwait(false);
+        await mogile.CreateCloseAsync(domain, key, opened.Fid, written, length, null, ct).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>The request body of the PUT: exactly <c>length</c> bytes of the source, then a check that the source ends there.</summary>
+    private sealed class SourceContent(Stream source, long length, IncrementalHash? hash) : HttpContent
+    {
+        public long Sent { get; private set; }
+        public long Consumed { get; private set; }
+        public Exception? SourceFailure { get; private set; }
+
+        protected override bool TryComputeLength(out long l)
+        {
+            l = length;
+            return true;
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+            SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken ct)
+        {
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
+            try
+            {
+                while (Sent < length)
+                {
+                    int n = await ReadSourceAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - Sent)), ct).ConfigureAwait(false);
+                    if (n == 0)
+                    {
+                        SourceFailure = S3Errors.IncompleteBody();
+                        throw SourceFailure;
+                    }
+                    hash?.AppendData(buffer, 0, n);
+                    // Before the last bytes go out, read the source's end: a verifying body checks its
+                    // signature/checksum there, and a body longer than announced is refused, while the
+                    // node still holds an incomplete upload that it will discard.
+                    if (Sent + n == length && await ReadSourceAsync(new byte[1], ct).ConfigureAwait(false) != 0)
+                    {
+                        SourceFailure = S3Errors.InvalidRequest("The request body is longer than its declared length.");
+                        throw SourceFailure;
+                    }
+                    await stream.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                    Sent += n;
+                }
+                if (length == 0 && await ReadSourceAsync(new byte[1], ct).ConfigureAwait(false) != 0)
+                {
+                    SourceFailure = S3Errors.InvalidRequest("The request body is longer than its declared length.");
+                    throw SourceFailure;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        private async ValueTask<int> ReadSourceAsync(Memory<byte> buffer, CancellationToken ct)
+        {
+            try
+            {
+                int n = await source.ReadAsync(buffer, ct).ConfigureAwait(false);
+                Consumed += n;
+                return n;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                SourceFailure = e;
+                throw;
+            }
+        }
+    }
+}
