@@ -39,7 +39,11 @@ if (settings.Daemonize && !daemon.IsChild)
 }
 if (daemon.IsChild) daemon.Detach(stdioToDevNull: false);
 
-using var loggerFactory = ProcessLogging.TimestampedConsole("MOGGATEWAY_LOG_LEVEL");
+using var loggerFactory = ProcessLogging.Create(new LogSettings
+{
+    Program = "moggateway",
+    Level = Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("MOGGATEWAY_LOG_LEVEL"), true, out var lvl) ? lvl : LogLevel.Information,
+}, daemon.IsChild);
 await using var server = new GatewayServer(settings.Options, loggerFactory);
 string? pidFile = string.IsNullOrEmpty(settings.PidFile) ? null : settings.PidFile;
 try
