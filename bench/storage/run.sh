@@ -64,6 +64,7 @@ scrape_pid=""
 if [ "$METRICS" = 1 ]; then
   ( while :; do curl -s -o /dev/null "http://127.0.0.1:$((MOG_PORT+2))/metrics" || true; sleep 1; done ) &
   scrape_pid=$!
+  sleep 5 # a few scrapes first: the status port's code is compiled once, not during a measured run
 fi
 echo "== mogstored metrics: $([ "$METRICS" = 1 ] && echo "on, scraped every second" || echo off); access log: $([ "$ACCESS_LOG" = 1 ] && echo on || echo off)" >&2
 
