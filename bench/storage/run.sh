@@ -14,6 +14,10 @@ ROUNDS=${ROUNDS:-1}
 MOG_PORT=${MOG_PORT:-17600}
 NGX_PORT=${NGX_PORT:-17700}
 TESTS=${TESTS:-"get1k get64k get4m put1k put64k"}
+# METRICS=1: mogstored's status port on and scraped once a second during the runs (0: off).
+# ACCESS_LOG=1: mogstored's access log on, to a file (0: off, like nginx's here).
+METRICS=${METRICS:-0}
+ACCESS_LOG=${ACCESS_LOG:-0}
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -39,6 +43,7 @@ head -c 4194304 /dev/urandom > "$docroot/dev1/0/000/000/0000004096.fid"
 
 mog_pid=""; ngx_started=""
 cleanup() {
+  [ -n "${scrape_pid:-}" ] && kill "$scrape_pid" 2>/dev/null || true
   [ -n "$mog_pid" ] && kill "$mog_pid" 2>/dev/null && wait "$mog_pid" 2>/dev/null || true
   [ -n "$ngx_started" ] && [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   sleep 0.5
@@ -52,8 +57,16 @@ dotnet build "$repo/src/mogstored" -c Release -nologo -v q >&2
 MOGSTORED="$repo/src/mogstored/bin/Release/net10.0/mogstored"
 
 "$MOGSTORED" --skipconfig --httplisten=127.0.0.1:$MOG_PORT --mgmtlisten=127.0.0.1:$((MOG_PORT+1)) \
-  --docroot="$docroot" >"$work/mogstored.out" 2>"$work/mogstored.err" &
+  --docroot="$docroot" --access_log="$ACCESS_LOG" --log_file="$work/mogstored.log" \
+  $([ "$METRICS" = 1 ] && echo "--status_listen=127.0.0.1:$((MOG_PORT+2))") >"$work/mogstored.out" 2>"$work/mogstored.err" &
 mog_pid=$!
+scrape_pid=""
+if [ "$METRICS" = 1 ]; then
+  ( while :; do curl -s -o /dev/null "http://127.0.0.1:$((MOG_PORT+2))/metrics" || true; sleep 1; done ) &
+  scrape_pid=$!
+  sleep 5 # a few scrapes first: the status port's code is compiled once, not during a measured run
+fi
+echo "== mogstored metrics: $([ "$METRICS" = 1 ] && echo "on, scraped every second" || echo off); access log: $([ "$ACCESS_LOG" = 1 ] && echo on || echo off)" >&2
 
 cat > "$work/nginx.conf" <<NGX
 user root;

@@ -11,7 +11,9 @@
 #   OUT (artifacts/bench/tracker-<time>), MOGILEFS_BIN (use these executables instead of building),
 #   DB (SQLite, Postgres or MySQL: the last two start a private server in the temp dir on a free
 #   port of 127.0.0.1 — PostgreSQL from /usr/lib/postgresql/*/bin, run as 'postgres' when root;
-#   MariaDB from the mariadb-server package — and stop it on exit).
+#   MariaDB from the mariadb-server package — and stop it on exit),
+#   METRICS (1: status ports on for the tracker and both storage nodes, and every one of them is
+#   scraped once a second during the runs, as a busy Prometheus would; 0 = off, the default).
 #   DASHBOARD_POLL (seconds): turn the tracker's status port on and fetch the dashboard's overview,
 #   devices and jobs pages every DASHBOARD_POLL s during the run (what the dashboard costs the hot paths).
 set -euo pipefail
@@ -24,6 +26,7 @@ FILES=${FILES:-2000}
 COMMANDS=${COMMANDS:-noop,get_paths,create_open,file_info,list_keys}
 QUERY_JOBS=${QUERY_JOBS:-20}
 DB=${DB:-SQLite}
+METRICS=${METRICS:-0}
 OUT=${OUT:-$ROOT/artifacts/bench/tracker-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 
@@ -126,7 +129,8 @@ for spec in "127.0.2.1:1 2" "127.0.2.2:3 4"; do
   for d in $devs; do mkdir -p "$WORK/node$i/dev$d"; done
   cmd_for mogstored
   # Started from this shell (not a function or subshell), so $! is the server's own PID.
-  "${CMD[@]}" --skipconfig --httplisten="$ip:$HTTP" --mgmtlisten="$ip:$MGMT" --docroot="$WORK/node$i" >"$OUT/mogstored-$i.log" 2>&1 &
+  "${CMD[@]}" --skipconfig --httplisten="$ip:$HTTP" --mgmtlisten="$ip:$MGMT" --docroot="$WORK/node$i" --access_log=0 \
+    $(if [[ $METRICS == 1 ]]; then echo "--status_listen=$ip:$((HTTP + 80))"; fi) >"$OUT/mogstored-$i.log" 2>&1 &
   PIDS+=($!)
   wait_port "$ip" "$HTTP" "$!"
 done
@@ -138,15 +142,17 @@ db_pass = mogile
 listen = 127.0.2.1:$TRACKER_PORT
 query_jobs = $QUERY_JOBS
 mogstored_stream_port = $MGMT
+$(if [[ $METRICS == 1 ]]; then echo "status_listen = 127.0.2.1:$((TRACKER_PORT + 79))"; fi)
 $(if [[ $(id -u) == 0 ]]; then echo "user = root"; fi)
-$(if [[ -n "${DASHBOARD_POLL:-}" ]]; then echo "status_listen = 127.0.2.1:$(pick_port 127.0.2.1)"; fi)
+$(if [[ -n "${DASHBOARD_POLL:-}" && $METRICS != 1 ]]; then echo "status_listen = 127.0.2.1:$(pick_port 127.0.2.1)"; fi)
 CONF
 cmd_for mogilefsd
 "${CMD[@]}" --config="$WORK/mogilefsd.conf" >"$OUT/mogilefsd.log" 2>&1 &
+TRACKER_PID=$!
 PIDS+=($!)
 wait_port 127.0.2.1 "$TRACKER_PORT" "$!"
 if [[ -n "${DASHBOARD_POLL:-}" ]]; then
-  DASH=http://$(sed -n 's/^status_listen = //p' "$WORK/mogilefsd.conf")/dashboard
+  DASH=http://$(sed -n 's/^status_listen = //p' "$WORK/mogilefsd.conf" | tail -n1)/dashboard
   for _ in $(seq 100); do curl -sf -o /dev/null "$DASH" && break; sleep 0.1; done
   (while true; do
      for p in "" /devices /jobs; do curl -s -o /dev/null -w "%{http_code} %{time_total}\n" "$DASH$p" >>"$OUT/dashboard-poll.log"; done
@@ -156,8 +162,30 @@ if [[ -n "${DASHBOARD_POLL:-}" ]]; then
   echo "# polling $DASH every ${DASHBOARD_POLL}s (log: $OUT/dashboard-poll.log)"
 fi
 
+if [[ $METRICS == 1 ]]; then
+  # A scraper like Prometheus at a 1 s interval (15-60 s is usual), on every status port.
+  ( while :; do
+      for u in "127.0.2.1:$((TRACKER_PORT + 79))" "127.0.2.1:$((HTTP + 80))" "127.0.2.2:$((HTTP + 80))"; do
+        curl -s -o /dev/null "http://$u/metrics" || true
+      done
+      sleep 1
+    done ) &
+  PIDS+=($!)
+fi
+echo "# metrics: $([[ $METRICS == 1 ]] && echo "on, scraped every second" || echo off)"
 echo "# cluster: tracker 127.0.2.1:$TRACKER_PORT (query_jobs=$QUERY_JOBS), mogstored 127.0.2.{1,2}:$HTTP, $DB; $(nproc) cores; results in $OUT"
+# Prepare first (domain, class, hosts, devices, FILES files), then measure: the tracker's CPU time
+# per operation over the measured runs is a cost figure that depends little on other load.
 dotnet exec "$MOGLOAD_DLL" --tracker "127.0.2.1:$TRACKER_PORT" --prepare \
+  --node "h1=127.0.2.1:$HTTP:1,2" --node "h2=127.0.2.2:$HTTP:3,4" --files "$FILES" \
+  --commands noop --concurrency 1 --duration 0.2 --warmup 0 >"$OUT/prepare.txt"
+tracker_ticks() { awk '{print $14 + $15}' "/proc/$TRACKER_PID/stat"; }
+t0=$(tracker_ticks)
+dotnet exec "$MOGLOAD_DLL" --tracker "127.0.2.1:$TRACKER_PORT" \
   --node "h1=127.0.2.1:$HTTP:1,2" --node "h2=127.0.2.2:$HTTP:3,4" --files "$FILES" \
   --commands "$COMMANDS" --concurrency "$CONCURRENCY" --duration "$DURATION" --warmup "$WARMUP" \
   --csv "$OUT/results.csv" | tee "$OUT/results.txt"
+t1=$(tracker_ticks)
+awk -F, -v d="$DURATION" -v w="$WARMUP" -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" 'NR > 1 { ops += $3 * d; runs++ }
+  END { if (ops > 0) printf "# tracker CPU: %.1f us per operation (%.2f s CPU for about %d operations in %d runs; warm-ups add %.0f%% unmeasured operations)\n", t / hz * 1e6 / (ops * (1 + w / d)), t / hz, ops, runs, 100 * w / d }' \
+  "$OUT/results.csv" | tee -a "$OUT/results.txt"

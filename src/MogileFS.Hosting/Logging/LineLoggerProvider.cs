@@ -21,7 +21,7 @@ internal sealed class LineLoggerProvider : ILoggerProvider
     private const int QueueLength = 16384;
     private readonly Channel<string> _queue = Channel.CreateBounded<string>(new BoundedChannelOptions(QueueLength)
     {
-        FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait, SingleReader = true, // TryWrite fails when full: the line is dropped and counted
     });
     private readonly TextWriter _writer;
     private readonly bool _ownsWriter;

@@ -60,7 +60,11 @@ public static class ProcessLogging
             "file" => new LineLoggerProvider(OpenFile(s.File!), true, s.Program, s.Format == "json", s.Level, s.StackTraces),
             _ => new LineLoggerProvider(Console.Error, false, s.Program, s.Format == "json", s.Level, s.StackTraces),
         };
-        return LoggerFactory.Create(b => b.ClearProviders().SetMinimumLevel(s.Level).AddProvider(provider));
+        // Added with AddProvider so that disposing the factory disposes the provider, which
+        // writes out the lines still queued.
+        var factory = new LoggerFactory([], new LoggerFilterOptions { MinLevel = s.Level });
+        factory.AddProvider(provider);
+        return factory;
     }
 
     private static StreamWriter OpenFile(string path)

@@ -69,7 +69,7 @@ internal sealed partial class HttpConnection
                 if (corked) SetCork(false);
             }
         }
-        if (_req.Method == HttpMethod.Get && _status is 200 or 206) _transfer = viaSendfile ? "sendfile" : "copy";
+        if (_req.Method == HttpMethod.Get && _status is 200 or 206) _viaSendfile = viaSendfile;
         return plan.KeepAlive;
     }
 

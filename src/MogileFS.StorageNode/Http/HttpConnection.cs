@@ -176,7 +176,7 @@ internal sealed partial class HttpConnection
             _status = 0;
             _sent = 0;
             _received = 0;
-            _transfer = null;
+            _viaSendfile = null;
             // The target is only copied out when the access log wants it (the buffer is reused for the body).
             string? target = _svc.AccessLog is { } al && al.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information)
                 ? System.Text.Encoding.Latin1.GetString(Target) : null;
@@ -270,7 +270,7 @@ internal sealed partial class HttpConnection
     // ---- per request: status, bytes, metrics and the access log ----
     private int _status;
     private long _sent;
-    private string? _transfer; // "sendfile" or "copy" for a GET that sent a body
+    private bool? _viaSendfile; // for a GET that sent a body: sendfile (true) or copied (false)
 
     private static readonly string[] MethodNames = ["other", "GET", "HEAD", "PUT", "DELETE"];
 
@@ -282,9 +282,7 @@ internal sealed partial class HttpConnection
         if (m != null)
         {
             m.RecordRequest(method, status, started);
-            if (_sent > 0) m.BytesSent.Add(_sent);
-            if (_received > 0) m.BytesReceived.Add(_received);
-            if (_transfer != null) m.CountTransfer(_transfer);
+            m.CountBytes(_sent, _received, _viaSendfile);
         }
         if (target != null && _svc.AccessLog is { } log)
             Log.Access(log, method, target, status, _sent, _received,

@@ -22,10 +22,17 @@ public sealed class StorageNodeMetrics : IDisposable
         Meter = new Meter(Name);
         RequestDuration = Meter.CreateHistogram<double>("mogilefs.storage.request.duration", "s",
             "Time from the end of a request head to the end of its response, by method and status");
-        BytesReceived = Meter.CreateCounter<long>("mogilefs.storage.received", "By", "Request body bytes stored (PUT)");
-        BytesSent = Meter.CreateCounter<long>("mogilefs.storage.sent", "By", "Response body bytes sent (GET)");
-        Transfers = Meter.CreateCounter<long>("mogilefs.storage.get.transfers", null,
-            "GET responses by how the body was sent (sendfile or copy)");
+        // Plain counters are fields read when scraped: one interlocked add each, cheaper than an
+        // instrument lookup per request (the histogram above is the one per-request instrument).
+        Meter.CreateObservableCounter("mogilefs.storage.received", () => Volatile.Read(ref _received), "By",
+            "Request body bytes received (PUT)");
+        Meter.CreateObservableCounter("mogilefs.storage.sent", () => Volatile.Read(ref _sent), "By",
+            "Response bytes sent (heads and bodies)");
+        Meter.CreateObservableCounter("mogilefs.storage.get.transfers", () => new[]
+            {
+                new Measurement<long>(Volatile.Read(ref _sendfile), new KeyValuePair<string, object?>("mode", "sendfile")),
+                new Measurement<long>(Volatile.Read(ref _copy), new KeyValuePair<string, object?>("mode", "copy")),
+            }, null, "GET responses by how the body was sent (sendfile or copy)");
         Meter.CreateObservableGauge("mogilefs.storage.device.capacity", () => Usage(u => u.Total), "By",
             "Size of the file system of each devN directory (usage round, every 10 s)");
         Meter.CreateObservableGauge("mogilefs.storage.device.used", () => Usage(u => u.Used), "By",
@@ -37,9 +44,15 @@ public sealed class StorageNodeMetrics : IDisposable
     public string Name { get; }
     public Meter Meter { get; }
     public Histogram<double> RequestDuration { get; }
-    public Counter<long> BytesReceived { get; }
-    public Counter<long> BytesSent { get; }
-    public Counter<long> Transfers { get; }
+    private long _received, _sent, _sendfile, _copy;
+
+    /// <summary>Counts one finished request's bytes and, for a GET with a body, how it was sent.</summary>
+    public void CountBytes(long sent, long received, bool? viaSendfile)
+    {
+        if (sent > 0) Interlocked.Add(ref _sent, sent);
+        if (received > 0) Interlocked.Add(ref _received, received);
+        if (viaSendfile is bool v) Interlocked.Increment(ref v ? ref _sendfile : ref _copy);
+    }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, (long Total, long Used, long Available)> _usage = new();
 
@@ -56,10 +69,6 @@ public sealed class StorageNodeMetrics : IDisposable
             yield return new Measurement<long>(pick(u), new KeyValuePair<string, object?>("devid", dev.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
-    public void CountTransfer(string mode)
-    {
-        if (Transfers.Enabled) Transfers.Add(1, new KeyValuePair<string, object?>("mode", mode));
-    }
 
     /// <summary>Records one finished request.</summary>
     /// <param name="method">One of a fixed set of constant strings (GET, HEAD, PUT, DELETE, other).</param>

@@ -43,6 +43,15 @@ public sealed class ClusterSampler
     public TimeSpan QueueInterval { get; }
     public TimeSpan FileInterval { get; }
 
+    /// <summary>The last queue depths read (null before the first sample); pages may show them.</summary>
+    public QueueDepths? Queues => _queues;
+
+    /// <summary>The last fsck_* server settings read (fsck progress).</summary>
+    public IReadOnlyDictionary<string, string>? FsckSettings => _fsck;
+
+    /// <summary>The last count of the file table by (domain, class, devcount).</summary>
+    public IReadOnlyList<FileCountRow>? FileCounts => _files;
+
     /// <summary>Samples until <paramref name="ct"/> is cancelled (the tracker stops).</summary>
     public async Task RunAsync(CancellationToken ct)
     {

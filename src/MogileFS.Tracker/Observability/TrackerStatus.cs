@@ -26,7 +26,7 @@ public static class TrackerStatus
         };
         options.Meters.Add(server.Metrics.Name);
         // Gauges from the database and the cluster view; sampled until the tracker stops.
-        var sampler = new ClusterSampler(rt, queueInterval, fileInterval);
+        var sampler = rt.Feature(r => new ClusterSampler(r, queueInterval, fileInterval));
         _ = sampler.RunAsync(rt.Stopping);
         server.Dashboard.ShareFileCounts(() => sampler.LastFileCounts); // one scan of the file table for both
         options.Readiness.Add(new ReadinessCheck("database", async ct =>
@@ -52,7 +52,8 @@ public static class TrackerStatus
     /// Every page the tracker serves on its status port besides /metrics, /healthz and /readyz.
     /// A feature that adds pages (the dashboard) adds one line here; its routes get the running
     /// <see cref="TrackerServer"/> (its <see cref="TrackerServer.Services"/> hold the store, the
-    /// metadata cache, the observations and the job registry).
+    /// metadata cache, the observations and the job registry; <c>Services.Feature&lt;ClusterSampler&gt;</c>
+    /// the last queue depths and file counts).
     /// </summary>
     private static void MapRoutes(IEndpointRouteBuilder routes, TrackerServer server)
     {
