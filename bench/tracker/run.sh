@@ -13,7 +13,7 @@
 #   port of 127.0.0.1 — PostgreSQL from /usr/lib/postgresql/*/bin, run as 'postgres' when root;
 #   MariaDB from the mariadb-server package — and stop it on exit),
 #   METRICS (1: status ports on for the tracker and both storage nodes, and every one of them is
-#   scraped once a second during the runs, as a busy Prometheus would; 0 = off, the default),
+#   scraped once a second during the runs, as a busy Prometheus would; 0 = off, the default).
 #   DASHBOARD_POLL (seconds): turn the tracker's status port on and fetch the dashboard's overview,
 #   devices and jobs pages every DASHBOARD_POLL s during the run (what the dashboard costs the hot paths).
 set -euo pipefail
@@ -142,8 +142,9 @@ db_pass = mogile
 listen = 127.0.2.1:$TRACKER_PORT
 query_jobs = $QUERY_JOBS
 mogstored_stream_port = $MGMT
-$(if [[ $METRICS == 1 || -n "${DASHBOARD_POLL:-}" ]]; then echo "status_listen = 127.0.2.1:$((TRACKER_PORT + 79))"; fi)
+$(if [[ $METRICS == 1 ]]; then echo "status_listen = 127.0.2.1:$((TRACKER_PORT + 79))"; fi)
 $(if [[ $(id -u) == 0 ]]; then echo "user = root"; fi)
+$(if [[ -n "${DASHBOARD_POLL:-}" && $METRICS != 1 ]]; then echo "status_listen = 127.0.2.1:$(pick_port 127.0.2.1)"; fi)
 CONF
 cmd_for mogilefsd
 "${CMD[@]}" --config="$WORK/mogilefsd.conf" >"$OUT/mogilefsd.log" 2>&1 &
@@ -151,7 +152,7 @@ TRACKER_PID=$!
 PIDS+=($!)
 wait_port 127.0.2.1 "$TRACKER_PORT" "$!"
 if [[ -n "${DASHBOARD_POLL:-}" ]]; then
-  DASH=http://$(sed -n 's/^status_listen = //p' "$WORK/mogilefsd.conf")/dashboard
+  DASH=http://$(sed -n 's/^status_listen = //p' "$WORK/mogilefsd.conf" | tail -n1)/dashboard
   for _ in $(seq 100); do curl -sf -o /dev/null "$DASH" && break; sleep 0.1; done
   (while true; do
      for p in "" /devices /jobs; do curl -s -o /dev/null -w "%{http_code} %{time_total}\n" "$DASH$p" >>"$OUT/dashboard-poll.log"; done

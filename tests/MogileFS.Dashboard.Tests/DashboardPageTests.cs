@@ -16,7 +16,11 @@ public sealed class SmallClusterFixture : DashboardFixture
         await Cluster.SetupAsync("testdom", ("two", 2, null));
         PhotoFid = await Cluster.StoreFileAsync("testdom", "photos/cat.jpg", PhotoBytes, "two");
         for (int i = 0; i < 5; i++) await Cluster.StoreFileAsync("testdom", $"notes/{i}.txt", Encoding.UTF8.GetBytes($"note {i}"));
+        await Cluster.StoreFileAsync("testdom", OddKey, Encoding.UTF8.GetBytes("x"));
     }
+
+    /// <summary>A key with markup, quotes and non-ASCII letters (stored as its UTF-8 bytes).</summary>
+    public const string OddKey = "odd/<b id=injected>bold</b> & \"quotes\" ünïcödé";
 }
 
 /// <summary>The dashboard in chromium against a real cluster: pages, numbers, lookup, actions.</summary>
@@ -39,7 +43,7 @@ public sealed class DashboardPageTests(SmallClusterFixture f) : IClassFixture<Sm
         Assert.Equal(hosts["hosts"], await page.InnerTextAsync("#hosts-total"));
         long files = await Cluster.CountAsync("SELECT COUNT(*) FROM file");
         Assert.Equal(files.ToString("#,0", System.Globalization.CultureInfo.InvariantCulture), await page.InnerTextAsync("#files-total"));
-        Assert.Equal(6, files);
+        Assert.Equal(7, files);
         long queued = await Cluster.CountAsync("SELECT COUNT(*) FROM file_to_replicate");
         Assert.Equal(queued.ToString(System.Globalization.CultureInfo.InvariantCulture), await page.InnerTextAsync("#queue-replicate"));
 
@@ -93,6 +97,17 @@ public sealed class DashboardPageTests(SmallClusterFixture f) : IClassFixture<Sm
         await page.FillAsync("#lookup-key", "photos/no-such.jpg");
         await page.ClickAsync("#lookup");
         Assert.Contains("No file with that key", await page.InnerTextAsync("#lookup-none"));
+    }
+
+    [BrowserFact]
+    public async Task Keys_with_markup_and_non_ascii_are_shown_as_text()
+    {
+        const string key = SmallClusterFixture.OddKey;
+        var page = await f.NewPageAsync();
+        await page.GotoAsync("/dashboard/file?domain=testdom&key=" + Uri.EscapeDataString(key));
+        Assert.Equal(0, await page.Locator("#injected").CountAsync());
+        Assert.Equal(key, await page.Locator("#file tr", new() { HasText = "Key" }).Locator("td").Nth(1).InnerTextAsync());
+        Assert.Equal(key, await page.InputValueAsync("#lookup-key"));
     }
 
     [BrowserFact]
