@@ -63,8 +63,8 @@ public static partial class MogstoredCommandLine
         " --skipconfig  -s       Do not read any config file\n" +
         " --pidfile=<file>       Write the process id to this file\n" +
         " --iostat               Report device utilisation on the side channel\n" +
-        " --server=<type>        perlbal (built in, default), lighttpd, apache, nginx or none\n" +
-        " --serverbin=<path>     Binary of an external server type (see docs/storage-node.md)\n" +
+        " --server=<type>        perlbal (the built-in server, default) or none (see docs/storage-node.md)\n" +
+        " --serverbin=<path>     Accepted for 2.73 compatibility, not used\n" +
         " --help                 This text\n" +
         " --version              Print the version and exit\n";
 
