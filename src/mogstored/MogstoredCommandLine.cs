@@ -70,8 +70,8 @@ public static partial class MogstoredCommandLine
         " --skipconfig  -s       Do not read any config file\n" +
         " --pidfile=<file>       Write the process id to this file\n" +
         " --iostat               Report device utilisation on the side channel\n" +
-        " --server=<type>        perlbal (built in, default), lighttpd, apache, nginx or none\n" +
-        " --serverbin=<path>     Binary of an external server type (see docs/storage-node.md)\n" +
+        " --server=<type>        perlbal (the built-in server, default) or none (see docs/storage-node.md)\n" +
+        " --serverbin=<path>     Accepted for 2.73 compatibility, not used\n" +
         " --status_listen=<ip:port> Serve /metrics, /healthz, /readyz over HTTP. Default off\n" +
         " --access_log=0|1       One log line per HTTP request. Default 1\n" +
         " --log_target=<t>       stderr, stdout, syslog or file. Default stderr (syslog with --daemonize)\n" +
