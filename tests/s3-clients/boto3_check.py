@@ -34,8 +34,11 @@ def client(secret=SECRET, access=ACCESS, addressing="path"):
                       retries={"max_attempts": 1}))
 
 
+START = time.time()
+
+
 def step(name):
-    print("== " + name, flush=True)
+    print("== [%5.1fs] %s" % (time.time() - START, name), flush=True)
 
 
 def check(cond, what):

@@ -44,6 +44,16 @@ public sealed partial class S3Router
 
     public async Task HandleAsync(HttpContext http)
     {
+        // A client that sent Expect: 100-continue and gets its final answer without a 100 Continue (an
+        // empty body, which Kestrel never asks for, or an error found before the body was read) may not
+        // send the body, and botocore then mis-reads the next reply on the connection: end the connection.
+        if (http.Request.Headers.Expect.Count > 0)
+            http.Response.OnStarting(static state =>
+            {
+                var h = (HttpContext)state;
+                if (h.Request.ContentLength == 0 || h.Response.StatusCode >= 300) h.Response.Headers.Connection = "close";
+                return Task.CompletedTask;
+            }, http);
         foreach (var fe in FrontEnds)
             if (await fe.TryHandleAsync(http).ConfigureAwait(false)) return;
 
@@ -95,9 +105,6 @@ public sealed partial class S3Router
         }
         response.Clear();
         response.Headers["x-amz-request-id"] = req.Http.TraceIdentifier;
-        // A body we did not read (an error found before it): a client that sent Expect: 100-continue and got
-        // this answer instead does not send it, so the connection cannot carry another request.
-        if (req.Request.ContentLength > 0 || req.Request.Headers.TransferEncoding.Count > 0) response.Headers.Connection = "close";
         var xml = new XmlOut().Start("Error")
             .Element("Code", e.Code)
             .Element("Message", e.Message);

@@ -260,9 +260,7 @@ public sealed class ShortUrlHandler : IFrontEnd
     private static Task PlainAsync(HttpResponse response, HttpStatusCode status)
     {
         response.StatusCode = (int)status;
-        var request = response.HttpContext.Request;
-        if (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0) response.Headers.Connection = "close"; // body maybe unread
-        if (HttpMethods.IsHead(request.Method)) return Task.CompletedTask;
+        if (HttpMethods.IsHead(response.HttpContext.Request.Method)) return Task.CompletedTask;
         string reason = ReasonPhrases(status);
         var text = $"<html>\r\n<head><title>{(int)status} {reason}</title></head>\r\n<body>\r\n<center><h1>{(int)status} {reason}</h1></center>\r\n</body>\r\n</html>\r\n";
         response.ContentType = "text/html";
