@@ -151,6 +151,44 @@ public sealed partial class ProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Daemonized_it_logs_to_its_log_file_with_an_access_log_and_serves_its_status_port()
+    {
+        // 2.73's mogstored lost every message once daemonized (issue 13).
+        string root = DocRoot();
+        string log = _dir.Combine("mogstored.log");
+        string pidfile = _dir.Combine("mogstored-log.pid");
+        int hp = FreePort(), mp = FreePort(), sp = FreePort();
+        using var launcher = Start("--skipconfig", $"--httplisten=127.0.0.1:{hp}", $"--mgmtlisten=127.0.0.1:{mp}", $"--docroot={root}",
+            "--daemonize", $"--pidfile={pidfile}", $"--log_file={log}", $"--status_listen=127.0.0.1:{sp}");
+        await launcher.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(launcher.ExitCode == 0, await launcher.StandardError.ReadToEndAsync());
+        int pid = int.Parse(File.ReadAllText(pidfile).Trim());
+        _pids.Add(pid);
+
+        Assert.StartsWith("HTTP/1.0 404", await Raw.ExchangeAsync(new IPEndPoint(IPAddress.Loopback, hp), "GET /dev1/nothing.fid HTTP/1.0\r\n\r\n"));
+        using (var http = new HttpClient())
+        {
+            Assert.Equal("ok\n", await http.GetStringAsync($"http://127.0.0.1:{sp}/healthz"));
+            Assert.Contains("mogilefs_storage_request_duration_seconds_count{method=\"GET\",status=\"404\"} 1",
+                await http.GetStringAsync($"http://127.0.0.1:{sp}/metrics"));
+        }
+        string text = "";
+        for (int i = 0; i < 100 && !text.Contains("GET /dev1/nothing.fid 404", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(50);
+            text = File.ReadAllText(log);
+        }
+        Assert.Matches($@"info  mogstored\[{pid}\] mogstored: mogstored listening: HTTP 127\.0\.0\.1:{hp}", text);
+        Assert.Matches($@"info  mogstored\[{pid}\] mogstored\.access: GET /dev1/nothing\.fid 404 sent=\d+ received=0 ms=[\d.]+ client=127\.0\.0\.1", text);
+
+        using var side = await Raw.ConnectAsync(new IPEndPoint(IPAddress.Loopback, mp));
+        await Raw.SendAsync(side, "shutdown\n");
+        await Raw.ReadAllAsync(side, 2000, firstByteMs: 2000);
+        for (int i = 0; i < 80 && Alive(pid); i++) await Task.Delay(50);
+        Assert.False(Alive(pid));
+    }
+
+    [Fact]
     public async Task Daemonize_shows_the_copys_error_when_it_cannot_listen()
     {
         string root = DocRoot();

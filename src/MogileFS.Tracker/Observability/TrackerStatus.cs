@@ -26,8 +26,13 @@ public static class TrackerStatus
         };
         options.Meters.Add(server.Metrics.Name);
         // Gauges from the database and the cluster view; sampled until the tracker stops.
-        var sampler = rt.Feature(r => new ClusterSampler(r, queueInterval, fileInterval));
-        _ = sampler.RunAsync(rt.Stopping);
+        bool created = false;
+        var sampler = rt.Feature(r =>
+        {
+            created = true;
+            return new ClusterSampler(r, queueInterval, fileInterval);
+        });
+        if (created) _ = sampler.RunAsync(rt.Stopping);
         server.Dashboard.ShareFileCounts(() => sampler.LastFileCounts); // one scan of the file table for both
         options.Readiness.Add(new ReadinessCheck("database", async ct =>
         {
