@@ -37,6 +37,8 @@ public static partial class LocalCluster
           --ips=A,B,C         storage node addresses (default 127.0.1.1,127.0.1.2,127.0.1.3)
           --http-port=N       storage nodes' HTTP port (default 7500)
           --mgmt-port=N       storage nodes' side-channel port (default 7501)
+          --s3=IP:PORT        S3 gateway (moggateway) address (default 127.0.0.1:7070)
+          --no-s3             do not start the S3 gateway
           --help              this text
           --version           print the version and exit
 
@@ -54,7 +56,7 @@ public static partial class LocalCluster
         // Getopt::Long style like every executable (MogileFS.Hosting); unknown options and
         // stray words come back as arguments and get mogcluster's own messages.
         var opt = new GetoptLong(GetoptConfig.Tools with { PassThrough = true },
-            "data=s", "postgres", "mysql", "my-port=s", "pg-port=s", "tracker=s", "ips=s", "http-port=s", "mgmt-port=s", "help|h").Parse(args);
+            "data=s", "postgres", "mysql", "my-port=s", "pg-port=s", "tracker=s", "ips=s", "http-port=s", "mgmt-port=s", "s3=s", "no-s3", "help|h").Parse(args);
         if (opt.Has("help")) { Console.Write(Usage); return 0; }
         if (opt.Error != null) { Console.Error.Write($"{opt.Error}\n{Usage}"); return 2; }
         if (opt.Arguments.FirstOrDefault() is { } extra)
@@ -76,6 +78,7 @@ public static partial class LocalCluster
             Ips = (opt.Last("ips") ?? "127.0.1.1,127.0.1.2,127.0.1.3").Split(',', StringSplitOptions.RemoveEmptyEntries),
             HttpPort = int.Parse(opt.Last("http-port") ?? "7500"),
             MgmtPort = int.Parse(opt.Last("mgmt-port") ?? "7501"),
+            S3 = opt.Has("no-s3") ? null : opt.Last("s3") ?? "127.0.0.1:7070",
         };
 
         using var stop = new CancellationTokenSource();
@@ -159,7 +162,17 @@ public static partial class LocalCluster
             // 4. Domain, class, hosts and devices (already there after a restart: fine).
             await RegisterAsync(settings, stop.Token);
 
-            PrintBanner(settings, dsn, dbUser, dbPass);
+            // 5. The S3 gateway in front of it all.
+            GatewayLocal.Info? gateway = null;
+            if (settings.S3 != null)
+            {
+                gateway = GatewayLocal.WriteConfig(conf, settings.S3, settings.Tracker, dsn, dbUser, dbPass, out var gatewayConf);
+                children.Start("moggateway", Exe("moggateway"), [$"--config={gatewayConf}"], Path.Combine(logs, "moggateway.log"));
+                var (gIp, gPort) = SplitHostPort(settings.S3);
+                await WaitForPortAsync(gIp, gPort, "moggateway", children, stop.Token);
+            }
+
+            PrintBanner(settings, dsn, dbUser, dbPass, gateway is null ? null : GatewayLocal.Banner(gateway, AppContext.BaseDirectory));
             var exited = Task.WhenAny(children.Children.Select(c => c.Process.WaitForExitAsync()));
             var done = await Task.WhenAny(exited, Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }));
             if (done == exited && !stop.IsCancellationRequested)
@@ -206,6 +219,7 @@ public static partial class LocalCluster
         public required string[] Ips { get; init; }
         public int HttpPort { get; init; }
         public int MgmtPort { get; init; }
+        public string? S3 { get; init; }
     }
 
     internal sealed class ClusterException(string message) : Exception(message);
@@ -319,7 +333,7 @@ public static partial class LocalCluster
     // Status ports (metrics, health, dashboard; docs/metrics.md): on in the local cluster.
     private const int TrackerStatusPort = 7080, NodeStatusPort = 7580;
 
-    private static void PrintBanner(Settings s, string dsn, string dbUser, string dbPass)
+    private static void PrintBanner(Settings s, string dsn, string dbUser, string dbPass, string? more = null)
     {
         var bin = AppContext.BaseDirectory.TrimEnd('/');
         var rel = Path.GetRelativePath(Environment.CurrentDirectory, bin);
@@ -344,7 +358,7 @@ public static partial class LocalCluster
               mogfileinfo --trackers={t} --domain=default --key=hello
               moglistkeys --trackers={t} --domain=default --key_prefix=h
               mogadm --trackers={t} check
-
+            {more}
             Press Ctrl-C to stop everything.
             """);
     }

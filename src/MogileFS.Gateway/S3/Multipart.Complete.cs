@@ -75,23 +75,21 @@ public sealed partial class Multipart
                 {
                     throw S3Errors.ServiceUnavailable("A part could not be read from any storage node; retry later. " + e.Message);
                 }
-                catch (MogileFSTrackerException e) when (e.ErrorCode == "unreg_class")
-                {
-                    throw S3Errors.InvalidStorageClass(upload.Class ?? "");
-                }
-                catch (MogileFSTrackerException e) when (e.ErrorCode == "domain_not_found")
-                {
-                    throw S3Errors.NoSuchBucket(bucket);
-                }
             }
         }
         catch (Exception e)
         {
             MultipartLog.CompleteFailed(g.Log, uploadId, e.Message);
             await g.Store.ReleaseClaimAsync(uploadId, CancellationToken.None).ConfigureAwait(false);
-            if (e is S3Exception s3 && await keepAlive.StopAsync().ConfigureAwait(false))
+            if (await keepAlive.StopAsync().ConfigureAwait(false))
             {
-                await keepAlive.SendErrorAsync(s3).ConfigureAwait(false);
+                // The 200 has gone out: the error can only travel as an Error document in its body.
+                await keepAlive.SendErrorAsync(e switch
+                {
+                    S3Exception s3 => s3,
+                    MogileFSConnectionException => S3Errors.ServiceUnavailable("The MogileFS trackers are not reachable; retry later."),
+                    _ => S3Errors.InternalError("We encountered an internal error. Please try again."),
+                }).ConfigureAwait(false);
                 return;
             }
             await keepAlive.StopAsync().ConfigureAwait(false);

@@ -130,10 +130,11 @@ public sealed class ShortUrlHandler : IFrontEnd
             // No tracker reachable, or no storage node took the upload.
             await PlainAsync(response, HttpStatusCode.ServiceUnavailable).ConfigureAwait(false);
         }
-        catch (S3Exception) when (!response.HasStarted)
+        catch (S3Exception e) when (!response.HasStarted)
         {
-            // The body was shorter or longer than its Content-Length: nothing was stored.
-            await PlainAsync(response, HttpStatusCode.BadRequest).ConfigureAwait(false);
+            // A missing domain (404); otherwise a bad body (shorter or longer than its Content-Length) or
+            // class (400): nothing was stored.
+            await PlainAsync(response, e.Status == 404 ? HttpStatusCode.NotFound : HttpStatusCode.BadRequest).ConfigureAwait(false);
         }
         catch (BadHttpRequestException) when (!response.HasStarted)
         {

@@ -22,7 +22,23 @@ internal static class FileWriter
     public static async Task<Written> WriteAsync(MogileAccess mogile, string domain, string key, string? @class, Stream source,
         long length, bool md5, Func<Written, Task>? beforeClose, CancellationToken ct)
     {
-        var opened = await mogile.CreateOpenAsync(domain, key, @class, length, ct).ConfigureAwait(false);
+        OpenedFile opened;
+        try
+        {
+            opened = await mogile.CreateOpenAsync(domain, key, @class, length, ct).ConfigureAwait(false);
+        }
+        catch (MogileFS.Client.MogileFSTrackerException e) when (e.ErrorCode is "no_devices" or "no_temp_file")
+        {
+            throw S3Errors.ServiceUnavailable("The cluster has no writable storage device for this object right now.");
+        }
+        catch (MogileFS.Client.MogileFSTrackerException e) when (e.ErrorCode == "unreg_class")
+        {
+            throw S3Errors.InvalidStorageClass(@class ?? "");
+        }
+        catch (MogileFS.Client.MogileFSTrackerException e) when (e.ErrorCode is "unreg_domain" or "domain_not_found")
+        {
+            throw S3Errors.NoSuchBucket(domain);
+        }
         using var hash = md5 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
         var errors = new List<string>();
         OpenDestination? written = null;
