@@ -150,7 +150,6 @@ public sealed partial class Objects
             if (ex is MogileFSTrackerException te) throw TrackerError(te, s);
             throw;
         }
-        await DropStaleAsync(s.Dmid, s.Key).ConfigureAwait(false);
         return meta;
     }
 

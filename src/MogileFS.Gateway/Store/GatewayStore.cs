@@ -173,7 +173,12 @@ public sealed partial class GatewayStore : IAsyncDisposable
             return list;
         }, ct);
 
-    /// <summary>Records the S3 facts of a file (before <c>create_close</c> makes the key point at it).</summary>
+    /// <summary>
+    /// Records the S3 facts of a file (before <c>create_close</c> makes the key point at it). In the same
+    /// transaction it drops the key's rows that belong neither to the new file nor to the key's current one
+    /// (files replaced earlier), so a key keeps at most two rows without a write of its own per upload;
+    /// the current file's row goes at the next overwrite, a delete, or the sweep.
+    /// </summary>
     public ValueTask PutObjectMetaAsync(int dmid, string key, ObjectMeta m, CancellationToken ct) =>
         _db.WriteAsync((dmid, k: B(key), m, Kind), static async (s, a, ct) =>
         {
@@ -186,6 +191,9 @@ public sealed partial class GatewayStore : IAsyncDisposable
             await s.Sql(sql).Int("@f", a.m.Fid).Int("@d", a.dmid).Text("@k", a.k).Int("@s", a.m.Size).Text("@e", B(a.m.ETag))
                 .Text("@c", a.m.ContentType is { } c ? B(c) : null).Text("@m", a.m.Meta is { } mm ? B(mm) : null)
                 .Int("@t", a.m.MtimeMs).Int("@g", a.m.Flags).ExecuteAsync(ct).ConfigureAwait(false);
+            await s.Sql("DELETE FROM s3_object WHERE dmid = @d AND dkey = CAST(@k AS TEXT) AND fid <> @f " +
+                        "AND NOT EXISTS (SELECT 1 FROM file f WHERE f.fid = s3_object.fid)")
+                .Int("@d", a.dmid).Text("@k", a.k).Int("@f", a.m.Fid).ExecuteAsync(ct).ConfigureAwait(false);
             return true;
         }, ct).AsValueTaskVoid();
 
