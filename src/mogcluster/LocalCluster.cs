@@ -164,7 +164,12 @@ public static partial class LocalCluster
 
             // 5. The S3 gateway in front of it all.
             GatewayLocal.Info? gateway = null;
-            if (settings.S3 != null)
+            // moggateway runs on ASP.NET Core's shared framework, so it is built beside mogcluster (./cluster does)
+            // rather than referenced by it: a reference would take the logging assemblies the other programs need
+            // out of this folder. Without it the cluster runs without a gateway.
+            if (settings.S3 != null && !File.Exists(Path.Combine(AppContext.BaseDirectory, "moggateway")))
+                Console.Error.WriteLine("cluster: moggateway is not built beside mogcluster (./cluster builds it); starting without the S3 gateway");
+            else if (settings.S3 != null)
             {
                 gateway = GatewayLocal.WriteConfig(conf, settings.S3, settings.Tracker, dsn, dbUser, dbPass, out var gatewayConf);
                 children.Start("moggateway", Exe("moggateway"), [$"--config={gatewayConf}"], Path.Combine(logs, "moggateway.log"));
