@@ -13,6 +13,7 @@ namespace MogileFS.Integration.Tests.Robustness;
 /// well-behaved client is still answered (a liveness bound, not a speed target), and that no query
 /// slot is left taken once the abusers are gone.
 /// </summary>
+[Collection(MeasuredAloneCollection.Name)]
 public sealed class TrackerAbuseTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Alive = TimeSpan.FromSeconds(5);
@@ -195,4 +196,13 @@ public sealed class TrackerAbuseTests(ITestOutputHelper output)
         }
         return sb.ToString();
     }
+}
+
+/// <summary>Tests that measure the process (managed heap, latency) run with no other test of the
+/// assembly beside them: a test running in parallel in the same process (xunit runs classes in
+/// parallel) once added 300 MB of its own allocations to the "heap grew by" figure.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MeasuredAloneCollection
+{
+    public const string Name = "measured alone";
 }
