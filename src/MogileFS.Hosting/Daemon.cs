@@ -28,6 +28,7 @@ public sealed record DaemonLaunch(bool Ready, string Report, int Pid, string? St
 /// </summary>
 public sealed class Daemon
 {
+    private readonly string _program;
     private readonly string _variable;
     private AnonymousPipeClientStream? _ready;
     private bool _stdioDetached;
@@ -35,6 +36,7 @@ public sealed class Daemon
     /// <param name="program">The executable's name (<c>mogilefsd</c>, <c>mogstored</c>).</param>
     public Daemon(string program)
     {
+        _program = program;
         _variable = program.ToUpperInvariant() + "_DAEMON_READY_FD";
         IsChild = Environment.GetEnvironmentVariable(_variable) is { Length: > 0 };
     }
@@ -45,6 +47,25 @@ public sealed class Daemon
     /// <summary>The working directory before detaching (to resolve relative paths against once the
     /// copy has changed to /).</summary>
     public string StartDirectory { get; private set; } = Environment.CurrentDirectory;
+
+    /// <summary>
+    /// In the launcher of mogstored and moggateway: starts the copy, waits as long as it takes and
+    /// returns the launcher's exit code: 0 once the copy listens; otherwise, after showing why (the
+    /// copy's stderr, then a line naming the program), the copy's non-zero exit code or 1.
+    /// </summary>
+    public async Task<int> LaunchAsync(IReadOnlyList<string> args)
+    {
+        var launch = await SpawnAndWaitAsync(args, timeout: null).ConfigureAwait(false);
+        if (launch.Ready) return 0;
+        if (launch.StartError != null)
+        {
+            Console.Error.WriteLine($"Cannot daemonize: {launch.StartError}");
+            return 1;
+        }
+        Console.Error.Write(launch.Stderr);
+        Console.Error.WriteLine($"{_program}: the daemon process exited before it was ready");
+        return launch.ExitCode is { } code && code != 0 ? code : 1;
+    }
 
     /// <summary>In the launcher: starts the copy and waits for its report, at most
     /// <paramref name="timeout"/> (null: as long as it takes).</summary>

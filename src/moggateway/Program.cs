@@ -24,19 +24,7 @@ catch (GatewayUsageException ex)
     return 255;
 }
 
-if (settings.Daemonize && !daemon.IsChild)
-{
-    var launch = await daemon.SpawnAndWaitAsync(args, timeout: null);
-    if (launch.Ready) return 0;
-    if (launch.StartError != null)
-    {
-        Console.Error.WriteLine($"Cannot daemonize: {launch.StartError}");
-        return 1;
-    }
-    Console.Error.Write(launch.Stderr);
-    Console.Error.WriteLine("moggateway: the daemon process exited before it was ready");
-    return launch.ExitCode is { } code && code != 0 ? code : 1;
-}
+if (settings.Daemonize && !daemon.IsChild) return await daemon.LaunchAsync(args);
 if (daemon.IsChild) daemon.Detach(stdioToDevNull: false);
 
 using var loggerFactory = ProcessLogging.Create(new LogSettings

@@ -32,20 +32,8 @@ catch (MogstoredUsageException ex)
     return 255;
 }
 
-if (settings.Daemonize && !daemon.IsChild)
-{
-    // The copy keeps its stderr until it is ready: if it fails, its messages are shown here.
-    var launch = await daemon.SpawnAndWaitAsync(args, timeout: null);
-    if (launch.Ready) return 0;
-    if (launch.StartError != null)
-    {
-        Console.Error.WriteLine($"Cannot daemonize: {launch.StartError}");
-        return 1;
-    }
-    Console.Error.Write(launch.Stderr);
-    Console.Error.WriteLine("mogstored: the daemon process exited before it was ready");
-    return launch.ExitCode is { } code && code != 0 ? code : 1;
-}
+// The copy keeps its stderr until it is ready: if it fails, its messages are shown here.
+if (settings.Daemonize && !daemon.IsChild) return await daemon.LaunchAsync(args);
 if (daemon.IsChild) daemon.Detach(stdioToDevNull: false);
 
 if (daemon.IsChild && settings.LogFile != null) settings.LogFile = Path.GetFullPath(settings.LogFile, daemon.StartDirectory);

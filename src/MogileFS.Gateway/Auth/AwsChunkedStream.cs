@@ -16,7 +16,7 @@ namespace MogileFS.Gateway.Auth;
 /// the trailing headers. The decoded length must equal <c>x-amz-decoded-content-length</c>.
 /// Reads straight from Kestrel's pipe: no copy of the payload besides the caller's buffer.
 /// </summary>
-public sealed class AwsChunkedStream : Stream
+public sealed class AwsChunkedStream : ReadOnlyStream
 {
     private const int MaxLine = 4096;
     private readonly PipeReader _in;
@@ -194,17 +194,4 @@ public sealed class AwsChunkedStream : Stream
         }
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
-        ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, default).GetAwaiter().GetResult();
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

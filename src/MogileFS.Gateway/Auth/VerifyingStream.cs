@@ -9,7 +9,7 @@ namespace MogileFS.Gateway.Auth;
 /// match. A reader that stores the data must read to the end (a read returning 0) before it
 /// makes the data visible, so a mismatch always cancels the write.
 /// </summary>
-public sealed class VerifyingStream(Stream inner, string? sha256Hex, ChecksumVerifier? checksum) : Stream
+public sealed class VerifyingStream(Stream inner, string? sha256Hex, ChecksumVerifier? checksum) : ReadOnlyStream
 {
     private readonly IncrementalHash? _sha = sha256Hex is null ? null : IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private bool _checked;
@@ -31,17 +31,4 @@ public sealed class VerifyingStream(Stream inner, string? sha256Hex, ChecksumVer
         return n;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
-        ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, default).GetAwaiter().GetResult();
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

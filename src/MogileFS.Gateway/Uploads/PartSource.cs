@@ -15,7 +15,7 @@ public sealed record FileSlice(IReadOnlyList<string> Paths, long Fid, long Offse
 /// yields exactly the bytes asked for or throws. Memory use is one HTTP response at a time.
 /// Used to assemble a multipart object on Complete and to copy a source range for UploadPartCopy.
 /// </summary>
-public sealed class PartSource : Stream
+public sealed class PartSource : ReadOnlyStream
 {
     private readonly IReadOnlyList<FileSlice> _slices;
     private readonly HttpMessageInvoker _http;
@@ -40,9 +40,6 @@ public sealed class PartSource : Stream
     /// <summary>Set when a source file could not be read from any copy.</summary>
     public sealed class SourceUnreadableException(string message) : IOException(message);
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => TotalLength;
     public override long Position { get => _position; set => throw new NotSupportedException(); }
 
@@ -143,12 +140,6 @@ public sealed class PartSource : Stream
         _response = null;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
