@@ -62,7 +62,7 @@ try
 {
     await server.StartAsync();
     if (settings.StatusListen.Length > 0)
-        endpoints.Add(MogileFS.Hosting.Status.StorageNodeStatus.Create(server.Metrics.Name, settings.Options.DocRoot, settings.StatusListen, loggerFactory));
+        endpoints.Add(MogileFS.Hosting.Status.StorageNodeStatus.Create(server.Metrics.Name, server.Metrics.ExportRequests(), settings.Options.DocRoot, settings.StatusListen, loggerFactory));
     await endpoints.StartAsync(CancellationToken.None);
     if (pidFile != null) PidFile.Write(pidFile);
 }

@@ -34,6 +34,11 @@ public sealed class StatusEndpointOptions
     /// when their unit is seconds, else the library's default).</summary>
     public Dictionary<string, double[]> HistogramBuckets { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Metric families written in the Prometheus text format by the process itself, appended to
+    /// what the OpenTelemetry exporter writes for <see cref="Meters"/> (the per-request latency
+    /// histograms, which are too hot for the SDK's histogram: see MogileFS.Core.Metrics.LatencyHistogram).</summary>
+    public List<Action<StringBuilder>> TextMetrics { get; } = [];
+
     /// <summary>Conditions of <c>/readyz</c>; each gets <see cref="ReadinessTimeout"/>.</summary>
     public List<ReadinessCheck> Readiness { get; } = [];
 
@@ -61,6 +66,8 @@ public sealed class StatusEndpoint(StatusEndpointOptions options) : IProcessEndp
     /// <summary>Latency buckets (seconds) for request histograms: 100 µs to 30 s.</summary>
     public static readonly double[] SecondsBuckets =
         [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+    private RequestDelegate? _otelScrape;
 
     /// <summary>Series one metric may have (5 device states × 10,000 devices fit).</summary>
     public const int CardinalityLimit = 65536;
@@ -122,7 +129,13 @@ public sealed class StatusEndpoint(StatusEndpointOptions options) : IProcessEndp
 
         var app = builder.Build();
         app.UseRouting();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        // The OpenTelemetry exporter's middleware in a pipeline of its own, called by /metrics, which
+        // appends the process's own text families (TextMetrics) to its output.
+        _otelScrape = ((IEndpointRouteBuilder)app).CreateApplicationBuilder()
+            .UseOpenTelemetryPrometheusScrapingEndpoint(meterProvider: null, predicate: _ => true, path: null,
+                configureBranchedPipeline: null, optionsName: null)
+            .Build();
+        app.MapGet("/metrics", MetricsAsync);
         app.MapMethods("/healthz", ["GET", "HEAD"], (HttpContext c) =>
         {
             c.Response.ContentType = "text/plain; charset=utf-8";
@@ -172,6 +185,50 @@ public sealed class StatusEndpoint(StatusEndpointOptions options) : IProcessEndp
             }
         })).ConfigureAwait(false);
         return new ReadinessResult(results.Select(r => (r.Name, r.Reason)).ToList());
+    }
+
+    private async Task MetricsAsync(HttpContext context)
+    {
+        // The exporter is asked for plain text format 0.0.4 (every Prometheus accepts it) without
+        // compression, so that more families can follow; the whole answer is compressed here.
+        var request = context.Request.Headers;
+        bool gzip = request.AcceptEncoding.Any(v => v != null && v.Contains("gzip", StringComparison.OrdinalIgnoreCase));
+        request.Accept = "text/plain; version=0.0.4";
+        request.AcceptEncoding = "identity";
+        var body = context.Response.Body;
+        using var buffer = new MemoryStream();
+        context.Response.Body = buffer;
+        try
+        {
+            await _otelScrape!(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Response.Body = body;
+        }
+        var response = context.Response;
+        if (response.StatusCode == StatusCodes.Status200OK && options.TextMetrics.Count > 0)
+        {
+            var text = new StringBuilder();
+            foreach (var write in options.TextMetrics) write(text);
+            buffer.Write(Encoding.UTF8.GetBytes(text.ToString()));
+        }
+        response.Headers.CacheControl = "no-store";
+        response.Headers.ContentEncoding = default;
+        buffer.Position = 0;
+        if (gzip && buffer.Length > 1024)
+        {
+            using var zipped = new MemoryStream();
+            using (var z = new System.IO.Compression.GZipStream(zipped, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+                buffer.CopyTo(z);
+            response.Headers.ContentEncoding = "gzip";
+            response.ContentLength = zipped.Length;
+            zipped.Position = 0;
+            await zipped.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+        response.ContentLength = buffer.Length;
+        await buffer.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
     }
 
     private async Task ReadyAsync(HttpContext context)

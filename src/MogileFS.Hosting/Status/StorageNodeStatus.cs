@@ -7,10 +7,12 @@ namespace MogileFS.Hosting.Status;
 public static class StorageNodeStatus
 {
     /// <param name="meterName">The node's meter (StorageNodeServer.Metrics.Name).</param>
-    public static StatusEndpoint Create(string meterName, string docroot, string listen, ILoggerFactory? loggerFactory)
+    /// <param name="textMetrics">Writes the node's own text families (its request histogram), or null.</param>
+    public static StatusEndpoint Create(string meterName, Action<System.Text.StringBuilder>? textMetrics, string docroot, string listen, ILoggerFactory? loggerFactory)
     {
         var o = new StatusEndpointOptions { Listen = listen, Component = "mogstored", LoggerFactory = loggerFactory };
         o.Meters.Add(meterName);
+        if (textMetrics != null) o.TextMetrics.Add(textMetrics);
         o.Readiness.Add(new ReadinessCheck("docroot", ct => Task.Run(() => DocRootProblem(docroot), ct)));
         return new StatusEndpoint(o);
     }

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using MogileFS.Core.Metrics;
 
 namespace MogileFS.StorageNode.Metrics;
 
 /// <summary>
 /// The storage node's instruments (System.Diagnostics.Metrics), one set per <see cref="StorageNodeServer"/>.
-/// Recording takes no lock and allocates nothing (tags are a stack <see cref="TagList"/> of
-/// constant strings); without a listener (no status port) every instrument is disabled and
-/// recording returns at once. Labels are bounded: the method from a fixed set, the status code
+/// Recording takes no lock and allocates nothing (label values are constant strings); without a
+/// status port every instrument is disabled and recording returns at once. Labels are bounded: the method from a fixed set, the status code
 /// class, never a path.
 /// </summary>
 public sealed class StorageNodeMetrics : IDisposable
@@ -20,10 +20,11 @@ public sealed class StorageNodeMetrics : IDisposable
         int n = Interlocked.Increment(ref _instances);
         Name = n == 1 ? MeterName : $"{MeterName}.{n}";
         Meter = new Meter(Name);
-        RequestDuration = Meter.CreateHistogram<double>("mogilefs.storage.request.duration", "s",
-            "Time from the end of a request head to the end of its response, by method and status");
+        RequestDuration = new LatencyHistogram("mogilefs_storage_request_duration_seconds",
+            "Time from the end of a request head to the end of its response, by method and status",
+            "method", "status", LatencyHistogram.SecondsBuckets);
         // Plain counters are fields read when scraped: one interlocked add each, cheaper than an
-        // instrument lookup per request (the histogram above is the one per-request instrument).
+        // instrument lookup per request (the request histogram is the one per-request record).
         Meter.CreateObservableCounter("mogilefs.storage.received", () => Volatile.Read(ref _received), "By",
             "Request body bytes received (PUT)");
         Meter.CreateObservableCounter("mogilefs.storage.sent", () => Volatile.Read(ref _sent), "By",
@@ -43,7 +44,9 @@ public sealed class StorageNodeMetrics : IDisposable
 
     public string Name { get; }
     public Meter Meter { get; }
-    public Histogram<double> RequestDuration { get; }
+    /// <summary>Requests by method and status: recorded per request, so not an OpenTelemetry instrument
+    /// (see <see cref="LatencyHistogram"/>); the status port writes it beside the meter's instruments.</summary>
+    public LatencyHistogram RequestDuration { get; }
     private long _received, _sent, _sendfile, _copy;
 
     /// <summary>Counts one finished request's bytes and, for a GET with a body, how it was sent.</summary>
@@ -74,9 +77,7 @@ public sealed class StorageNodeMetrics : IDisposable
     /// <param name="method">One of a fixed set of constant strings (GET, HEAD, PUT, DELETE, other).</param>
     public void RecordRequest(string method, int status, long startTimestamp)
     {
-        if (!RequestDuration.Enabled) return;
-        RequestDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds,
-            new TagList { { "method", method }, { "status", StatusLabel(status) } });
+        RequestDuration.Record(method, StatusLabel(status), startTimestamp);
     }
 
     private static readonly string[] Statuses = MakeStatuses();
@@ -90,6 +91,13 @@ public sealed class StorageNodeMetrics : IDisposable
 
     /// <summary>The status code as a cached string (100-599), else "other".</summary>
     internal static string StatusLabel(int status) => status is >= 100 and < 600 ? Statuses[status] : status == 0 ? "none" : "other";
+
+    /// <summary>Turns recording of the request histogram on and returns what writes it (for the status port).</summary>
+    public Action<System.Text.StringBuilder> ExportRequests()
+    {
+        RequestDuration.Enabled = true;
+        return RequestDuration.WriteTo;
+    }
 
     public void Dispose() => Meter.Dispose();
 }

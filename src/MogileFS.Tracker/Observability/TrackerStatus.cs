@@ -25,6 +25,7 @@ public static class TrackerStatus
             LoggerFactory = rt.LoggerFactory,
         };
         options.Meters.Add(server.Metrics.Name);
+        options.TextMetrics.Add(server.Metrics.ExportRequests());
         // Gauges from the database and the cluster view; sampled until the tracker stops.
         bool created = false;
         var sampler = rt.Feature(r =>

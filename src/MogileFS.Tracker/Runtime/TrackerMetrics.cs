@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using MogileFS.Core.Metrics;
 
 namespace MogileFS.Tracker.Runtime;
 
@@ -27,8 +28,9 @@ public sealed class TrackerMetrics : IDisposable
         int n = Interlocked.Increment(ref _instances);
         Name = n == 1 ? MeterName : $"{MeterName}.{n}";
         Meter = new Meter(Name);
-        RequestDuration = Meter.CreateHistogram<double>("mogilefs.tracker.request.duration", "s",
-            "Time from reading a query to writing its reply, by command and result (ok or the ERR code)");
+        RequestDuration = new LatencyHistogram("mogilefs_tracker_request_duration_seconds",
+            "Time from reading a query to writing its reply, by command and result (ok or the ERR code)",
+            "command", "result", LatencyHistogram.SecondsBuckets);
         ConnectionsAccepted = Meter.CreateCounter<long>("mogilefs.tracker.connections.accepted", null,
             "Client connections accepted");
         ConnectionsRefused = Meter.CreateCounter<long>("mogilefs.tracker.connections.refused", null,
@@ -47,7 +49,9 @@ public sealed class TrackerMetrics : IDisposable
 
     public string Name { get; }
     public Meter Meter { get; }
-    public Histogram<double> RequestDuration { get; }
+    /// <summary>Requests by command and result: recorded per query, so not an OpenTelemetry instrument
+    /// (see <see cref="LatencyHistogram"/>); the status port writes it beside the meter's instruments.</summary>
+    public LatencyHistogram RequestDuration { get; }
     public Counter<long> ConnectionsAccepted { get; }
     public Counter<long> ConnectionsRefused { get; }
     public Counter<long> Replications { get; }
@@ -74,8 +78,7 @@ public sealed class TrackerMetrics : IDisposable
     public void RecordRequest(string command, string? errorCode, long startTimestamp)
     {
         if (!RequestDuration.Enabled) return;
-        var tags = new TagList { { "command", command }, { "result", errorCode == null ? "ok" : Bounded(errorCode) } };
-        RequestDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, tags);
+        RequestDuration.Record(command, errorCode == null ? "ok" : Bounded(errorCode), startTimestamp);
     }
 
     /// <summary>Adds one to <paramref name="counter"/> with <c>result</c> (or <paramref name="label"/>) = <paramref name="value"/>.</summary>
@@ -91,6 +94,13 @@ public sealed class TrackerMetrics : IDisposable
         if (_labels.TryGetValue(value, out var known)) return known;
         if (_labels.Count >= 256 || value.Length > 40) return "other";
         return _labels.GetOrAdd(value, value);
+    }
+
+    /// <summary>Turns recording of the request histogram on and returns what writes it (for the status port).</summary>
+    public Action<System.Text.StringBuilder> ExportRequests()
+    {
+        RequestDuration.Enabled = true;
+        return RequestDuration.WriteTo;
     }
 
     public void Dispose() => Meter.Dispose();

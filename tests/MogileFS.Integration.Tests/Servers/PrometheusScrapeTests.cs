@@ -42,7 +42,7 @@ public sealed class PrometheusScrapeTests(ITestOutputHelper output)
         {
             foreach (var n in cluster.Nodes)
             {
-                var e = StorageNodeStatus.Create(n.Server!.Metrics.Name, n.DocRoot, "127.0.0.1:0", null);
+                var e = StorageNodeStatus.Create(n.Server!.Metrics.Name, n.Server!.Metrics.ExportRequests(), n.DocRoot, "127.0.0.1:0", null);
                 await e.StartAsync(CancellationToken.None);
                 nodes.Add(e);
             }

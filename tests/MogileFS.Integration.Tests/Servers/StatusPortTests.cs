@@ -28,7 +28,7 @@ public sealed class StatusPortTests : IAsyncLifetime
         await _tracker.StartAsync(CancellationToken.None);
         foreach (var n in _cluster.Nodes)
         {
-            var e = StorageNodeStatus.Create(n.Server!.Metrics.Name, n.DocRoot, "127.0.0.1:0", null);
+            var e = StorageNodeStatus.Create(n.Server!.Metrics.Name, n.Server!.Metrics.ExportRequests(), n.DocRoot, "127.0.0.1:0", null);
             await e.StartAsync(CancellationToken.None);
             _nodes.Add(e);
         }
