@@ -279,14 +279,15 @@ internal sealed partial class HttpConnection
         string method = MethodNames[(int)_req.Method];
         int status = _status;
         var m = _svc.Metrics;
+        long elapsed = System.Diagnostics.Stopwatch.GetTimestamp() - started; // one clock read for both
         if (m != null)
         {
-            m.RecordRequest(method, status, started);
+            m.RecordRequest(method, status, elapsed);
             m.CountBytes(_sent, _received, _viaSendfile);
         }
         if (target != null && _svc.AccessLog is { } log)
             Log.Access(log, method, target, status, _sent, _received,
-                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ClientAddress);
+                elapsed * 1000.0 / System.Diagnostics.Stopwatch.Frequency, ClientAddress);
     }
 
     /// <summary>Notes the status of the response whose head starts <paramref name="data"/> (1xx interim ones aside).</summary>

@@ -75,9 +75,11 @@ public sealed class StorageNodeMetrics : IDisposable
 
     /// <summary>Records one finished request.</summary>
     /// <param name="method">One of a fixed set of constant strings (GET, HEAD, PUT, DELETE, other).</param>
-    public void RecordRequest(string method, int status, long startTimestamp)
+    /// <param name="status">The response's status code (0: none was sent).</param>
+    /// <param name="elapsedTicks">How long it took, in <see cref="System.Diagnostics.Stopwatch"/> ticks.</param>
+    public void RecordRequest(string method, int status, long elapsedTicks)
     {
-        RequestDuration.Record(method, StatusLabel(status), startTimestamp);
+        RequestDuration.RecordElapsed(method, StatusLabel(status), elapsedTicks);
     }
 
     private static readonly string[] Statuses = MakeStatuses();

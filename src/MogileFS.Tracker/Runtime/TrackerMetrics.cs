@@ -74,11 +74,12 @@ public sealed class TrackerMetrics : IDisposable
             "Times a query had to wait because every query worker was busy");
     }
 
-    /// <summary>Records one query: <paramref name="errorCode"/> null for OK.</summary>
-    public void RecordRequest(string command, string? errorCode, long startTimestamp)
+    /// <summary>Records one query that took <paramref name="elapsedTicks"/> (<see cref="Stopwatch"/> ticks):
+    /// <paramref name="errorCode"/> null for OK.</summary>
+    public void RecordRequest(string command, string? errorCode, long elapsedTicks)
     {
         if (!RequestDuration.Enabled) return;
-        RequestDuration.Record(command, errorCode == null ? "ok" : Bounded(errorCode), startTimestamp);
+        RequestDuration.RecordElapsed(command, errorCode == null ? "ok" : Bounded(errorCode), elapsedTicks);
     }
 
     /// <summary>Adds one to <paramref name="counter"/> with <c>result</c> (or <paramref name="label"/>) = <paramref name="value"/>.</summary>

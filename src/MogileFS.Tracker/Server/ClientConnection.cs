@@ -235,7 +235,7 @@ internal sealed class ClientConnection
         }
         if (entry is null)
         {
-            _server.Metrics.RecordRequest("unknown", "unknown_command", received);
+            _server.Metrics.RecordRequest("unknown", "unknown_command", Stopwatch.GetTimestamp() - received);
             ReplyBuilder.WriteError(_writer, "unknown_command", null, _ctx.Args.Get("callid"));
             _server.Recent.Add(ClientIpText, line, Elapsed(received), 0);
             return ValueTask.CompletedTask;
@@ -324,8 +324,8 @@ internal sealed class ClientConnection
         }
 
         ctx.Reply.WriteTo(_writer, ctx.Args.Get("callid"));
-        _server.Metrics.RecordRequest(entry.Name, ctx.Reply.IsError ? ctx.Reply.ErrorCode : null, received);
         long done = Stopwatch.GetTimestamp();
+        _server.Metrics.RecordRequest(entry.Name, ctx.Reply.IsError ? ctx.Reply.ErrorCode : null, done - received);
         _server.Recent.Add(ClientIpText, line.Span, Stopwatch.GetElapsedTime(received, done).TotalSeconds,
             Stopwatch.GetElapsedTime(started, done).TotalSeconds);
     }
