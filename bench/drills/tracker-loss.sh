@@ -6,8 +6,10 @@
 #   Perl client  MogileFS::Client from /work/ref/mogilefs+perl-MogileFS-Client (PERL_CLIENT=dir/lib)
 #   tools        a loop of mogupload --trackers=t1,t2 (one process per store)
 # Tracker 1 is killed after WARM seconds; the storm goes on for AFTER seconds. Reports, per
-# client: stores ok/failed, the error window, the longest gap without an acknowledged store,
-# and how many acknowledged keys are missing or wrong afterwards (verify through tracker 2).
+# client: stores ok/failed, the error window, the longest any one client went without an
+# acknowledged store across the kill (for the tools that includes starting a process, about 1 s
+# on a busy 2-core machine), and how many acknowledged keys are missing or wrong afterwards
+# (verify through tracker 2).
 #   bench/drills/tracker-loss.sh            WARM=10 AFTER=15 CLIENTS=8 SIZE=1024 KEEP=1 NO_BUILD=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 WARM="${WARM:-10}"; AFTER="${AFTER:-15}"; CLIENTS="${CLIENTS:-8}"; SIZE="${SIZE:-1024}"
@@ -66,13 +68,13 @@ log "storm stopped; verifying every acknowledged key through tracker 2"
 fail=0
 for c in dotnet perl tools; do
   [[ $c == perl && $have_perl == 0 ]] && continue
-  "$BIN/mogstorm" report --out="$WORK/$c" --label="$c" | sed "s/^/  /"
+  "$BIN/mogstorm" report --out="$WORK/$c" --label="$c" --since-ms="$KILL_MS" | sed "s/^/  /"
   "$BIN/mogstorm" verify --trackers="$T2" --domain=drill --out="$WORK/$c" | sed "s/^/  /" || fail=1
   read_env "$WORK/$c/summary.env" S
   read_env "$WORK/$c/verify.env" V
   lost=$((V_LOST + V_BAD + V_UNREADABLE))
   [[ $lost == 0 ]] || fail=1
-  result "tracker loss: $c client" "$S_OK" "$S_FAILED" "$S_MAX_WINDOW s (longest gap $S_LONGEST_GAP s)" "$lost" "-"
+  result "tracker loss: $c client" "$S_OK" "$S_FAILED" "$S_MAX_WINDOW s (a client's longest wait across the kill $S_EVENT_GAP s; store p50 $S_P50_MS ms)" "$lost" "-"
 done
 log "tracker killed at $(date -u -d @$((KILL_MS / 1000)) +%H:%M:%S) UTC"
 exit $fail

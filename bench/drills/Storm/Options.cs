@@ -44,7 +44,8 @@ public sealed class Options
 
           mogstorm [storm] --trackers=H:P[,H:P...] [options]   N clients store small files until stopped
           mogstorm verify  --trackers=H:P[,...] --out=DIR [--acked=FILE,...] [--check-count [--wait=S]]
-          mogstorm report  --out=DIR [--label=NAME]              error windows of DIR/acked.tsv + DIR/errors.tsv
+          mogstorm report  --out=DIR [--label=NAME] [--since-ms=UNIX_MS]   error windows of DIR/acked.tsv +
+                           DIR/errors.tsv; with --since-ms also the gap in acknowledged stores around that moment
 
         storm:
           --domain=D (default)  --class=C (domain default)  --clients=8  --size=1024 (bytes)
@@ -103,7 +104,7 @@ public sealed class Options
                 case "check-count": o.CheckCount = v != "0"; break;
                 case "exclude-hosts": o.ExcludeHosts.AddRange(v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)); break;
                 case "wait": o.Wait = Dbl(name, v); break;
-                case "since-ms": o.SinceMs = Int(name, v); break;
+                case "since-ms": o.SinceMs = long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out long ms) ? ms : throw new ArgumentException($"--since-ms: '{v}' is not a time in Unix milliseconds"); break;
                 case "parallel": o.Parallel = Int(name, v); break;
                 case "verbose": o.Verbose = v != "0"; break;
                 case "label": o.Label = v; break;

@@ -17,7 +17,7 @@ switch (mode)
     case "verify":
         return await new Verifier(o).RunAsync();
     case "report":
-        var s = Report.Compute(o.Out, o.MergeGapMs);
+        var s = Report.Compute(o.Out, o.MergeGapMs, o.SinceMs);
         Console.Write(Report.Format(s, o.Label));
         File.WriteAllText(Path.Combine(o.Out, "summary.env"), Report.Env(s));
         return 0;
