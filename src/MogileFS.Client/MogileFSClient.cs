@@ -109,8 +109,20 @@ public sealed class MogileFSClient : IDisposable
         openArgs.Add(P("fid", N(options.Fid ?? 0)));
         openArgs.Add(P("multi_dest", "1"));
         if (length > 0) openArgs.Add(P("size", N(length.Value)));
-        var open = await _backend.SendAsync("create_open", openArgs, RequestSafety.NotIdempotent, null, cancellationToken)
-            .ConfigureAwait(false);
+        TrackerResponse open;
+        try
+        {
+            open = await _backend.SendAsync("create_open", openArgs, RequestSafety.NotIdempotent, null, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (MogileFSConnectionException e) when (e.ErrorCode == "connection_lost" && options.Fid is null)
+        {
+            // The tracker died (or the connection broke) after create_open was sent. Its only effect
+            // is a reserved fid and a temp-file row, which the tracker's reaper removes; nothing a
+            // reader can see. So ask again (the backend moves on to another tracker).
+            open = await _backend.SendAsync("create_open", openArgs, RequestSafety.NotIdempotent, null, cancellationToken)
+                .ConfigureAwait(false);
+        }
 
         var fid = open.GetInt64("fid");
         var dests = new List<(int DevId, string Path)>();
@@ -184,9 +196,43 @@ public sealed class MogileFSClient : IDisposable
             closeArgs.Add(P("checksum", checksum));
             if (options.ChecksumVerify) closeArgs.Add(P("checksumverify", "1"));
         }
-        await _backend.SendAsync("create_close", closeArgs, RequestSafety.NotIdempotent,
-            options.ChecksumVerify ? Timeout.InfiniteTimeSpan : null, cancellationToken).ConfigureAwait(false);
+        var closeTimeout = options.ChecksumVerify ? Timeout.InfiniteTimeSpan : (TimeSpan?)null;
+        try
+        {
+            await _backend.SendAsync("create_close", closeArgs, RequestSafety.NotIdempotent, closeTimeout, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (MogileFSConnectionException lost) when (lost.ErrorCode == "connection_lost")
+        {
+            await RetryCreateCloseAsync(key, fid, closeArgs, closeTimeout, lost, cancellationToken).ConfigureAwait(false);
+        }
         return new StoreResult(fid, bytes, written.Value.DevId, written.Value.Path, checksum);
+    }
+
+    /// <summary>
+    /// create_close's connection broke after the request was sent, so the tracker may or may not
+    /// have committed the file. Sending it again (to another tracker) is safe because a close is
+    /// keyed by the fid: the first tracker to take the fid's temp-file row commits it, any other
+    /// gets <c>no_temp_file</c>. On <c>no_temp_file</c> the key is looked up: if it names our fid
+    /// the first close did commit, and the store succeeded; otherwise the original error stands.
+    /// </summary>
+    private async Task RetryCreateCloseAsync(string key, long fid, List<KeyValuePair<string, string?>> closeArgs,
+        TimeSpan? timeout, MogileFSConnectionException lost, CancellationToken ct)
+    {
+        try
+        {
+            await _backend.SendAsync("create_close", closeArgs, RequestSafety.NotIdempotent, timeout, ct).ConfigureAwait(false);
+            return;
+        }
+        catch (MogileFSTrackerException e) when (e.ErrorCode == "no_temp_file")
+        {
+            MogileFileInfo? info;
+            try { info = await FileInfoAsync(key, false, ct).ConfigureAwait(false); }
+            catch (MogileFSException) { throw lost; }
+            if (info?.Fid == fid) return;
+            throw lost;
+        }
+        catch (MogileFSConnectionException) { throw lost; }
     }
 
     /// <summary>Stores a byte buffer under <paramref name="key"/>.</summary>

@@ -72,6 +72,12 @@ internal static partial class JobLog
     [LoggerMessage(452, LogLevel.Information, "Tempfile reaper: {Count} stale uploads reaped")]
     public static partial void TempfilesReaped(ILogger logger, int count);
 
+    [LoggerMessage(454, LogLevel.Warning, "dev{DevId} (host {HostId}) unreachable for {Seconds} s or more: marked dead (server setting auto_mark_dead_after); its files will be re-replicated")]
+    public static partial void AutoDeadMarked(ILogger logger, int devId, int hostId, long seconds);
+
+    [LoggerMessage(455, LogLevel.Warning, "{Count} devices unreachable past auto_mark_dead_after, but only {Reachable} of {Hosts} hosts are reachable from this tracker: not marking them dead")]
+    public static partial void AutoDeadHeld(ILogger logger, int count, int reachable, int hosts);
+
     [LoggerMessage(453, LogLevel.Warning, "{Job} pass failed: {Message}")]
     public static partial void PassFailed(ILogger logger, string job, string message, Exception e);
 }

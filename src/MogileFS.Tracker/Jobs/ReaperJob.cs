@@ -19,9 +19,13 @@ public sealed class ReaperJob
     private readonly Dictionary<int, (long DueTicks, int BackoffSeconds)> _schedule = new();
     private readonly HashSet<int> _seen = new();
 
+    /// <summary>The opt-in marking of long-unreachable devices as dead, run before each pass.</summary>
+    public AutoDeadMarker AutoDead { get; }
+
     public ReaperJob(JobHost host)
     {
         _host = host;
+        AutoDead = new AutoDeadMarker(host);
         _log = host.Runtime.LoggerFactory.CreateLogger("MogileFS.Tracker.Jobs.Reaper");
     }
 
@@ -49,6 +53,7 @@ public sealed class ReaperJob
     private async Task PassAsync(CancellationToken ct)
     {
         var rt = _host.Runtime;
+        await AutoDead.PassAsync(ct).ConfigureAwait(false);
         var dead = await rt.Store.GetDeadDevicesAsync(ct).ConfigureAwait(false);
         long now = Environment.TickCount64;
         foreach (int devid in dead)

@@ -69,6 +69,7 @@ public static class SettingsCommands
                 throw new CommandException("invalid_format", "Unknown format");
             case "memcache_ttl":
             case "internal_queue_limit":
+            case "auto_mark_dead_after": // ours, seconds: docs/configuration.md
                 if (!Perl.IsTrue(value)) return "0";
                 if (Perl.IsAllDigits(value)) return value;
                 throw new CommandException("invalid_format", "Must be numeric");
