@@ -1,0 +1,26 @@
+using MogileFS.Drills.Storm;
+
+// The store-storm tool of the failure drills (bench/drills/*.sh); usage in Options.Usage.
+string mode;
+Options o;
+try { (mode, o) = Options.Parse(args); }
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"mogstorm: {e.Message}");
+    return 2;
+}
+switch (mode)
+{
+    case "help":
+        Console.WriteLine(Options.Usage);
+        return 0;
+    case "verify":
+        return await new Verifier(o).RunAsync();
+    case "report":
+        var s = Report.Compute(o.Out, o.MergeGapMs);
+        Console.Write(Report.Format(s, o.Label));
+        File.WriteAllText(Path.Combine(o.Out, "summary.env"), Report.Env(s));
+        return 0;
+    default:
+        return await new StormRunner(o).RunAsync();
+}
