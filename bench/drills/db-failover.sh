@@ -14,8 +14,10 @@
 # store to the first acknowledged store after the burst), stores failed, acknowledged stores
 # lost (must be 0), Patroni's own failover time (kill to a new primary answering).
 #
+# After the last round, every key acknowledged in any round is checked once more.
 # Environment: ROUNDS (3), WARMUP (8), AFTER (20), CLIENTS (8), SIZE (4096), ASYNC=1 (asynchronous
-# replication instead, to measure what it risks), KEEP=1 (keep the temp dir), NO_BUILD=1,
+# replication instead, to measure what it risks), RECONNECT_WAIT (the tracker's db_reconnect_wait,
+# default its own 3 s), KEEP=1 (keep the temp dir), NO_BUILD=1,
 # RESULTS=FILE (append result lines), PGBIN (PostgreSQL binaries; default the newest
 # /usr/lib/postgresql/*/bin). Needs: etcd (Debian etcd-server), patroni (Debian patroni 3.x).
 # Everything it starts is stopped on exit, by PID.
@@ -166,7 +168,7 @@ DSN="DBI:Pg:dbname=mogilefs;host=$PG_HOSTS;port=5432"
 DB_USER_LINES=$'db_user = mogile\ndb_pass = mogile\n'
 start_node 1
 start_node 2
-start_tracker 1
+start_tracker 1 ${RECONNECT_WAIT:+"db_reconnect_wait = $RECONNECT_WAIT"}
 register 2 2
 TRACKERS="$NET.0.1:7001"
 log "tracker on $DSN"
@@ -212,9 +214,19 @@ for round in $(seq "$ROUNDS"); do
   result "db-failover ($MODE) round $round" "$S_OK" "$S_FAILED" "$S_MAX_WINDOW" "$lost" "$(awk "BEGIN{printf \"%.2f\", $failover_ms/1000}")"
 done
 
+# Every key acknowledged in any round, once more, after all the failovers.
+all_acked=$(ls "$WORK"/storm*/acked.tsv | paste -sd,)
+mkdir -p "$WORK/final"
+"$BIN/mogstorm" verify --trackers="$TRACKERS" --domain=drill --out="$WORK/final" --acked="$all_acked" > "$WORK/final/verify.txt" 2>&1 || true
+grep -E "^verify: [0-9]+ ok" "$WORK/final/verify.txt" >&2 || cat "$WORK/final/verify.txt" >&2
+read_env "$WORK/final/verify.env" F
+final_lost=$(( F_LOST + F_BAD + F_UNREADABLE ))
+total_lost=$(( total_lost + final_lost ))
+
 echo
 echo "# PostgreSQL primary killed during a $CLIENTS-client store storm ($MODE replication, Patroni $(patroni --version 2>/dev/null | awk '{print $2}'), $(nproc) cores)"
 column -t -s $'\t' "$summary"
 echo "# failover_s: SIGKILL to Patroni's new primary answering; error_window_s: first failed store to the first"
 echo "# acknowledged store after the burst (0 = no store failed); acked_lost: acknowledged stores not readable afterwards"
+echo "# after all rounds: $F_VERIFIED acknowledged keys checked again, $final_lost lost${RECONNECT_WAIT:+; db_reconnect_wait = $RECONNECT_WAIT}"
 [[ $total_lost == 0 ]] || { log "acknowledged stores were lost: $total_lost"; exit 1; }

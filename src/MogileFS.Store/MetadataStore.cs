@@ -278,6 +278,10 @@ public abstract partial class MetadataStore : IAsyncDisposable
     /// the request fails and its connection is dropped).</summary>
     protected virtual bool IsFailover(Exception e) => false;
 
+    /// <summary>The request failed because the database could not be reached or was not the primary
+    /// (after the store's own retries): the tracker answers <c>ERR failure Database unavailable ...</c>.</summary>
+    public bool IsUnavailable(Exception e) => IsFailover(e);
+
     /// <summary>Called once per request that saw <see cref="IsFailover"/>: forget connections and server
     /// roles learnt before it. <paramref name="failed"/>: the session that failed (null: opening failed).</summary>
     protected virtual void OnFailover(Exception e, StoreSession? failed) { }
