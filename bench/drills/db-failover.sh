@@ -221,6 +221,10 @@ mkdir -p "$WORK/final"
 grep -E "^verify: [0-9]+ ok" "$WORK/final/verify.txt" >&2 || cat "$WORK/final/verify.txt" >&2
 read_env "$WORK/final/verify.env" F
 final_lost=$(( F_LOST + F_BAD + F_UNREADABLE ))
+# The tools take the same multi-host DSN (they reach whichever member is the primary now).
+"$BIN/mogstats" --db_dsn="$DSN" --db_user=mogile --db_pass=mogile --stats=files > "$WORK/final/mogstats.txt" 2>&1 \
+  || die "mogstats on the multi-host DSN failed: $(cat "$WORK/final/mogstats.txt")"
+log "mogstats on the multi-host DSN (primary now pg$(leader)): $(grep -iE 'total|drill' "$WORK/final/mogstats.txt" | head -3 | tr -s ' \n' ' ')"
 total_lost=$(( total_lost + final_lost ))
 
 echo
