@@ -202,6 +202,9 @@ for round in $(seq "$ROUNDS"); do
   pid=$(pid_of "storm$round")
   for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   "$BIN/mogstorm" report --out="$out" --label="round $round" | tee "$out/report.txt" >&2
+  if [[ -s "$out/errors.tsv" ]]; then
+    log "round $round: failed stores by reply: $(cut -f5,6 "$out/errors.tsv" | sort | uniq -c | sed 's/^ *//' | paste -sd';')"
+  fi
   "$BIN/mogstorm" verify --trackers="$TRACKERS" --domain=drill --out="$out" > "$out/verify.txt" 2>&1 || true
   grep -E "^verify: [0-9]+ ok" "$out/verify.txt" >&2 || cat "$out/verify.txt" >&2
   read_env "$out/summary.env" S

@@ -105,6 +105,7 @@ public abstract partial class MetadataStore : IAsyncDisposable
             {
                 var r = await body(s, state, ct).ConfigureAwait(false);
                 ok = true;
+                DatabaseAnswered();
                 return r;
             }
             catch (Exception e) when (IsTransient(e) && transient < Options.TransientRetries)
@@ -144,7 +145,9 @@ public abstract partial class MetadataStore : IAsyncDisposable
     /// long as is left; past the bound it throws <see cref="StoreBusyException"/>.</remarks>
     public async ValueTask<T> WriteAsync<TState, T>(TState state, Func<StoreSession, TState, CancellationToken, ValueTask<T>> body, CancellationToken ct)
     {
-        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        // The write bound (db_write_timeout) runs from the last reconnect; reconnecting is bounded
+        // from the first attempt (db_reconnect_wait), so a write can wait out a failover.
+        long first = System.Diagnostics.Stopwatch.GetTimestamp(), started = first;
         int transient = 0;
         for (int attempt = 0; ; attempt++)
         {
@@ -156,11 +159,12 @@ public abstract partial class MetadataStore : IAsyncDisposable
             catch (Exception e) when (IsFailover(e))
             {
                 OnFailover(e, null);
-                if (!MayReconnect(started, ct) || Remaining(started) < TimeSpan.FromMilliseconds(50)) throw;
+                if (!MayReconnect(first, ct)) throw;
                 await Task.Delay(ReconnectBackoff(attempt), ct).ConfigureAwait(false);
+                started = System.Diagnostics.Stopwatch.GetTimestamp();
                 continue;
             }
-            bool ok = false, committing = false;
+            bool ok = false, committing = false, reconnecting = false;
             TimeSpan delay;
             try
             {
@@ -169,6 +173,7 @@ public abstract partial class MetadataStore : IAsyncDisposable
                 committing = true;
                 await CommitWriteAsync(s, ct).ConfigureAwait(false);
                 ok = true;
+                DatabaseAnswered();
                 return r;
             }
             catch (Exception e) when (IsTransient(e) && transient < Options.TransientRetries && Remaining(started) > TimeSpan.FromMilliseconds(50))
@@ -190,8 +195,9 @@ public abstract partial class MetadataStore : IAsyncDisposable
                 OnFailover(e, s);
                 await RollbackWriteAsync(s).ConfigureAwait(false);
                 ok = false;
-                if (committing || !MayReconnect(started, ct) || Remaining(started) < TimeSpan.FromMilliseconds(50)) throw;
+                if (committing || !MayReconnect(first, ct)) throw;
                 delay = ReconnectBackoff(attempt);
+                reconnecting = true;
             }
             catch (Exception e)
             {
@@ -204,12 +210,29 @@ public abstract partial class MetadataStore : IAsyncDisposable
                 Return(s, write: true, ok);
             }
             await Task.Delay(delay, ct).ConfigureAwait(false);
+            if (reconnecting) started = System.Diagnostics.Stopwatch.GetTimestamp();
         }
     }
 
-    /// <summary>Whether a request that lost its database may try again (<see cref="StoreOptions.ReconnectWait"/>).</summary>
-    private bool MayReconnect(long started, CancellationToken ct) =>
-        !ct.IsCancellationRequested && System.Diagnostics.Stopwatch.GetElapsedTime(started) < Options.ReconnectWait;
+    /// <summary>Whether a request that lost its database may try again (<see cref="StoreOptions.ReconnectWait"/>).
+    /// Once one request has waited the whole time in vain the database counts as down: later calls try
+    /// once and fail at once (a command makes several calls; each must not wait again), until a call
+    /// gets through.</summary>
+    private bool MayReconnect(long started, CancellationToken ct)
+    {
+        if (ct.IsCancellationRequested || Volatile.Read(ref _databaseDown)) return false;
+        if (System.Diagnostics.Stopwatch.GetElapsedTime(started) < Options.ReconnectWait) return true;
+        Volatile.Write(ref _databaseDown, true);
+        return false;
+    }
+
+    private bool _databaseDown;
+
+    /// <summary>A call got through: the database is back.</summary>
+    private void DatabaseAnswered()
+    {
+        if (_databaseDown) Volatile.Write(ref _databaseDown, false);
+    }
 
     private static TimeSpan ReconnectBackoff(int attempt) =>
         TimeSpan.FromMilliseconds(Math.Min(500, 50 << Math.Min(attempt, 4)) * (0.5 + Random.Shared.NextDouble()));
