@@ -34,7 +34,7 @@ public sealed class DatabaseDsn
     private readonly Dictionary<string, string> _parameters;
 
     private DatabaseDsn(DatabaseKind kind, string original, string? database, string? host, int? port,
-        Dictionary<string, string> parameters)
+        Dictionary<string, string> parameters, IReadOnlyList<DatabaseHost>? hosts = null)
     {
         Kind = kind;
         Original = original;
@@ -42,7 +42,15 @@ public sealed class DatabaseDsn
         Host = host;
         Port = port;
         _parameters = parameters;
+        Hosts = hosts ?? [];
     }
+
+    /// <summary>Pg: the hosts of a multi-host DSN (<c>host=a,b,c</c>), in order, each with its own port
+    /// when one was given (<c>host=a:5433,b:5434</c> or <c>port=5433,5434</c>); empty for a single host.</summary>
+    public IReadOnlyList<DatabaseHost> Hosts { get; }
+
+    /// <summary>Pg: more than one host: the store follows the primary among them (docs/ha-database.md).</summary>
+    public bool IsMultiHost => Hosts.Count > 1;
 
     public DatabaseKind Kind { get; }
 
@@ -135,9 +143,66 @@ public sealed class DatabaseDsn
         }
         string? db = Get(parameters, "dbname") ?? Get(parameters, "database") ?? Get(parameters, "db");
         string? host = Get(parameters, "host") ?? Get(parameters, "hostaddr");
-        int? port = ParsePort(Get(parameters, "port"), original);
+        string? portText = Get(parameters, "port");
+        if (host != null && host.Contains(','))
+        {
+            var hosts = ParsePgHosts(host, portText, original);
+            int? common = portText != null && !portText.Contains(',') ? ParsePort(portText, original) : null;
+            if (Get(parameters, "target_session_attrs") is { } tsa) ParseTargetSessionAttributes(tsa, original);
+            return new DatabaseDsn(DatabaseKind.Postgres, original, db, host, common, parameters, hosts);
+        }
+        if (portText != null && portText.Contains(','))
+            throw new DatabaseDsnException($"A list of ports needs a list of hosts of the same length in DSN {original}");
+        int? port = ParsePort(portText, original);
         return new DatabaseDsn(DatabaseKind.Postgres, original, db, host, port, parameters);
     }
+
+    // libpq's multi-host form: host=a,b,c with one port for all or a list of the same length
+    // (port=p1,p2,p3); our addition: a port per host written host:port ([v6]:port for IPv6).
+    private static List<DatabaseHost> ParsePgHosts(string hostList, string? portText, string original)
+    {
+        var names = hostList.Split(',', StringSplitOptions.TrimEntries);
+        string[]? ports = portText?.Split(',', StringSplitOptions.TrimEntries);
+        if (ports is { Length: > 1 } && ports.Length != names.Length)
+            throw new DatabaseDsnException($"DSN {original} lists {names.Length} hosts but {ports.Length} ports");
+        var result = new List<DatabaseHost>(names.Length);
+        for (int i = 0; i < names.Length; i++)
+        {
+            string name = names[i];
+            int? port = null;
+            if (name.StartsWith('['))
+            {
+                int close = name.IndexOf(']');
+                if (close < 0) throw new DatabaseDsnException($"Unclosed '[' in host '{name}' of DSN {original}");
+                string after = name[(close + 1)..];
+                if (after.StartsWith(':')) port = ParsePort(after[1..], original);
+                else if (after.Length > 0) throw new DatabaseDsnException($"Malformed host '{name}' in DSN {original}");
+                name = name[1..close];
+            }
+            else if (name.IndexOf(':') is int colon and >= 0 && name.IndexOf(':', colon + 1) < 0)
+            {
+                port = ParsePort(name[(colon + 1)..], original);
+                name = name[..colon];
+            }
+            if (name.Length == 0) throw new DatabaseDsnException($"Empty host in the host list of DSN {original}");
+            if (port is null && ports != null)
+                port = ParsePort(ports.Length == 1 ? ports[0] : ports[i], original);
+            result.Add(new DatabaseHost(name, port));
+        }
+        return result;
+    }
+
+    /// <summary>libpq's <c>target_session_attrs</c> (any, read-write, read-only, primary, standby,
+    /// prefer-standby; Npgsql also knows prefer-primary) as Npgsql's enum.</summary>
+    private static TargetSessionAttributes ParseTargetSessionAttributes(string text, string original) =>
+        Enum.TryParse<TargetSessionAttributes>(text.Replace("-", "", StringComparison.Ordinal), true, out var v)
+        && !int.TryParse(text, out _)
+            ? v
+            : throw new DatabaseDsnException($"Invalid target_session_attrs '{text}' in DSN {original} (any, read-write, read-only, primary, standby, prefer-standby)");
+
+    /// <summary>Pg, multi-host: which server a connection must reach (<c>target_session_attrs</c>, default primary).</summary>
+    public TargetSessionAttributes TargetSessionAttributes =>
+        Get(_parameters, "target_session_attrs") is { } tsa ? ParseTargetSessionAttributes(tsa, Original) : TargetSessionAttributes.Primary;
 
     // DBD::mysql (its _OdbcParse): elements separated by ';' or ':' (an element may hold a bracketed
     // IPv6 address, brackets dropped); key=value with keys as written (case-sensitive), host/hostname
@@ -277,6 +342,28 @@ public sealed class DatabaseDsn
         b.Host = Host ?? Environment.GetEnvironmentVariable("PGHOST")
             ?? (Directory.Exists("/var/run/postgresql") ? "/var/run/postgresql" : "localhost");
         b.Port = Port ?? (int.TryParse(Environment.GetEnvironmentVariable("PGPORT"), out int envPort) ? envPort : 5432);
+        if (IsMultiHost)
+        {
+            // Npgsql's multi-host form: every host with its port, tried in order; only a server that
+            // matches target_session_attrs (default: the primary) is used.
+            b.Host = string.Join(',', Hosts.Select(h =>
+                (h.Name.Contains(':') ? "[" + h.Name + "]" : h.Name) + ":" + (h.Port ?? b.Port).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            b.TargetSessionAttributes = TargetSessionAttributes switch
+            {
+                TargetSessionAttributes.Any => "any",
+                TargetSessionAttributes.ReadWrite => "read-write",
+                TargetSessionAttributes.ReadOnly => "read-only",
+                TargetSessionAttributes.Primary => "primary",
+                TargetSessionAttributes.Standby => "standby",
+                TargetSessionAttributes.PreferPrimary => "prefer-primary",
+                _ => "prefer-standby",
+            };
+            // The state Npgsql remembers per host (primary, standby, offline) is re-checked this often;
+            // the store also forgets it whenever it sees a failover (PostgresMetadataStore).
+            b.HostRecheckSeconds = 2;
+            if (Get(_parameters, "load_balance_hosts") is { } lb)
+                b.LoadBalanceHosts = lb.Equals("random", StringComparison.OrdinalIgnoreCase);
+        }
         // An explicit user/password (db_user/db_pass) wins over user=/password= in the DSN, as with DBD::Pg.
         string? effectiveUser = !string.IsNullOrEmpty(user) ? user : Get(_parameters, "user")
             ?? Environment.GetEnvironmentVariable("PGUSER") ?? Environment.UserName;
@@ -328,3 +415,6 @@ public sealed class DatabaseDsn
         _ => Parse($"DBI:mysql:{database};host={host ?? "localhost"}" + (port is { } q ? $";port={q}" : "")), // 2.73 dsn_of_dbhost
     };
 }
+
+/// <summary>One host of a multi-host PostgreSQL DSN; <see cref="Port"/> null means the DSN's port (or the default).</summary>
+public readonly record struct DatabaseHost(string Name, int? Port);

@@ -22,6 +22,14 @@ public sealed class StoreOptions
     /// MogileFS clients wait for a reply by default. Zero or negative: no bound.
     /// </summary>
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// How long a request keeps reconnecting when the database went away or changed role (a PostgreSQL
+    /// failover, a restart) before it fails: reads are re-run, writes are re-run only when they failed
+    /// before their COMMIT was sent (docs/ha-database.md). 3 s: what MogileFS clients wait for a reply by
+    /// default. Zero: no retry.
+    /// </summary>
+    public TimeSpan ReconnectWait { get; set; } = TimeSpan.FromSeconds(3);
 }
 
 /// <summary>
@@ -70,22 +78,46 @@ public abstract partial class MetadataStore : IAsyncDisposable
 
     // ---- sessions -------------------------------------------------------------------------
 
-    /// <summary>Runs <paramref name="body"/> on a pooled connection without a transaction (reads).</summary>
+    /// <summary>Runs <paramref name="body"/> on a pooled connection without a transaction (reads). A read
+    /// that loses its database (<see cref="IsFailover"/>) is re-run on a new connection for up to
+    /// <see cref="StoreOptions.ReconnectWait"/>.</summary>
     public async ValueTask<T> ReadAsync<TState, T>(TState state, Func<StoreSession, TState, CancellationToken, ValueTask<T>> body, CancellationToken ct)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        int transient = 0;
         for (int attempt = 0; ; attempt++)
         {
-            var s = await RentAsync(write: false, ct).ConfigureAwait(false);
+            StoreSession s;
+            try
+            {
+                s = await RentAsync(write: false, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsFailover(e))
+            {
+                OnFailover(e, null);
+                if (!MayReconnect(started, ct)) throw;
+                await Task.Delay(ReconnectBackoff(attempt), ct).ConfigureAwait(false);
+                continue;
+            }
             bool ok = false;
+            TimeSpan delay;
             try
             {
                 var r = await body(s, state, ct).ConfigureAwait(false);
                 ok = true;
+                DatabaseAnswered();
                 return r;
             }
-            catch (Exception e) when (IsTransient(e) && attempt < Options.TransientRetries)
+            catch (Exception e) when (IsTransient(e) && transient < Options.TransientRetries)
             {
                 ok = s.IsHealthy();
+                delay = Backoff(transient++);
+            }
+            catch (Exception e) when (IsFailover(e))
+            {
+                OnFailover(e, s);
+                if (!MayReconnect(started, ct)) throw;
+                delay = ReconnectBackoff(attempt);
             }
             catch (Exception e) when (e is not DbException || IsDuplicateKey(e))
             {
@@ -96,7 +128,7 @@ public abstract partial class MetadataStore : IAsyncDisposable
             {
                 Return(s, write: false, ok); // any other database error drops the connection
             }
-            await Task.Delay(Backoff(attempt), ct).ConfigureAwait(false);
+            await Task.Delay(delay, ct).ConfigureAwait(false);
         }
     }
 
@@ -113,28 +145,59 @@ public abstract partial class MetadataStore : IAsyncDisposable
     /// long as is left; past the bound it throws <see cref="StoreBusyException"/>.</remarks>
     public async ValueTask<T> WriteAsync<TState, T>(TState state, Func<StoreSession, TState, CancellationToken, ValueTask<T>> body, CancellationToken ct)
     {
-        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        // The write bound (db_write_timeout) runs from the last reconnect; reconnecting is bounded
+        // from the first attempt (db_reconnect_wait), so a write can wait out a failover.
+        long first = System.Diagnostics.Stopwatch.GetTimestamp(), started = first;
+        int transient = 0;
         for (int attempt = 0; ; attempt++)
         {
-            var s = await RentForWriteAsync(started, ct).ConfigureAwait(false);
-            bool ok = false;
+            StoreSession s;
+            try
+            {
+                s = await RentForWriteAsync(started, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsFailover(e))
+            {
+                OnFailover(e, null);
+                if (!MayReconnect(first, ct)) throw;
+                await Task.Delay(ReconnectBackoff(attempt), ct).ConfigureAwait(false);
+                started = System.Diagnostics.Stopwatch.GetTimestamp();
+                continue;
+            }
+            bool ok = false, committing = false, reconnecting = false;
+            TimeSpan delay;
             try
             {
                 await BeginWriteAsync(s, Remaining(started), ct).ConfigureAwait(false);
                 var r = await body(s, state, ct).ConfigureAwait(false);
+                committing = true;
                 await CommitWriteAsync(s, ct).ConfigureAwait(false);
                 ok = true;
+                DatabaseAnswered();
                 return r;
             }
-            catch (Exception e) when (IsTransient(e) && attempt < Options.TransientRetries && Remaining(started) > TimeSpan.FromMilliseconds(50))
+            catch (Exception e) when (IsTransient(e) && transient < Options.TransientRetries && Remaining(started) > TimeSpan.FromMilliseconds(50))
             {
                 ok = await RollbackWriteAsync(s).ConfigureAwait(false);
+                delay = Backoff(transient++);
             }
             catch (Exception e) when (IsTransient(e) && Options.WriteTimeout > TimeSpan.Zero)
             {
                 await RollbackWriteAsync(s).ConfigureAwait(false);
                 ok = false;
                 throw new StoreBusyException($"database busy: write not done within {Options.WriteTimeout.TotalSeconds:0.###} s ({e.Message})", e);
+            }
+            catch (Exception e) when (IsFailover(e))
+            {
+                // The server went away or is no longer the primary. Before COMMIT nothing of this
+                // transaction can survive, so it is run again on a new connection; during COMMIT the
+                // outcome is unknown and running it again could apply it twice: the caller gets the error.
+                OnFailover(e, s);
+                await RollbackWriteAsync(s).ConfigureAwait(false);
+                ok = false;
+                if (committing || !MayReconnect(first, ct)) throw;
+                delay = ReconnectBackoff(attempt);
+                reconnecting = true;
             }
             catch (Exception e)
             {
@@ -146,9 +209,33 @@ public abstract partial class MetadataStore : IAsyncDisposable
                 if (!await s.RunAfterWriteAsync().ConfigureAwait(false)) ok = false;
                 Return(s, write: true, ok);
             }
-            await Task.Delay(Backoff(attempt), ct).ConfigureAwait(false);
+            await Task.Delay(delay, ct).ConfigureAwait(false);
+            if (reconnecting) started = System.Diagnostics.Stopwatch.GetTimestamp();
         }
     }
+
+    /// <summary>Whether a request that lost its database may try again (<see cref="StoreOptions.ReconnectWait"/>).
+    /// Once one request has waited the whole time in vain the database counts as down: later calls try
+    /// once and fail at once (a command makes several calls; each must not wait again), until a call
+    /// gets through.</summary>
+    private bool MayReconnect(long started, CancellationToken ct)
+    {
+        if (ct.IsCancellationRequested || Volatile.Read(ref _databaseDown)) return false;
+        if (System.Diagnostics.Stopwatch.GetElapsedTime(started) < Options.ReconnectWait) return true;
+        Volatile.Write(ref _databaseDown, true);
+        return false;
+    }
+
+    private bool _databaseDown;
+
+    /// <summary>A call got through: the database is back.</summary>
+    private void DatabaseAnswered()
+    {
+        if (_databaseDown) Volatile.Write(ref _databaseDown, false);
+    }
+
+    private static TimeSpan ReconnectBackoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Math.Min(500, 50 << Math.Min(attempt, 4)) * (0.5 + Random.Shared.NextDouble()));
 
     /// <summary>Time left of the write bound (<see cref="Timeout.InfiniteTimeSpan"/> when unbounded).</summary>
     private TimeSpan Remaining(long started)
@@ -208,6 +295,19 @@ public abstract partial class MetadataStore : IAsyncDisposable
 
     /// <summary>The connection itself is broken (server gone, file unreadable): drop it.</summary>
     protected abstract bool IsConnectionError(Exception e);
+
+    /// <summary>The database went away or stopped being the primary (a failover, a restart): the store
+    /// reconnects and re-runs what is safe to re-run. None by default (SQLite, MySQL keep today's behaviour:
+    /// the request fails and its connection is dropped).</summary>
+    protected virtual bool IsFailover(Exception e) => false;
+
+    /// <summary>The request failed because the database could not be reached or was not the primary
+    /// (after the store's own retries): the tracker answers <c>ERR failure Database unavailable ...</c>.</summary>
+    public bool IsUnavailable(Exception e) => IsFailover(e);
+
+    /// <summary>Called once per request that saw <see cref="IsFailover"/>: forget connections and server
+    /// roles learnt before it. <paramref name="failed"/>: the session that failed (null: opening failed).</summary>
+    protected virtual void OnFailover(Exception e, StoreSession? failed) { }
 
     /// <summary>The database's SQL generator (<c>Dialects/</c>): the only place that differs per database.</summary>
     internal abstract Dialects.SqlDialect Dialect { get; }

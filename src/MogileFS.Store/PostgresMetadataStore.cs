@@ -9,11 +9,20 @@ namespace MogileFS.Store;
 /// The database is UTF-8 (mogdbsetup creates it so): byte strings are bound as text decoded from
 /// UTF-8; a value that is not valid UTF-8 cannot be stored (2.73 fails the same way) and answers
 /// <c>ERR failure</c>.
+///
+/// Failover (docs/ha-database.md): with several hosts (<c>host=a,b,c</c>) connections come from an
+/// Npgsql multi-host data source that only hands out connections to the primary. When a request sees
+/// the server go away or refuse writes (<see cref="IsFailover"/>), the store retires its pooled
+/// sessions, clears Npgsql's pool and what Npgsql remembered about each host's role, and the request is
+/// re-run where that is safe (MetadataStore.ReadAsync/WriteAsync).
 /// </summary>
 public sealed class PostgresMetadataStore : MetadataStore
 {
     private readonly string _connectionString;
     private readonly SessionPool _pool;
+    private readonly NpgsqlMultiHostDataSource? _multiHost;
+    private readonly NpgsqlDataSource? _dataSource;
+    private long _failovers;
 
     public PostgresMetadataStore(string connectionString, StoreOptions? options = null) : base(options)
     {
@@ -26,15 +35,25 @@ public sealed class PostgresMetadataStore : MetadataStore
             NoResetOnClose = true,
         };
         _connectionString = b.ToString();
+        if (b.Host is { } host && host.Contains(','))
+        {
+            var target = Enum.TryParse<TargetSessionAttributes>((b.TargetSessionAttributes ?? "primary").Replace("-", ""), true, out var t)
+                ? t : TargetSessionAttributes.Primary;
+            _multiHost = new NpgsqlDataSourceBuilder(_connectionString).BuildMultiHost();
+            _dataSource = _multiHost.WithTargetSession(target);
+        }
         _pool = new SessionPool(Math.Max(1, Options.MaxConnections), async ct =>
             new StoreSession(this, await OpenConnectionAsync(ct).ConfigureAwait(false)));
     }
 
     public override DatabaseKind Kind => DatabaseKind.Postgres;
 
+    /// <summary>How many times a request saw the database go away or change role (a gauge for operators and tests).</summary>
+    public long FailoversSeen => Interlocked.Read(ref _failovers);
+
     protected internal override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken ct)
     {
-        var c = new NpgsqlConnection(_connectionString);
+        var c = _dataSource?.CreateConnection() ?? new NpgsqlConnection(_connectionString);
         try
         {
             await c.OpenAsync(ct).ConfigureAwait(false);
@@ -59,6 +78,37 @@ public sealed class PostgresMetadataStore : MetadataStore
 
     protected override bool IsConnectionError(Exception e) => e is NpgsqlException and not PostgresException || e is InvalidOperationException;
 
+    /// <summary>
+    /// The server went away or is not (any more) the primary: the connection broke or could not be opened
+    /// (no PostgreSQL error code), class 08 (connection exception), 57P01-57P03 (admin/crash shutdown,
+    /// cannot connect now: a server stopping or still starting), 25006 (read-only transaction: a standby,
+    /// or a primary being demoted).
+    /// </summary>
+    protected override bool IsFailover(Exception e) => e switch
+    {
+        PostgresException pe => pe.SqlState.StartsWith("08", StringComparison.Ordinal)
+            || pe.SqlState is "57P01" or "57P02" or "57P03" or "25006",
+        NpgsqlException => true,
+        _ => false,
+    };
+
+    protected override void OnFailover(Exception e, StoreSession? failed)
+    {
+        Interlocked.Increment(ref _failovers);
+        // A session of an older generation failing says nothing new: the pool was cleared after it.
+        if (failed is null || _pool.IsCurrent(failed)) _pool.Invalidate();
+        if (_multiHost != null)
+        {
+            _multiHost.Clear();
+            _multiHost.ClearDatabaseStates();
+        }
+        else
+        {
+            using var c = new NpgsqlConnection(_connectionString);
+            NpgsqlConnection.ClearPool(c);
+        }
+    }
+
     internal override Dialects.SqlDialect Dialect => Dialects.PostgresDialect.Instance;
 
     protected internal override void BindText(DbParameter p, string? value)
@@ -76,5 +126,6 @@ public sealed class PostgresMetadataStore : MetadataStore
     public override async ValueTask DisposeAsync()
     {
         await _pool.DisposeAsync().ConfigureAwait(false);
+        if (_multiHost != null) await _multiHost.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -5,7 +5,9 @@ namespace MogileFS.Store;
 /// <summary>
 /// A bounded pool of open sessions. Sessions are created on demand up to <c>max</c>; a caller that
 /// finds none idle waits on the semaphore. Unhealthy sessions are closed, freeing their slot, so a
-/// database that went away is reconnected on the next use.
+/// database that went away is reconnected on the next use. <see cref="Invalidate"/> (a failover was
+/// seen) retires every session opened before it: idle ones are closed when next met, busy ones when
+/// they come back, so no request is handed a connection to the old server.
 /// </summary>
 internal sealed class SessionPool : IAsyncDisposable
 {
@@ -13,6 +15,7 @@ internal sealed class SessionPool : IAsyncDisposable
     private readonly SemaphoreSlim _slots;
     private readonly Func<CancellationToken, ValueTask<StoreSession>> _open;
     private volatile bool _disposed;
+    private int _generation;
 
     public SessionPool(int max, Func<CancellationToken, ValueTask<StoreSession>> open)
     {
@@ -24,10 +27,17 @@ internal sealed class SessionPool : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_slots.Wait(0)) await _slots.WaitAsync(ct).ConfigureAwait(false);
-        if (_idle.TryPop(out var s)) return s;
+        int generation = Volatile.Read(ref _generation);
+        while (_idle.TryPop(out var s))
+        {
+            if (s.Generation == generation) return s;
+            _ = s.DisposeAsync().AsTask().ContinueWith(static _ => { }, TaskScheduler.Default);
+        }
         try
         {
-            return await _open(ct).ConfigureAwait(false);
+            var fresh = await _open(ct).ConfigureAwait(false);
+            fresh.Generation = generation;
+            return fresh;
         }
         catch
         {
@@ -38,10 +48,16 @@ internal sealed class SessionPool : IAsyncDisposable
 
     public void Return(StoreSession s, bool healthy)
     {
-        if (healthy && !_disposed) _idle.Push(s);
+        if (healthy && !_disposed && s.Generation == Volatile.Read(ref _generation)) _idle.Push(s);
         else _ = s.DisposeAsync().AsTask().ContinueWith(static _ => { }, TaskScheduler.Default);
         _slots.Release();
     }
+
+    /// <summary>Retires every session opened so far (see the class remarks).</summary>
+    public void Invalidate() => Interlocked.Increment(ref _generation);
+
+    /// <summary>Whether <paramref name="s"/> was opened after the last <see cref="Invalidate"/>.</summary>
+    public bool IsCurrent(StoreSession s) => s.Generation == Volatile.Read(ref _generation);
 
     public async ValueTask DisposeAsync()
     {

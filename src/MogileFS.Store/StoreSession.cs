@@ -21,6 +21,9 @@ public sealed class StoreSession : IAsyncDisposable
     public DbConnection Connection { get; }
     public DbTransaction? Transaction { get; private set; }
 
+    /// <summary>The pool generation this session was opened in (see <see cref="SessionPool.Invalidate"/>).</summary>
+    internal int Generation { get; set; }
+
     /// <summary>A write transaction begun by the store directly on the connection (SQLite), without a
     /// <see cref="Transaction"/> object.</summary>
     internal bool RawTransaction { get; set; }

@@ -88,6 +88,7 @@ public sealed class TrackerServer : IAsyncDisposable
             {
                 MaxConnections = Math.Clamp(_options.QueryJobs, 4, 32),
                 WriteTimeout = TimeSpan.FromSeconds(_options.DbWriteTimeoutSeconds),
+                ReconnectWait = TimeSpan.FromSeconds(Math.Max(0, _options.DbReconnectWaitSeconds)),
             });
         try
         {

@@ -38,6 +38,64 @@ public sealed class DatabaseDsnTests
         Assert.Equal(10, b.Timeout);
     }
 
+    [Theory]
+    [InlineData("DBI:Pg:dbname=mogilefs;host=10.0.0.1,10.0.0.2,10.0.0.3;port=5432", "10.0.0.1:5432,10.0.0.2:5432,10.0.0.3:5432")]
+    [InlineData("DBI:Pg:dbname=mogilefs;host=127.0.0.1:5433,127.0.0.1:5434", "127.0.0.1:5433,127.0.0.1:5434")]
+    [InlineData("DBI:Pg:dbname=mogilefs;host=a,b;port=5433,5434", "a:5433,b:5434")]
+    [InlineData("DBI:Pg:dbname=mogilefs;host=a:6000,b;port=5433", "a:6000,b:5433")]
+    [InlineData("DBI:Pg:dbname=mogilefs;host=a, b", "a:5432,b:5432")]
+    [InlineData("DBI:Pg:dbname=mogilefs;host=[::1]:5433,[fe80::2]", "[::1]:5433,[fe80::2]:5432")]
+    public void Pg_multi_host_dsn_becomes_npgsql_hosts_with_a_port_each_that_connect_to_the_primary(string dsn, string hosts)
+    {
+        var d = DatabaseDsn.Parse(dsn);
+        Assert.True(d.IsMultiHost);
+        Assert.Equal("mogilefs", d.Database);
+        var b = new NpgsqlConnectionStringBuilder(d.ToConnectionString("mogile", "pw"));
+        Assert.Equal(hosts, b.Host);
+        Assert.Equal("primary", b.TargetSessionAttributes);
+        Assert.Equal("mogilefs", b.Database);
+        Assert.Equal(10, b.Timeout);
+    }
+
+    [Fact]
+    public void Pg_multi_host_dsn_keeps_the_host_list_for_tools_and_takes_libpq_options()
+    {
+        var d = DatabaseDsn.Parse("DBI:Pg:dbname=m;host=db1,db2,db3;target_session_attrs=read-write;load_balance_hosts=random");
+        Assert.Equal("db1,db2,db3", d.Host);
+        Assert.Equal([new DatabaseHost("db1", null), new DatabaseHost("db2", null), new DatabaseHost("db3", null)], d.Hosts);
+        var b = new NpgsqlConnectionStringBuilder(d.ToConnectionString("u", ""));
+        Assert.Equal("read-write", b.TargetSessionAttributes);
+        Assert.True(b.LoadBalanceHosts);
+        // mogdbsetup's administrator DSN is built from the host list and still names every host.
+        Assert.True(DatabaseDsn.ForHost(DatabaseKind.Postgres, "postgres", d.Host, d.Port).IsMultiHost);
+        Assert.Equal(5432, DatabaseDsn.MogDbSetupDefaultPort(DatabaseKind.Postgres, "10.0.0.1,10.0.0.2"));
+    }
+
+    [Fact]
+    public void Pg_single_host_dsn_is_unchanged_by_multi_host_support()
+    {
+        var d = DatabaseDsn.Parse("DBI:Pg:dbname=mogilefs;host=db1;port=5433");
+        Assert.False(d.IsMultiHost);
+        Assert.Empty(d.Hosts);
+        var b = new NpgsqlConnectionStringBuilder(d.ToConnectionString("mogile", "secret"));
+        Assert.Null(b.TargetSessionAttributes);
+        Assert.Equal("db1", b.Host);
+        Assert.Equal(5433, b.Port);
+    }
+
+    [Theory]
+    [InlineData("DBI:Pg:dbname=x;host=a,b;port=1,2,3")]
+    [InlineData("DBI:Pg:dbname=x;host=a;port=1,2")]
+    [InlineData("DBI:Pg:dbname=x;host=a,,b")]
+    [InlineData("DBI:Pg:dbname=x;host=a:99999,b")]
+    [InlineData("DBI:Pg:dbname=x;host=[::1,b")]
+    [InlineData("DBI:Pg:dbname=x;host=a,b;target_session_attrs=leader")]
+    public void Pg_malformed_multi_host_dsn_is_refused_with_a_message(string dsn)
+    {
+        var e = Assert.Throws<DatabaseDsnException>(() => DatabaseDsn.Parse(dsn));
+        Assert.Contains(dsn, e.Message);
+    }
+
     [Fact]
     public void Pg_accepts_aliases_and_a_socket_directory_and_defaults_the_port()
     {

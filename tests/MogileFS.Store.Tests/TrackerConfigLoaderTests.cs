@@ -501,6 +501,16 @@ public sealed class TrackerConfigLoaderTests : IDisposable
         Assert.DoesNotContain("Ignoring", Warnings);
     }
 
+    [Fact]
+    public void Db_reconnect_wait_defaults_to_3_s_and_is_read_from_the_file()
+    {
+        Assert.Equal(3, LoadFile("").DbReconnectWaitSeconds);
+        Assert.Equal(8.5, LoadFile("db_reconnect_wait = 8.5\n").DbReconnectWaitSeconds);
+        Assert.DoesNotContain("Ignoring", Warnings);
+        var e = Assert.Throws<TrackerConfigException>(() => LoadFile("db_reconnect_wait = 0\n"));
+        Assert.Contains("db_reconnect_wait", e.Message);
+    }
+
     [Theory]
     [InlineData("max_reply_bytes = 100")]
     [InlineData("max_conns_per_ip = -1")]

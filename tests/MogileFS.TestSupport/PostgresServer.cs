@@ -146,6 +146,55 @@ public sealed class PostgresServer : IAsyncDisposable
             throw new InvalidOperationException($"PostgreSQL did not start again on port {Port}:\n{result.Output}\n{LogTail()}");
     }
 
+    /// <summary>
+    /// A hot standby of this server for failover tests: <c>pg_basebackup -R</c> (streaming replication,
+    /// the standby follows this server from then on) into its own temp directory, started on a free
+    /// port. Promote it with <see cref="PromoteAsync"/>; dispose it like any server.
+    /// </summary>
+    public async Task<PostgresServer> StartStandbyAsync(CancellationToken ct = default)
+    {
+        string root = Directory.CreateTempSubdirectory("mogfs-pg-").FullName;
+        var standby = new PostgresServer(_binDir, _runAs, root);
+        lock (LiveLock) Live.Add(standby);
+        try
+        {
+            Directory.CreateDirectory(standby._socketDir);
+            if (_runAs != null)
+                await standby.RunAsync("chown", ["-R", _runAs, root], null, ct).ConfigureAwait(false);
+            var r = await standby.RunAsync(Path.Combine(_binDir, "pg_basebackup"),
+                ["-h", Host, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", SuperUser,
+                 "-D", standby._dataDir, "-R", "-X", "stream", "-c", "fast", "--no-sync"],
+                _runAs, ct).ConfigureAwait(false);
+            if (r.ExitCode != 0)
+                throw new InvalidOperationException($"pg_basebackup failed (exit {r.ExitCode}):\n{r.Output}");
+            await standby.StartOnFreePortAsync(ct).ConfigureAwait(false);
+            standby.StartWatchdog();
+            return standby;
+        }
+        catch
+        {
+            await standby.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Makes a standby the primary (<c>pg_ctl promote</c>, waiting until it accepts writes).</summary>
+    public async Task PromoteAsync()
+    {
+        var r = await PgCtlAsync(["promote", "-D", _dataDir, "-w", "-t", "60"], default).ConfigureAwait(false);
+        if (r.ExitCode != 0)
+            throw new InvalidOperationException($"pg_ctl promote failed (exit {r.ExitCode}):\n{r.Output}\n{LogTail()}");
+    }
+
+    /// <summary>Stops the server the way a crash does (<c>pg_ctl stop -m immediate</c>: no checkpoint,
+    /// connections cut) — for failover tests. <see cref="StartAgainAsync"/> recovers it.</summary>
+    public async Task CrashAsync()
+    {
+        if (!_running) return;
+        await PgCtlAsync(["stop", "-D", _dataDir, "-m", "immediate", "-w", "-t", "60"], default).ConfigureAwait(false);
+        _running = false;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_disposed) return;

@@ -40,7 +40,7 @@ public static class TrackerConfigLoader
         "default_mindevcount", "node_timeout", "conn_timeout", "conn_pool_size", "rebalance_ignore_missing",
         "repl_use_get_port", "local_network", "no_schema_check", "plugins", "user",
         "log_target", "max_reply_bytes", "slow_reader_timeout", "max_conns_per_ip",
-        "db_write_timeout", "status_listen", "log_file", "log_format",
+        "db_write_timeout", "db_reconnect_wait", "status_listen", "log_file", "log_format",
         "dashboard_admin_user", "dashboard_admin_password",
     };
 
@@ -160,6 +160,7 @@ public static class TrackerConfigLoader
         options.MaxReplyBytes = chooser.Int("max_reply_bytes", options.MaxReplyBytes, 4096, int.MaxValue);
         options.SlowReaderTimeoutSeconds = chooser.Double("slow_reader_timeout", options.SlowReaderTimeoutSeconds);
         options.DbWriteTimeoutSeconds = chooser.Double("db_write_timeout", options.DbWriteTimeoutSeconds);
+        options.DbReconnectWaitSeconds = chooser.Double("db_reconnect_wait", options.DbReconnectWaitSeconds);
         options.MaxConnsPerIp = chooser.Int("max_conns_per_ip", options.MaxConnsPerIp, 0, int.MaxValue);
         options.StatusListen = chooser.String("status_listen", "").Trim();
         if (options.StatusListen.Length > 0)

@@ -82,6 +82,12 @@ public sealed class TrackerOptions
     /// <c>ERR failure</c>. 3 s, what MogileFS clients wait for a reply by default.</summary>
     public double DbWriteTimeoutSeconds { get; set; } = 3;
 
+    /// <summary>db_reconnect_wait (ours): seconds a request keeps reconnecting when the database went
+    /// away or stopped being the primary (a PostgreSQL failover) before it answers an error; reads are
+    /// re-run, writes only when their COMMIT was not yet sent (docs/ha-database.md). 3 s, what
+    /// MogileFS clients wait for a reply by default.</summary>
+    public double DbReconnectWaitSeconds { get; set; } = 3;
+
     // ---- web dashboard (ours; docs/dashboard.md) ----
 
     /// <summary>dashboard_admin_user: the user name for the dashboard's operator actions (default admin).</summary>

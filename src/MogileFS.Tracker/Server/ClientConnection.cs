@@ -298,6 +298,12 @@ internal sealed class ClientConnection
         {
             ctx.Reply.Error("dup");
         }
+        catch (Exception e) when (_server.Runtime.Store.IsUnavailable(e))
+        {
+            // The database went away or is failing over (docs/ha-database.md): say so, the client may retry.
+            ctx.Reply.Error("failure", "Database unavailable (connection lost or no primary); try again");
+            _server.ReportCommandFailure(entry.Name, e);
+        }
         catch (Exception e)
         {
             ctx.Reply.Error("failure");
