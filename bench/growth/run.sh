@@ -10,7 +10,10 @@
 #   replication: device 5 (REAL files) marked dead; time until every one of its files has 2 copies
 #                again, in files/s;
 #   tracker RSS (VmRSS / VmHWM) after all of it, and the database's size on disk.
-# Prints one table (operation x size) and writes OUT/growth.csv. Everything it starts is stopped
+# For the mogload commands also the CPU time per request of the tracker and of PostgreSQL (SQLite
+# runs inside the tracker): steadier than ops/s on a shared machine.
+# Prints one table (operation x size; load cells: ops/s p50|p99 ms tracker+db CPU us per request)
+# and writes OUT/growth.csv. Everything it starts is stopped
 # on exit (by PID); the seeded databases live in a temp dir and are deleted after each size.
 #
 # Environment: DB (SQLite | Postgres: a private PostgreSQL from /usr/lib/postgresql/*/bin in the
@@ -75,6 +78,15 @@ wait_port() {
   echo "nothing listening on $1:$2" >&2; return 1
 }
 now() { date +%s.%N; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+db_ticks() { # CPU of the private PostgreSQL: the postmaster, its live children and those that exited
+  [[ $DB == Postgres ]] || { echo 0; return; }
+  local pm t c
+  pm=$(head -1 "$WORK/pg/data/postmaster.pid")
+  t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")
+  for c in $(ps -o pid= --ppid "$pm"); do t=$(( t + $(cpu_ticks "$c" 2>/dev/null || echo 0) )); done
+  echo "$t"
+}
 AS=()
 if [[ $DB == Postgres ]]; then
   PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
@@ -103,7 +115,7 @@ tracker() { # tracker LINE: the reply line
 }
 
 CSV=$OUT/growth.csv
-echo "db,files,operation,ops_per_s,p50_ms,p99_ms,value" >"$CSV"
+echo "db,files,operation,ops_per_s,p50_ms,p99_ms,value,tracker_cpu_us,db_cpu_us" >"$CSV"
 HTTP=$(pick_port 127.0.5.1 127.0.5.2)
 MGMT=$(pick_port 127.0.5.1 127.0.5.2)
 TRACKER_PORT=$(pick_port 127.0.5.1)
@@ -151,9 +163,19 @@ CONF
   "${MOGLOAD[@]}" --tracker "127.0.5.1:$TRACKER_PORT" --prepare --class one \
     --node "h1=127.0.5.1:$HTTP:1,2,5" --node "h2=127.0.5.2:$HTTP:3,4" --files "$N" \
     --commands noop --concurrency 1 --duration 0.2 --warmup 0 >"$OUT/prepare-$N.txt"
-  "${MOGLOAD[@]}" --tracker "127.0.5.1:$TRACKER_PORT" --class one --files "$N" --commands "$COMMANDS" \
-    --concurrency "$CONCURRENCY" --duration "$DURATION" --warmup "$WARMUP" --csv "$W/load.csv" | tee "$OUT/load-$N.txt"
-  awk -F, -v db="$DB" -v n="$N" 'NR > 1 { printf "%s,%s,%s,%s,%s,%s,\n", db, n, $1, $3, $4, $5 }' "$W/load.csv" >>"$CSV"
+  # One mogload run per command, so that the CPU the tracker (and PostgreSQL) spent is known per
+  # command: CPU per request depends much less on the other work on a shared machine than ops/s.
+  IFS=, read -ra CMD_LIST <<<"$COMMANDS"
+  for cmd in "${CMD_LIST[@]}"; do
+    t0=$(cpu_ticks "$TRACKER_PID"); d0=$(db_ticks)
+    "${MOGLOAD[@]}" --tracker "127.0.5.1:$TRACKER_PORT" --class one --files "$N" --commands "$cmd" \
+      --concurrency "$CONCURRENCY" --duration "$DURATION" --warmup "$WARMUP" --csv "$W/load.csv" | tee -a "$OUT/load-$N.txt"
+    t1=$(cpu_ticks "$TRACKER_PID"); d1=$(db_ticks)
+    # Requests sent = measured ops/s x (warm-up + measured time); CPU in microseconds per request.
+    awk -F, -v db="$DB" -v n="$N" -v t=$((t1 - t0)) -v d=$((d1 - d0)) -v hz="$(getconf CLK_TCK)" -v secs="$(echo "$DURATION + $WARMUP" | bc)" \
+      'NR > 1 { req = $3 * secs; printf "%s,%s,%s,%s,%s,%s,,%.0f,%.0f\n", db, n, $1, $3, $4, $5, req > 0 ? t / hz * 1e6 / req : 0, req > 0 ? d / hz * 1e6 / req : 0 }' \
+      "$W/load.csv" >>"$CSV"
+  done
 
   # fsck: a full pass over the fids that have real files (startpos = the fid before them).
   tracker "fsck_stop" >/dev/null
@@ -206,9 +228,9 @@ done
 awk -F, 'NR > 1 {
     if (!($2 in seen)) { seen[$2] = 1; sizes[++ns] = $2 }
     if (!($3 in op)) { op[$3] = 1; ops[++no] = $3 }
-    v[$3, $2] = ($4 != "" && $5 != "") ? sprintf("%s/s %s|%s ms", $4, $5, $6) : ($4 != "" ? $4 "/s" : $7)
+    v[$3, $2] = ($4 != "" && $5 != "") ? sprintf("%s/s %s|%s ms %s+%sus", $4, $5, $6, $8, $9) : ($4 != "" ? $4 "/s" : $7)
   }
   END {
-    printf "%-24s", "operation \\ files"; for (i = 1; i <= ns; i++) printf " %26s", sizes[i]; printf "\n"
-    for (j = 1; j <= no; j++) { printf "%-24s", ops[j]; for (i = 1; i <= ns; i++) printf " %26s", v[ops[j], sizes[i]]; printf "\n" }
+    printf "%-24s", "operation \\ files"; for (i = 1; i <= ns; i++) printf " %36s", sizes[i]; printf "\n"
+    for (j = 1; j <= no; j++) { printf "%-24s", ops[j]; for (i = 1; i <= ns; i++) printf " %36s", v[ops[j], sizes[i]]; printf "\n" }
   }' "$CSV" | tee "$OUT/growth.txt"
