@@ -9,7 +9,8 @@
 #                files, in files/s (the fids below startpos have no bytes on disk);
 #   replication: device 5 (REAL files) marked dead; time until every one of its files has 2 copies
 #                again, in files/s;
-#   tracker RSS (VmRSS / VmHWM) after all of it, and the database's size on disk.
+#   tracker RSS (VmRSS / VmHWM) after all of it, the database's size on disk, and how long the metrics
+#   sampler's count of the file table took (status port on, as on a monitored site).
 # For the mogload commands also the CPU time per request of the tracker and of PostgreSQL (SQLite
 # runs inside the tracker): steadier than ops/s on a shared machine.
 # Prints one table (operation x size; load cells: ops/s p50|p99 ms tracker+db CPU us per request)
@@ -119,6 +120,7 @@ echo "db,files,operation,ops_per_s,p50_ms,p99_ms,value,tracker_cpu_us,db_cpu_us"
 HTTP=$(pick_port 127.0.5.1 127.0.5.2)
 MGMT=$(pick_port 127.0.5.1 127.0.5.2)
 TRACKER_PORT=$(pick_port 127.0.5.1)
+STATUS_PORT=$(pick_port 127.0.5.1)
 echo "# growth benchmark: $DB, sizes $SIZES, $(nproc) cores (shared with other work: read ratios), results in $OUT"
 
 IFS=, read -ra SIZE_LIST <<<"$SIZES"
@@ -153,6 +155,7 @@ db_dsn = $DSN
 ${DBUSER:+db_user = $DBUSER}
 ${DBPASS:+db_pass = $DBPASS}
 listen = 127.0.5.1:$TRACKER_PORT
+status_listen = 127.0.5.1:$STATUS_PORT
 mogstored_stream_port = $MGMT
 $(if [[ $(id -u) == 0 ]]; then echo "user = root"; fi)
 CONF
@@ -207,6 +210,10 @@ CONF
   echo "$DB,$N,dead_device_files_per_s,$(echo "scale=1; $real / $repl_s" | bc),,,$repl_s" >>"$CSV"
   echo "# replication of dead device 5: $real files in $repl_s s (left on dev5: $left, copies: $copies of $(( 2 * real )))"
 
+  # The metrics sampler's count of the file table (a full scan, at start and then every minute or less often).
+  scan=$(curl -s "http://127.0.5.1:$STATUS_PORT/metrics" | awk '/^mogilefs_metrics_files_sample_duration_seconds/ { print $2 }')
+  echo "$DB,$N,file_count_scan_s,,,,${scan:-}" >>"$CSV"
+  echo "# metrics sampler: counting the file table took ${scan:-?} s"
   rss=$(awk '/VmRSS/ { print $2 / 1024 }' "/proc/$TRACKER_PID/status")
   hwm=$(awk '/VmHWM/ { print $2 / 1024 }' "/proc/$TRACKER_PID/status")
   if [[ $DB == SQLite ]]; then
