@@ -12,7 +12,7 @@
 #   tracker RSS (VmRSS / VmHWM) after all of it, the database's size on disk, and how long the metrics
 #   sampler's count of the file table took (status port on, as on a monitored site).
 # For the mogload commands also the CPU time per request of the tracker and of PostgreSQL (SQLite
-# runs inside the tracker): steadier than ops/s on a shared machine.
+# runs inside the tracker), and per file for fsck and replication: steadier than rates on a shared machine.
 # Prints one table (operation x size; load cells: ops/s p50|p99 ms tracker+db CPU us per request)
 # and writes OUT/growth.csv. Everything it starts is stopped
 # on exit (by PID); the seeded databases live in a temp dir and are deleted after each size.
@@ -79,6 +79,7 @@ wait_port() {
   echo "nothing listening on $1:$2" >&2; return 1
 }
 now() { date +%s.%N; }
+per_item() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", n > 0 ? t / hz * 1e6 / n : 0 }'; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 db_ticks() { # CPU of the private PostgreSQL: the postmaster, its live children and those that exited
   [[ $DB == Postgres ]] || { echo 0; return; }
@@ -184,7 +185,7 @@ CONF
   tracker "fsck_stop" >/dev/null
   r=$(tracker "fsck_reset startpos=$(( N - real ))"); [[ $r == OK* ]] || { echo "fsck_reset: $r" >&2; exit 1; }
   checked=$(sql "$N" "SELECT COUNT(*) FROM file WHERE fid > $(( N - real ))")  # the REAL fids and what mogload stored
-  t0=$(now)
+  t0=$(now); c0=$(cpu_ticks "$TRACKER_PID"); d0=$(db_ticks)
   r=$(tracker "fsck_start"); [[ $r == OK* ]] || { echo "fsck_start: $r" >&2; exit 1; }
   for _ in $(seq 6000); do
     host=$(sql "$N" "SELECT value FROM server_settings WHERE field = 'fsck_host'")
@@ -192,13 +193,13 @@ CONF
     [[ -z $host && $queued == 0 ]] && break
     sleep 0.2
   done
-  fsck_s=$(echo "$(now) - $t0" | bc)
+  fsck_s=$(echo "$(now) - $t0" | bc); c1=$(cpu_ticks "$TRACKER_PID"); d1=$(db_ticks)
   tracker "fsck_status" >"$OUT/fsck-$N.txt"
-  echo "$DB,$N,fsck_files_per_s,$(echo "scale=1; $checked / $fsck_s" | bc),,,$fsck_s" >>"$CSV"
+  echo "$DB,$N,fsck_files_per_s,$(echo "scale=1; $checked / $fsck_s" | bc),,,$fsck_s,$(per_item $((c1 - c0)) "$checked"),$(per_item $((d1 - d0)) "$checked")" >>"$CSV"
   echo "# fsck: $checked files in $fsck_s s ($(tail -c 300 "$OUT/fsck-$N.txt"))"
 
   # Replication: device 5 dies; its files must get their second copy back from device 3.
-  t0=$(now)
+  t0=$(now); c0=$(cpu_ticks "$TRACKER_PID"); d0=$(db_ticks)
   r=$(tracker "set_state host=h1&device=5&state=dead"); [[ $r == OK* ]] || { echo "set_state: $r" >&2; exit 1; }
   for _ in $(seq 12000); do
     left=$(sql "$N" "SELECT COUNT(*) FROM file_on WHERE devid = 5")
@@ -206,8 +207,8 @@ CONF
     [[ $left == 0 && $copies -ge $(( 2 * real )) ]] && break
     sleep 0.2
   done
-  repl_s=$(echo "$(now) - $t0" | bc)
-  echo "$DB,$N,dead_device_files_per_s,$(echo "scale=1; $real / $repl_s" | bc),,,$repl_s" >>"$CSV"
+  repl_s=$(echo "$(now) - $t0" | bc); c1=$(cpu_ticks "$TRACKER_PID"); d1=$(db_ticks)
+  echo "$DB,$N,dead_device_files_per_s,$(echo "scale=1; $real / $repl_s" | bc),,,$repl_s,$(per_item $((c1 - c0)) "$real"),$(per_item $((d1 - d0)) "$real")" >>"$CSV"
   echo "# replication of dead device 5: $real files in $repl_s s (left on dev5: $left, copies: $copies of $(( 2 * real )))"
 
   # The metrics sampler's count of the file table (a full scan, at start and then every minute or less often).
@@ -235,7 +236,7 @@ done
 awk -F, 'NR > 1 {
     if (!($2 in seen)) { seen[$2] = 1; sizes[++ns] = $2 }
     if (!($3 in op)) { op[$3] = 1; ops[++no] = $3 }
-    v[$3, $2] = ($4 != "" && $5 != "") ? sprintf("%s/s %s|%s ms %s+%sus", $4, $5, $6, $8, $9) : ($4 != "" ? $4 "/s" : $7)
+    v[$3, $2] = ($4 != "" && $5 != "") ? sprintf("%s/s %s|%s ms %s+%sus", $4, $5, $6, $8, $9) : ($4 != "" ? sprintf("%s/s %s+%sus", $4, $8, $9) : $7)
   }
   END {
     printf "%-24s", "operation \\ files"; for (i = 1; i <= ns; i++) printf " %36s", sizes[i]; printf "\n"
