@@ -79,7 +79,7 @@ wait_port() {
   echo "nothing listening on $1:$2" >&2; return 1
 }
 now() { date +%s.%N; }
-per_item() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", n > 0 ? t / hz * 1e6 / n : 0 }'; }
+per_item() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0) }'; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 db_ticks() { # CPU of the private PostgreSQL: the postmaster, its live children and those that exited
   [[ $DB == Postgres ]] || { echo 0; return; }
@@ -177,7 +177,7 @@ CONF
     t1=$(cpu_ticks "$TRACKER_PID"); d1=$(db_ticks)
     # Requests sent = measured ops/s x (warm-up + measured time); CPU in microseconds per request.
     awk -F, -v db="$DB" -v n="$N" -v t=$((t1 - t0)) -v d=$((d1 - d0)) -v hz="$(getconf CLK_TCK)" -v secs="$(echo "$DURATION + $WARMUP" | bc)" \
-      'NR > 1 { req = $3 * secs; printf "%s,%s,%s,%s,%s,%s,,%.0f,%.0f\n", db, n, $1, $3, $4, $5, req > 0 ? t / hz * 1e6 / req : 0, req > 0 ? d / hz * 1e6 / req : 0 }' \
+      'NR > 1 { req = $3 * secs; printf "%s,%s,%s,%s,%s,%s,,%.0f,%.0f\n", db, n, $1, $3, $4, $5, (req > 0 ? t / hz * 1e6 / req : 0), (req > 0 ? d / hz * 1e6 / req : 0) }' \
       "$W/load.csv" >>"$CSV"
   done
 
