@@ -16,7 +16,9 @@ internal static class LoadRunner
 {
     public static async Task<RunResult> RunAsync(LoadSettings s, string command, int concurrency)
     {
-        var make = Workloads.For(command, s);
+        bool store = command == "store";
+        var make = store ? null : Workloads.For(command, s);
+        using var http = store ? new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) : null;
         var connections = new LineConnection[concurrency];
         for (int i = 0; i < concurrency; i++) connections[i] = await LineConnection.ConnectAsync(s.Tracker);
         long warmupEnd = Stopwatch.GetTimestamp() + (long)(s.WarmupSeconds * Stopwatch.Frequency);
@@ -35,15 +37,20 @@ internal static class LoadRunner
             {
                 long start = Stopwatch.GetTimestamp();
                 if (start >= end) break;
-                var reply = await c.RequestAsync(make(conn, i, random));
+                string? error;
+                if (store) error = await Workloads.StoreAsync(c, http!, s, conn, i);
+                else
+                {
+                    var reply = await c.RequestAsync(make!(conn, i, random));
+                    error = reply.Length >= 2 && reply.Span[0] == 'O' && reply.Span[1] == 'K' ? null : System.Text.Encoding.UTF8.GetString(reply.Span);
+                }
                 long took = Stopwatch.GetTimestamp() - start;
-                bool ok = reply.Length >= 2 && reply.Span[0] == 'O' && reply.Span[1] == 'K';
                 if (start < warmupEnd) continue;
-                if (ok) mine.Add(took);
+                if (error == null) mine.Add(took);
                 else
                 {
                     Interlocked.Increment(ref errors);
-                    firstError ??= System.Text.Encoding.UTF8.GetString(reply.Span);
+                    firstError ??= error;
                 }
             }
         }).ToArray();

@@ -28,7 +28,7 @@ internal sealed class LoadSettings
     public double DurationSeconds { get; set; } = 5;
     public double WarmupSeconds { get; set; } = 1;
     public int[] Concurrency { get; set; } = [1, 8, 64];
-    public string[] Commands { get; set; } = Workloads.All;
+    public string[] Commands { get; set; } = Workloads.Default;
     public string RunId { get; } = DateTime.UtcNow.ToString("HHmmssfff", CultureInfo.InvariantCulture);
     public string? CsvPath { get; set; }
 
@@ -74,7 +74,8 @@ internal sealed class LoadSettings
           --node NAME=IP:PORT:D,D  a storage node for --prepare (repeatable)
           --domain NAME            domain (default loadtest)   --class NAME  class (default one)
           --files N                files to prepare / keys to draw from (default 2000)
-          --commands a,b           noop,get_paths,create_open,file_info,list_keys (default all)
+          --commands a,b           noop,get_paths,create_open,file_info,list_keys,store (default all but store; store =
+                                   create_open + PUT 1 KB + create_close)
           --concurrency 1,8,64     connections per run (default 1,8,64)
           --duration S             measured seconds per run (default 5)   --warmup S  (default 1)
           --csv FILE               also write the results as CSV

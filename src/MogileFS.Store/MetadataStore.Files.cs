@@ -282,11 +282,47 @@ public abstract partial class MetadataStore
             var list = new List<string>(Math.Min(a.limit, 1000));
             if (a.limit <= 0) return list;
             var (pname, pvalue) = s.Dialect.ListKeysPattern(a.likePattern, a.caseSensitive);
-            var cmd = s.Sql(s.Dialect.ListKeysSql(a.caseSensitive)).Int("@d", a.dmid).Text("@a", a.after).Int("@n", a.limit).Text(pname, pvalue);
+            var (lo, hi) = LiteralPrefixBounds(a.likePattern);
+            var sql = await s.Store.ListKeysSqlAsync(s, a.caseSensitive, hi != null, ct).ConfigureAwait(false);
+            var cmd = s.Sql(sql).Int("@d", a.dmid).Text("@a", a.after).Int("@n", a.limit).Text(pname, pvalue);
+            if (sql.Contains("@hi", StringComparison.Ordinal)) cmd.Text("@lo", lo).Text("@hi", hi);
             await using var r = await cmd.ReaderAsync(ct).ConfigureAwait(false);
             while (await r.ReadAsync(ct).ConfigureAwait(false)) list.Add(s.GetText(r, 0) ?? "");
             return list;
         }, ct);
+
+    /// <summary>The statement list_keys runs on this database for a prefix (PostgreSQL: chosen by the
+    /// database's collation; with bounds when the prefix allows them).</summary>
+    public ValueTask<string> ListKeysStatementAsync(string likePattern, bool caseSensitive, CancellationToken ct) =>
+        ReadAsync((likePattern, caseSensitive), static (s, a, ct) => s.Store.ListKeysSqlAsync(s, a.caseSensitive, LiteralPrefixBounds(a.likePattern).Hi != null, ct), ct);
+
+    /// <summary>list_keys' statement; <see cref="PostgresMetadataStore"/> overrides it. <paramref name="bounded"/>:
+    /// the caller binds <c>@lo</c> / <c>@hi</c> (<see cref="LiteralPrefixBounds"/>) if the statement names them.</summary>
+    protected internal virtual ValueTask<string> ListKeysSqlAsync(StoreSession s, bool caseSensitive, bool bounded, CancellationToken ct) =>
+        ValueTask.FromResult(s.Dialect.ListKeysSql(caseSensitive));
+
+    /// <summary>
+    /// Bytewise bounds of the keys a LIKE pattern (literal prefix, backslash escapes, then <c>%</c>) can
+    /// match: [prefix, prefix with its last character plus one). Only when the prefix is not empty and
+    /// ends in a printable ASCII character (so the upper bound is valid text in every encoding); else
+    /// (null, null). With a bound the database can stop at the end of the prefix even when the pattern
+    /// is a parameter (a generic plan cannot turn LIKE into index bounds).
+    /// </summary>
+    public static (string? Lo, string? Hi) LiteralPrefixBounds(string likePattern)
+    {
+        var sb = new System.Text.StringBuilder(likePattern.Length);
+        for (int i = 0; i < likePattern.Length; i++)
+        {
+            char c = likePattern[i];
+            if (c == '\\' && i + 1 < likePattern.Length) { sb.Append(likePattern[++i]); continue; }
+            if (c is '%' or '_') break;
+            sb.Append(c);
+        }
+        if (sb.Length == 0 || sb[^1] < ' ' || sb[^1] >= '~') return (null, null);
+        string lo = sb.ToString();
+        sb[^1] = (char)(sb[^1] + 1);
+        return (lo, sb.ToString());
+    }
 
     /// <summary>list_fids: files with fid &gt; <paramref name="fromFid"/>, ascending, at most <paramref name="count"/>.</summary>
     public ValueTask<List<FileRow>> ListFidsAsync(long fromFid, int count, CancellationToken ct) =>

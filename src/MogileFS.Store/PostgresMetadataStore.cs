@@ -111,6 +111,30 @@ public sealed class PostgresMetadataStore : MetadataStore
 
     internal override Dialects.SqlDialect Dialect => Dialects.PostgresDialect.Instance;
 
+    // 0: not known yet; 1: the database's default collation is bytewise (C / POSIX with the libc
+    // provider); 2: another collation.
+    private volatile int _keyOrder;
+
+    /// <summary>
+    /// list_keys orders bytewise. On a database whose default collation is C that is the order of the
+    /// (dmid, dkey) index, so the statement without COLLATE clauses gets an index range scan (and
+    /// PostgreSQL turns the LIKE prefix into index bounds). With an explicit COLLATE "C" no index of
+    /// the default collation is usable and every call scanned the domain's keys (docs/growth.md). On
+    /// a database of another collation the explicit COLLATE "C" stays: correct, and fast with the
+    /// optional index <c>(dmid, dkey COLLATE "C")</c> that docs/growth.md describes.
+    /// </summary>
+    protected internal override async ValueTask<string> ListKeysSqlAsync(StoreSession s, bool caseSensitive, bool bounded, CancellationToken ct)
+    {
+        if (_keyOrder == 0)
+        {
+            // datlocprovider exists from PostgreSQL 15 on ('c' = libc); before, every database is libc.
+            long kind = await s.Sql("SELECT CASE WHEN d.datcollate IN ('C', 'POSIX') AND COALESCE(to_jsonb(d) ->> 'datlocprovider', 'c') = 'c' THEN 1 ELSE 2 END FROM pg_database d WHERE d.datname = current_database()")
+                .ScalarInt64Async(ct).ConfigureAwait(false) ?? 2;
+            _keyOrder = (int)kind;
+        }
+        return _keyOrder == 1 ? Dialects.PostgresDialect.ListKeysSqlBytewiseDatabase(bounded) : Dialect.ListKeysSql(caseSensitive);
+    }
+
     protected internal override void BindText(DbParameter p, string? value)
     {
         if (value is null) { p.Value = DBNull.Value; return; }

@@ -178,7 +178,10 @@ public static class MogDbSetup
             if (!confirm($"Create database '{dbname}' (if it does not exist)?", true)) throw new Failure("Aborted.");
             try
             {
-                await ExecAsync(rootConnection, $"CREATE DATABASE {Ident(dbname)} TEMPLATE template0 ENCODING 'UTF-8'", status);
+                // Collation C (bytewise): list_keys' order, so the (dmid, dkey) index serves it (docs/growth.md).
+                // From PostgreSQL 15 on, a cluster may default to ICU; LC_COLLATE needs the libc provider.
+                string provider = rootConnection.PostgreSqlVersion.Major >= 15 ? " LOCALE_PROVIDER libc" : "";
+                await ExecAsync(rootConnection, $"CREATE DATABASE {Ident(dbname)} TEMPLATE template0 ENCODING 'UTF-8'{provider} LC_COLLATE 'C'", status);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateDatabase)
             {

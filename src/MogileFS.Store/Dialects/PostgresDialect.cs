@@ -17,6 +17,13 @@ internal sealed class PostgresDialect : SqlDialect
     public override string ListKeysSql(bool caseSensitive) =>
         "SELECT dkey FROM file WHERE dmid = @d AND dkey LIKE CAST(@p AS TEXT) ESCAPE '\\' AND dkey COLLATE \"C\" > CAST(@a AS TEXT) COLLATE \"C\" ORDER BY dkey COLLATE \"C\" LIMIT @n";
 
+    /// <summary>The same on a database whose default collation is C: no COLLATE clauses, so the
+    /// (dmid, dkey) index serves the range and the order; <paramref name="bounded"/> adds the prefix's
+    /// bounds <c>@lo</c> / <c>@hi</c>, so that the scan ends with the prefix's last key.</summary>
+    public static string ListKeysSqlBytewiseDatabase(bool bounded) => bounded
+        ? "SELECT dkey FROM file WHERE dmid = @d AND dkey LIKE CAST(@p AS TEXT) ESCAPE '\\' AND dkey > CAST(@a AS TEXT) AND dkey >= CAST(@lo AS TEXT) AND dkey < CAST(@hi AS TEXT) ORDER BY dkey LIMIT @n"
+        : "SELECT dkey FROM file WHERE dmid = @d AND dkey LIKE CAST(@p AS TEXT) ESCAPE '\\' AND dkey > CAST(@a AS TEXT) ORDER BY dkey LIMIT @n";
+
     public override bool ExplicitFidNeedsGeneratorRaise => true;
 
     public override async ValueTask RaiseFidGeneratorAsync(StoreSession s, long atLeast, CancellationToken ct) =>

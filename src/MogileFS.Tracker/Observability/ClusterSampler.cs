@@ -13,7 +13,8 @@ namespace MogileFS.Tracker.Observability;
 /// observations) is read when Prometheus scrapes; what needs the database (queue depths, fsck
 /// progress, files and bytes per class, under-replicated files) is sampled by one loop —
 /// queues every <see cref="QueueInterval"/>, the file table (a full scan) every
-/// <see cref="FileInterval"/> — and scrapes read the last sample. So a scrape never queries the
+/// <see cref="FileInterval"/>, or less often when a scan takes more than 2% of that
+/// (<see cref="NextFileInterval"/>) — and scrapes read the last sample. So a scrape never queries the
 /// database and no request path ever does.
 /// </summary>
 public sealed class ClusterSampler
@@ -65,7 +66,7 @@ public sealed class ClusterSampler
                 if (DateTime.UtcNow >= nextFiles)
                 {
                     await SampleFilesAsync(ct).ConfigureAwait(false);
-                    nextFiles = DateTime.UtcNow + FileInterval;
+                    nextFiles = DateTime.UtcNow + NextFileInterval(FileInterval, TimeSpan.FromSeconds(_fileSampleSeconds));
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
@@ -79,6 +80,21 @@ public sealed class ClusterSampler
             }
             catch (OperationCanceledException) { return; }
         } while (true);
+    }
+
+    /// <summary>At most this share of the time goes to counting the file table.</summary>
+    public const double MaxFileScanShare = 0.02;
+
+    /// <summary>
+    /// The wait before the next count of the file table: <paramref name="configured"/>, or longer when
+    /// the last count took more than <see cref="MaxFileScanShare"/> of it. The count is a full scan, so
+    /// its cost grows with the number of files (about 1 s per 10 million rows); a fixed 60 s would
+    /// keep a big cluster's database busy a growing share of the time for one gauge (docs/growth.md).
+    /// </summary>
+    public static TimeSpan NextFileInterval(TimeSpan configured, TimeSpan lastScan)
+    {
+        var bounded = TimeSpan.FromSeconds(lastScan.TotalSeconds / MaxFileScanShare);
+        return bounded > configured ? bounded : configured;
     }
 
     public async Task SampleQueuesAsync(CancellationToken ct)
