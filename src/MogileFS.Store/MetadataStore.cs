@@ -111,9 +111,20 @@ public abstract partial class MetadataStore : IAsyncDisposable
     /// <remarks>The whole call is bounded by <see cref="StoreOptions.WriteTimeout"/> (docs/tracker.md, Store):
     /// time spent waiting for the write connection counts, and each attempt may only wait for locks as
     /// long as is left; past the bound it throws <see cref="StoreBusyException"/>.</remarks>
-    public async ValueTask<T> WriteAsync<TState, T>(TState state, Func<StoreSession, TState, CancellationToken, ValueTask<T>> body, CancellationToken ct)
+    public ValueTask<T> WriteAsync<TState, T>(TState state, Func<StoreSession, TState, CancellationToken, ValueTask<T>> body, CancellationToken ct)
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        return GroupCommit is { } g ? g.RunAsync(state, body, started, ct) : WriteAloneAsync(state, body, started, ct);
+    }
+
+    /// <summary>Set by a store whose writes are serialised on one connection (SQLite): concurrent write
+    /// bodies are then run together in one transaction and committed once (<see cref="GroupCommit"/>).</summary>
+    private protected GroupCommit? GroupCommit { get; init; }
+
+    /// <summary>One write transaction of its own (the path without group commit, and group commit's
+    /// fallback when a shared transaction cannot begin or commit).</summary>
+    internal async ValueTask<T> WriteAloneAsync<TState, T>(TState state, Func<StoreSession, TState, CancellationToken, ValueTask<T>> body, long started, CancellationToken ct)
+    {
         for (int attempt = 0; ; attempt++)
         {
             var s = await RentForWriteAsync(started, ct).ConfigureAwait(false);
@@ -151,14 +162,14 @@ public abstract partial class MetadataStore : IAsyncDisposable
     }
 
     /// <summary>Time left of the write bound (<see cref="Timeout.InfiniteTimeSpan"/> when unbounded).</summary>
-    private TimeSpan Remaining(long started)
+    internal TimeSpan Remaining(long started)
     {
         if (Options.WriteTimeout <= TimeSpan.Zero) return Timeout.InfiniteTimeSpan;
         var left = Options.WriteTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
         return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
-    private async ValueTask<StoreSession> RentForWriteAsync(long started, CancellationToken ct)
+    internal async ValueTask<StoreSession> RentForWriteAsync(long started, CancellationToken ct)
     {
         var left = Remaining(started);
         if (left == Timeout.InfiniteTimeSpan) return await RentAsync(write: true, ct).ConfigureAwait(false);
@@ -200,6 +211,8 @@ public abstract partial class MetadataStore : IAsyncDisposable
     /// <summary>Gives a session back; <paramref name="healthy"/> false closes it (it is replaced on demand).</summary>
     protected abstract void Return(StoreSession session, bool write, bool healthy);
 
+    internal void ReturnWriter(StoreSession session, bool healthy) => Return(session, write: true, healthy);
+
     /// <summary>Unique/primary-key violation (schema.md §6 rules).</summary>
     public abstract bool IsDuplicateKey(Exception e);
 
@@ -208,6 +221,8 @@ public abstract partial class MetadataStore : IAsyncDisposable
 
     /// <summary>The connection itself is broken (server gone, file unreadable): drop it.</summary>
     protected abstract bool IsConnectionError(Exception e);
+
+    internal bool IsBrokenConnection(Exception e) => IsConnectionError(e);
 
     /// <summary>The database's SQL generator (<c>Dialects/</c>): the only place that differs per database.</summary>
     internal abstract Dialects.SqlDialect Dialect { get; }
