@@ -107,11 +107,41 @@ try
         var key = keys[(w * 7919 + i) % keys.Length];
         await client.FetchAsync(key, Stream.Null);
     });
+    Result[] fetchPhases = [];
+    if (opts.ContainsKey("phases"))
+    {
+        // A fetch's two steps timed one by one: get_paths, then a keep-alive GET of the first path.
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = int.MaxValue });
+        var lat = new System.Collections.Concurrent.ConcurrentBag<(double Paths, double Get)>();
+        var whole = await Phase("fetch(phased)", clients, seconds, async (w, i) =>
+        {
+            var key = keys[(w * 7919 + i) % keys.Length];
+            long t0 = Stopwatch.GetTimestamp();
+            var paths = await client.GetPathsAsync(key);
+            long t1 = Stopwatch.GetTimestamp();
+            (await http.GetByteArrayAsync(paths[0])).AsSpan();
+            lat.Add((Ms(t0, t1), Ms(t1, Stopwatch.GetTimestamp())));
+        });
+        Result Of(string name, Func<(double Paths, double Get), double> f)
+        {
+            var all = lat.Select(f).Order().ToArray();
+            double P(double q) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(q * all.Length))];
+            return new Result(name, all.Length, whole.Seconds, P(0.5), P(0.99), all.Length == 0 ? 0 : all[^1], 0);
+        }
+        fetchPhases = [whole, Of(" get_paths", x => x.Paths), Of(" GET", x => x.Get)];
+    }
     Console.WriteLine();
     Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformationText()}");
     Console.WriteLine($"{"phase",-14} {"clients",7} {"ops",8} {"ops/s",9} {"p50 ms",8} {"p99 ms",8} {"max ms",8} {"errors",6}");
-    foreach (var r in new[] { store, fetch }.Concat(phases))
+    foreach (var r in new[] { store, fetch }.Concat(phases).Concat(fetchPhases))
         Console.WriteLine($"{r.Name,-14} {clients,7} {r.Ops,8} {r.Ops / r.Seconds,9:F0} {r.P50,8:F2} {r.P99,8:F2} {r.Max,8:F2} {r.Errors,6}");
+    if (cluster?.Tracker.Services.Store is SqliteMetadataStore sqlite)
+    {
+        var (commits, bodies) = sqlite.GroupCommitCounts;
+        Console.WriteLine($"SQLite group commit: {bodies} write bodies in {commits} shared transactions ({(commits == 0 ? 0 : (double)bodies / commits):F1} per commit; writes that ran alone are not counted)");
+    }
+    // One line for scripts (bench/run-all.sh): name=ops/s:p99.
+    Console.WriteLine($"#summary store={store.Ops / store.Seconds:F0}:{store.P99:F2} fetch={fetch.Ops / fetch.Seconds:F0}:{fetch.P99:F2}");
 }
 finally
 {

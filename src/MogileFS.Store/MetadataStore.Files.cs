@@ -15,8 +15,8 @@ public sealed record TempfileRow(long Fid, int DomainId, string? Key, int ClassI
 /// <summary>What create_close writes once the upload checked out.</summary>
 public sealed record CloseFile(long Fid, int DomainId, string Key, long Length, int ClassId, int DevId, HashType ChecksumType, byte[]? Checksum);
 
-/// <summary>Result of <see cref="MetadataStore.CommitClosedFileAsync"/>.</summary>
-public enum CloseOutcome { Stored, FidExists }
+/// <summary>Result of <see cref="MetadataStore.CommitClosedFileAsync"/> and <see cref="MetadataStore.TakeAndCommitClosedFileAsync"/>.</summary>
+public enum CloseOutcome { Stored, FidExists, NoTempfile }
 
 // Files, temp files and replica locations (schema.md §3.3-§3.5, §3.13, §8).
 // The write paths are single short transactions; none does network I/O.
@@ -200,23 +200,48 @@ public abstract partial class MetadataStore
     /// replication (nexttry 0).
     /// </summary>
     public ValueTask<CloseOutcome> CommitClosedFileAsync(CloseFile f, CancellationToken ct) =>
+        WriteAsync(f, static (s, f, ct) => CommitClosedAsync(s, f, ct), ct);
+
+    /// <summary>
+    /// create_close in one write transaction: takes the temp file row (gone: <see cref="CloseOutcome.NoTempfile"/>,
+    /// nothing written) and commits the file as <see cref="CommitClosedFileAsync"/> does. The caller read the
+    /// row before its HEAD (<see cref="GetTempfileAsync"/>); taking it here makes a second close of the
+    /// same fid, or one racing the reaper, fail as in 2.73.
+    /// </summary>
+    public ValueTask<CloseOutcome> TakeAndCommitClosedFileAsync(CloseFile f, CancellationToken ct) =>
         WriteAsync(f, static async (s, f, ct) =>
+            await s.Dialect.TakeTempfileAsync(s, f.Fid, ct).ConfigureAwait(false) is null
+                ? CloseOutcome.NoTempfile
+                : await CommitClosedAsync(s, f, ct).ConfigureAwait(false), ct);
+
+    /// <summary>create_close's discard in one write transaction with taking the temp file row; false
+    /// (nothing written) when the row is gone, e.g. another close of the same fid committed it.</summary>
+    public ValueTask<bool> TakeAndDiscardUploadAsync(long fid, int devid, CancellationToken ct) =>
+        WriteAsync((fid, devid), static async (s, a, ct) =>
         {
-            var old = await s.Sql("SELECT fid FROM file WHERE dmid = @d AND dkey = CAST(@k AS TEXT)").Int("@d", f.DomainId).Text("@k", f.Key).ScalarInt64Async(ct).ConfigureAwait(false);
-            if (old is long oldFid)
-            {
-                if (oldFid == f.Fid) return CloseOutcome.FidExists;
-                await DeleteFidAsync(s, oldFid, ct).ConfigureAwait(false);
-            }
-            await AddFileOnAsync(s, f.Fid, f.DevId, ct).ConfigureAwait(false);
-            if (f.Checksum != null && f.ChecksumType != HashType.None)
-                await SetChecksumAsync(s, f.Fid, f.ChecksumType, f.Checksum, ct).ConfigureAwait(false);
-            await s.Sql("DELETE FROM file WHERE fid = @f").Int("@f", f.Fid).ExecuteAsync(ct).ConfigureAwait(false); // REPLACE semantics
-            await s.Sql("INSERT INTO file (fid, dmid, dkey, length, classid, devcount) VALUES (@f, @d, CAST(@k AS TEXT), @l, @c, 1)")
-                .Int("@f", f.Fid).Int("@d", f.DomainId).Text("@k", f.Key).Int("@l", f.Length).Int("@c", f.ClassId).ExecuteAsync(ct).ConfigureAwait(false);
-            await EnqueueReplicationAsync(s, f.Fid, 0, ct).ConfigureAwait(false);
-            return CloseOutcome.Stored;
+            if (await s.Dialect.TakeTempfileAsync(s, a.fid, ct).ConfigureAwait(false) is null) return false;
+            await AddFileOnAsync(s, a.fid, a.devid, ct).ConfigureAwait(false);
+            await DeleteFidAsync(s, a.fid, ct).ConfigureAwait(false);
+            return true;
         }, ct);
+
+    private static async ValueTask<CloseOutcome> CommitClosedAsync(StoreSession s, CloseFile f, CancellationToken ct)
+    {
+        var old = await s.Sql("SELECT fid FROM file WHERE dmid = @d AND dkey = CAST(@k AS TEXT)").Int("@d", f.DomainId).Text("@k", f.Key).ScalarInt64Async(ct).ConfigureAwait(false);
+        if (old is long oldFid)
+        {
+            if (oldFid == f.Fid) return CloseOutcome.FidExists;
+            await DeleteFidAsync(s, oldFid, ct).ConfigureAwait(false);
+        }
+        await AddFileOnAsync(s, f.Fid, f.DevId, ct).ConfigureAwait(false);
+        if (f.Checksum != null && f.ChecksumType != HashType.None)
+            await SetChecksumAsync(s, f.Fid, f.ChecksumType, f.Checksum, ct).ConfigureAwait(false);
+        await s.Sql("DELETE FROM file WHERE fid = @f").Int("@f", f.Fid).ExecuteAsync(ct).ConfigureAwait(false); // REPLACE semantics
+        await s.Sql("INSERT INTO file (fid, dmid, dkey, length, classid, devcount) VALUES (@f, @d, CAST(@k AS TEXT), @l, @c, 1)")
+            .Int("@f", f.Fid).Int("@d", f.DomainId).Text("@k", f.Key).Int("@l", f.Length).Int("@c", f.ClassId).ExecuteAsync(ct).ConfigureAwait(false);
+        await EnqueueReplicationAsync(s, f.Fid, 0, ct).ConfigureAwait(false);
+        return CloseOutcome.Stored;
+    }
 
     private static ValueTask<int> SetChecksumAsync(StoreSession s, long fid, HashType type, byte[] digest, CancellationToken ct) =>
         new(s.Sql(s.Dialect.Upsert("INSERT INTO checksum (fid, hashtype, checksum) VALUES (@f, @h, @c)", "fid", ["hashtype", "checksum"]))

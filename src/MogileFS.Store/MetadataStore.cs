@@ -143,11 +143,23 @@ public abstract partial class MetadataStore : IAsyncDisposable
     /// <remarks>The whole call is bounded by <see cref="StoreOptions.WriteTimeout"/> (docs/tracker.md, Store):
     /// time spent waiting for the write connection counts, and each attempt may only wait for locks as
     /// long as is left; past the bound it throws <see cref="StoreBusyException"/>.</remarks>
-    public async ValueTask<T> WriteAsync<TState, T>(TState state, Func<StoreSession, TState, CancellationToken, ValueTask<T>> body, CancellationToken ct)
+    public ValueTask<T> WriteAsync<TState, T>(TState state, Func<StoreSession, TState, CancellationToken, ValueTask<T>> body, CancellationToken ct)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        return GroupCommit is { } g ? g.RunAsync(state, body, started, ct) : WriteAloneAsync(state, body, started, ct);
+    }
+
+    /// <summary>Set by a store whose writes are serialised on one connection (SQLite): concurrent write
+    /// bodies are then run together in one transaction and committed once (<see cref="GroupCommit"/>).</summary>
+    private protected GroupCommit? GroupCommit { get; init; }
+
+    /// <summary>One write transaction of its own (the path without group commit, and group commit's
+    /// fallback when a shared transaction cannot begin or commit).</summary>
+    internal async ValueTask<T> WriteAloneAsync<TState, T>(TState state, Func<StoreSession, TState, CancellationToken, ValueTask<T>> body, long started, CancellationToken ct)
     {
         // The write bound (db_write_timeout) runs from the last reconnect; reconnecting is bounded
         // from the first attempt (db_reconnect_wait), so a write can wait out a failover.
-        long first = System.Diagnostics.Stopwatch.GetTimestamp(), started = first;
+        long first = started;
         int transient = 0;
         for (int attempt = 0; ; attempt++)
         {
@@ -238,14 +250,14 @@ public abstract partial class MetadataStore : IAsyncDisposable
         TimeSpan.FromMilliseconds(Math.Min(500, 50 << Math.Min(attempt, 4)) * (0.5 + Random.Shared.NextDouble()));
 
     /// <summary>Time left of the write bound (<see cref="Timeout.InfiniteTimeSpan"/> when unbounded).</summary>
-    private TimeSpan Remaining(long started)
+    internal TimeSpan Remaining(long started)
     {
         if (Options.WriteTimeout <= TimeSpan.Zero) return Timeout.InfiniteTimeSpan;
         var left = Options.WriteTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
         return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
-    private async ValueTask<StoreSession> RentForWriteAsync(long started, CancellationToken ct)
+    internal async ValueTask<StoreSession> RentForWriteAsync(long started, CancellationToken ct)
     {
         var left = Remaining(started);
         if (left == Timeout.InfiniteTimeSpan) return await RentAsync(write: true, ct).ConfigureAwait(false);
@@ -287,6 +299,8 @@ public abstract partial class MetadataStore : IAsyncDisposable
     /// <summary>Gives a session back; <paramref name="healthy"/> false closes it (it is replaced on demand).</summary>
     protected abstract void Return(StoreSession session, bool write, bool healthy);
 
+    internal void ReturnWriter(StoreSession session, bool healthy) => Return(session, write: true, healthy);
+
     /// <summary>Unique/primary-key violation (schema.md §6 rules).</summary>
     public abstract bool IsDuplicateKey(Exception e);
 
@@ -308,6 +322,7 @@ public abstract partial class MetadataStore : IAsyncDisposable
     /// <summary>Called once per request that saw <see cref="IsFailover"/>: forget connections and server
     /// roles learnt before it. <paramref name="failed"/>: the session that failed (null: opening failed).</summary>
     protected virtual void OnFailover(Exception e, StoreSession? failed) { }
+    internal bool IsBrokenConnection(Exception e) => IsConnectionError(e);
 
     /// <summary>The database's SQL generator (<c>Dialects/</c>): the only place that differs per database.</summary>
     internal abstract Dialects.SqlDialect Dialect { get; }

@@ -35,6 +35,8 @@ public sealed class SqliteMetadataStore : MetadataStore
         _readers = new SessionPool(Math.Max(1, Options.MaxConnections), ct => OpenSessionAsync(ct));
         _writer = new SessionPool(1, ct => OpenSessionAsync(ct));
         _guard = new Timer(static o => ((SqliteMetadataStore)o!).CheckShm(), this, ShmCheckPeriod, ShmCheckPeriod);
+        // One writer connection: concurrent writes share a transaction and a commit (GroupCommit.cs).
+        GroupCommit = new GroupCommit(this, static (s, sql) => Exec(((SqliteConnection)s.Connection).Handle!, sql));
     }
 
     // ---- unwritable database files (issue 17) ----------------------------------------------
@@ -82,6 +84,10 @@ public sealed class SqliteMetadataStore : MetadataStore
     }
 
     public string Path { get; }
+
+    /// <summary>Write transactions committed by group commit, and the write bodies they carried
+    /// (a body that ran alone is in neither).</summary>
+    public (long Commits, long Bodies) GroupCommitCounts => (GroupCommit!.Commits, GroupCommit.Bodies);
 
     public override DatabaseKind Kind => DatabaseKind.Sqlite;
 
@@ -213,6 +219,7 @@ public sealed class SqliteMetadataStore : MetadataStore
 
     public override async ValueTask DisposeAsync()
     {
+        await GroupCommit!.StopAsync().ConfigureAwait(false);
         await _guard.DisposeAsync().ConfigureAwait(false);
         // Closing the last connection checkpoints through the -shm mapping: not while it is unwritable.
         CheckShm();

@@ -235,18 +235,25 @@ public static partial class FileCommands
 
         var store = ctx.Store;
         var ct = ctx.Cancellation;
-        var trow = await store.TakeTempfileAsync(fid, ct).ConfigureAwait(false) ?? throw new CommandException("no_temp_file");
+        // 2.73 deletes the temp file row first, then checks the upload, then writes the file: two write
+        // transactions. We read the row, check, and take it in the one transaction that writes the
+        // file (or discards the upload); a close that finds the row taken meanwhile fails as in 2.73.
+        var trow = await store.GetTempfileAsync(fid, ct).ConfigureAwait(false) ?? throw new CommandException("no_temp_file");
+        async ValueTask Discard()
+        {
+            if (!await store.TakeAndDiscardUploadAsync(fid, dev.Id, ct).ConfigureAwait(false)) throw new CommandException("no_temp_file");
+        }
 
         if (!DevidListContains(trow.DevIds, dev.Id))
         {
-            await store.DiscardUploadAsync(fid, dev.Id, ct).ConfigureAwait(false);
+            await Discard().ConfigureAwait(false);
             throw new CommandException("invalid_destdev", "File uploaded to invalid dest " + devidArg + ". Valid devices were: " + trow.DevIds);
         }
 
         var key = args.Get("key");
         if (string.IsNullOrEmpty(key))
         {
-            await store.DiscardUploadAsync(fid, dev.Id, ct).ConfigureAwait(false);
+            await Discard().ConfigureAwait(false);
             return;
         }
 
@@ -257,7 +264,7 @@ public static partial class FileCommands
         string expected = Perl.IsTrue(sizeArg) ? sizeArg! : "-1";
         if (head.Status != HeadStatus.Ok)
         {
-            await store.DiscardUploadAsync(fid, dev.Id, ct).ConfigureAwait(false);
+            await Discard().ConfigureAwait(false);
             string type = head.Status == HeadStatus.Missing ? "missing" : "cantreach";
             throw new CommandException("size_verify_error",
                 "Expected: " + expected + "; actual: 0 (" + type + "); path: " + path + "; error: " + head.Error);
@@ -265,7 +272,7 @@ public static partial class FileCommands
         double want = Perl.Numify(expected);
         if (want > -1 && want != head.Size)
         {
-            await store.DiscardUploadAsync(fid, dev.Id, ct).ConfigureAwait(false);
+            await Discard().ConfigureAwait(false);
             throw new CommandException("size_mismatch", "Expected: " + expected + "; actual: " + Str(head.Size) + "; path: " + path);
         }
 
@@ -274,7 +281,7 @@ public static partial class FileCommands
             var d = await ctx.StorageNodes.DigestAsync(ip, port, uri, checksum.Type, head.Size, ct).ConfigureAwait(false);
             if (d.Status != DigestStatus.Ok || !d.Digest.AsSpan().SequenceEqual(checksum.Digest))
             {
-                await store.DiscardUploadAsync(fid, dev.Id, ct).ConfigureAwait(false);
+                await Discard().ConfigureAwait(false);
                 string actual = HashTypes.Name(checksum.Type) + ":" + (d.Digest is null ? "" : Convert.ToHexStringLower(d.Digest));
                 throw new CommandException("checksum_mismatch",
                     "Expected: " + checksum.DebugString(fidArg!) + "; actual: " + actual + "; path: " + path);
@@ -283,9 +290,10 @@ public static partial class FileCommands
 
         // The checksum is stored only when the class (of the temp file) uses that algorithm.
         bool saveSum = checksum != null && snap.TryGetClass(dom.Id, trow.ClassId, out var cls) && cls.HashType == checksum.Type;
-        var outcome = await store.CommitClosedFileAsync(new CloseFile(fid, dom.Id, key, head.Size, trow.ClassId, dev.Id,
+        var outcome = await store.TakeAndCommitClosedFileAsync(new CloseFile(fid, dom.Id, key, head.Size, trow.ClassId, dev.Id,
             saveSum ? checksum!.Type : HashType.None, saveSum ? checksum!.Digest : null), ct).ConfigureAwait(false);
         if (outcome == CloseOutcome.FidExists) throw new CommandException("fid_exists");
+        if (outcome == CloseOutcome.NoTempfile) throw new CommandException("no_temp_file");
     }
 
     /// <summary>2.73's <c>$devids =~ /\b$devid\b/</c>: the devid as a whole number in the stored list.</summary>
