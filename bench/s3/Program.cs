@@ -187,16 +187,21 @@ if (!opts.ContainsKey("skip-multipart"))
 Console.WriteLine();
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}; " +
                   $"{clients} clients (4 for sizes of 16 MiB and more)");
-Console.WriteLine($"{"size",-6} {"op",-4} {"gateway/s",10} {"gw MiB/s",9} {"gw p50 ms",9} {"direct/s",10} {"dir MiB/s",9} {"dir p50",8} {"ratio",6} {"errors",7}");
+Console.WriteLine($"{"size",-6} {"op",-4} {"gateway/s",10} {"gw MiB/s",9} {"gw p50 ms",9} {"direct/s",10} {"dir MiB/s",9} {"dir p50",8} {"ratio",6} {"errors",7}  issue 15's goal");
 foreach (var (size, op, gw, d) in results)
-    Console.WriteLine($"{size,-6} {op,-4} {gw.Rate,10:F0} {gw.MiBs,9:F1} {gw.P50,9:F2} {d.Rate,10:F0} {d.MiBs,9:F1} {d.P50,8:F2} {gw.Rate / Math.Max(d.Rate, 1e-9),6:F2} {gw.Errors + "/" + d.Errors,7}");
+{
+    string goal = op == "GET" ? (size == "1K" ? "ratio >= 0.7" : size.EndsWith('M') ? "ratio >= 0.9" : "")
+        : size == "1K" ? "gateway >= 1000/s" : "";
+    Console.WriteLine($"{size,-6} {op,-4} {gw.Rate,10:F0} {gw.MiBs,9:F1} {gw.P50,9:F2} {d.Rate,10:F0} {d.MiBs,9:F1} {d.P50,8:F2} {gw.Rate / Math.Max(d.Rate, 1e-9),6:F2} {gw.Errors + "/" + d.Errors,7}  {goal}");
+}
 if (multipart is { } mp)
 {
     double mib = mpMiB;
     Console.WriteLine($"multipart {mpMiB} MiB ({partMiB} MiB parts, {mpClients} parallel): parts {mp.Upload:F1} s ({mib / mp.Upload:F0} MiB/s), " +
                       $"complete (assembly) {mp.Complete:F1} s ({mib / mp.Complete:F0} MiB/s), total {mp.Total:F1} s ({mib / mp.Total:F0} MiB/s)");
     Console.WriteLine($"GET of the {mpMiB} MiB object through the gateway: {mpGetMBs:F0} MiB/s");
-    Console.WriteLine($"single {directMiB} MiB PUT straight to mogstored: {directBigMBs:F0} MiB/s");
+    Console.WriteLine($"single {directMiB} MiB PUT straight to mogstored: {directBigMBs:F0} MiB/s " +
+                      $"(multipart total / direct = {mib / mp.Total / Math.Max(directBigMBs, 1e-9):F2}; goal: disk speed)");
 }
 using (var self = Process.GetCurrentProcess())
     Console.WriteLine($"peak RSS of this process (client, cluster and gateway): {self.PeakWorkingSet64 / 1048576.0:F0} MiB");
