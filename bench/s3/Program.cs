@@ -18,7 +18,11 @@ using S3Bench;
 // a table; it never passes or fails on time.
 //
 //   dotnet run -c Release --project bench/s3 -- [--clients=16] [--seconds=8] [--big=16] [--mp-mib=1024]
-//       [--part-mib=64] [--mp-clients=4] [--sizes=1k,1m,64m] [--dir=PATH] [--skip-multipart]
+//       [--part-mib=64] [--mp-clients=4] [--sizes=1k,1m,64m] [--dir=PATH] [--skip-multipart] [--direct-mib=N]
+//
+// --mp-mib=20480 --direct-mib=1024 runs the 20 GiB multipart object (needs ~45 GiB of free disk: the
+// parts and the assembled file exist together until Complete ends); the peak RSS printed at the end
+// is the whole process's (client, cluster and gateway).
 //
 // Everything runs in this process on loopback (1 tracker, 3 storage nodes on SQLite, the gateway),
 // so on a small machine the client, the gateway and the nodes share the CPUs.
@@ -30,7 +34,8 @@ int bigOps = int.Parse(opts.GetValueOrDefault("big", "16"), CultureInfo.Invarian
 int mpMiB = int.Parse(opts.GetValueOrDefault("mp-mib", "1024"), CultureInfo.InvariantCulture);
 int partMiB = int.Parse(opts.GetValueOrDefault("part-mib", "64"), CultureInfo.InvariantCulture);
 int mpClients = int.Parse(opts.GetValueOrDefault("mp-clients", "4"), CultureInfo.InvariantCulture);
-var sizes = opts.GetValueOrDefault("sizes", "1k,1m,64m").Split(',').Select(ParseSize).ToArray();
+int directMiB = int.Parse(opts.GetValueOrDefault("direct-mib", mpMiB.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+var sizes = opts.GetValueOrDefault("sizes", "1k,1m,64m") is "none" ? [] : opts.GetValueOrDefault("sizes", "1k,1m,64m").Split(',').Select(ParseSize).ToArray();
 if (opts.TryGetValue("dir", out var dir))
 {
     Directory.CreateDirectory(dir);
@@ -112,7 +117,7 @@ foreach (long size in sizes)
 
 // Multipart: a 1 GiB object in parts through the gateway, and one 1 GiB PUT straight to a node.
 (double Upload, double Complete, double Total)? multipart = null;
-double directBigMBs = 0;
+double directBigMBs = 0, mpGetMBs = 0;
 if (!opts.ContainsKey("skip-multipart"))
 {
     long total = (long)mpMiB << 20;
@@ -156,27 +161,50 @@ if (!opts.ContainsKey("skip-multipart"))
         if (!cr.IsSuccessStatusCode || cbody.Contains("<Error>", StringComparison.Ordinal)) throw new InvalidOperationException("Complete: " + cbody);
         multipart = (upload, sw.Elapsed.TotalSeconds - upload, sw.Elapsed.TotalSeconds);
     }
-    // The disk through HTTP: one PUT of the same size straight to a storage node.
+    // The gateway reads the object back (GET, streamed), then deletes it (the parts are gone already).
+    var sw3 = Stopwatch.StartNew();
+    using (var get = new HttpRequestMessage(HttpMethod.Get, $"{endpoint}/bench/mp/object"))
+    {
+        signer.Sign(get);
+        await DrainAsync(get, total);
+    }
+    mpGetMBs = total / 1048576.0 / sw3.Elapsed.TotalSeconds;
+    using (var del = new HttpRequestMessage(HttpMethod.Delete, $"{endpoint}/bench/mp/object"))
+    {
+        signer.Sign(del);
+        using var _ = await http.SendAsync(del);
+    }
+    // The disk through HTTP: one PUT straight to a storage node (same size unless --direct-mib).
+    long directTotal = (long)directMiB << 20;
     var big = new byte[64 << 20];
     Random.Shared.NextBytes(big);
     var sw2 = Stopwatch.StartNew();
-    await mog.StoreAsync("direct-big", new RepeatStream(big, total), new StoreOptions { Class = "one", Length = total });
-    directBigMBs = total / 1048576.0 / sw2.Elapsed.TotalSeconds;
+    await mog.StoreAsync("direct-big", new RepeatStream(big, directTotal), new StoreOptions { Class = "one", Length = directTotal });
+    directBigMBs = directTotal / 1048576.0 / sw2.Elapsed.TotalSeconds;
+    await mog.DeleteAsync("direct-big");
 }
 
 Console.WriteLine();
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}; " +
                   $"{clients} clients (4 for sizes of 16 MiB and more)");
-Console.WriteLine($"{"size",-6} {"op",-4} {"gateway/s",10} {"gw MiB/s",9} {"gw p50 ms",9} {"direct/s",10} {"dir MiB/s",9} {"dir p50",8} {"ratio",6} {"errors",7}");
+Console.WriteLine($"{"size",-6} {"op",-4} {"gateway/s",10} {"gw MiB/s",9} {"gw p50 ms",9} {"direct/s",10} {"dir MiB/s",9} {"dir p50",8} {"ratio",6} {"errors",7}  issue 15's goal");
 foreach (var (size, op, gw, d) in results)
-    Console.WriteLine($"{size,-6} {op,-4} {gw.Rate,10:F0} {gw.MiBs,9:F1} {gw.P50,9:F2} {d.Rate,10:F0} {d.MiBs,9:F1} {d.P50,8:F2} {gw.Rate / Math.Max(d.Rate, 1e-9),6:F2} {gw.Errors + "/" + d.Errors,7}");
+{
+    string goal = op == "GET" ? (size == "1K" ? "ratio >= 0.7" : size.EndsWith('M') ? "ratio >= 0.9" : "")
+        : size == "1K" ? "gateway >= 1000/s" : "";
+    Console.WriteLine($"{size,-6} {op,-4} {gw.Rate,10:F0} {gw.MiBs,9:F1} {gw.P50,9:F2} {d.Rate,10:F0} {d.MiBs,9:F1} {d.P50,8:F2} {gw.Rate / Math.Max(d.Rate, 1e-9),6:F2} {gw.Errors + "/" + d.Errors,7}  {goal}");
+}
 if (multipart is { } mp)
 {
     double mib = mpMiB;
     Console.WriteLine($"multipart {mpMiB} MiB ({partMiB} MiB parts, {mpClients} parallel): parts {mp.Upload:F1} s ({mib / mp.Upload:F0} MiB/s), " +
                       $"complete (assembly) {mp.Complete:F1} s ({mib / mp.Complete:F0} MiB/s), total {mp.Total:F1} s ({mib / mp.Total:F0} MiB/s)");
-    Console.WriteLine($"single {mpMiB} MiB PUT straight to mogstored: {directBigMBs:F0} MiB/s");
+    Console.WriteLine($"GET of the {mpMiB} MiB object through the gateway: {mpGetMBs:F0} MiB/s");
+    Console.WriteLine($"single {directMiB} MiB PUT straight to mogstored: {directBigMBs:F0} MiB/s " +
+                      $"(multipart total / direct = {mib / mp.Total / Math.Max(directBigMBs, 1e-9):F2}; goal: disk speed)");
 }
+using (var self = Process.GetCurrentProcess())
+    Console.WriteLine($"peak RSS of this process (client, cluster and gateway): {self.PeakWorkingSet64 / 1048576.0:F0} MiB");
 return 0;
 
 async Task S3PutAsync(string key, byte[] payload)

@@ -14,5 +14,13 @@ public sealed class GatewayContext(GatewayOptions options, MogileAccess mogile, 
     public ILoggerFactory Loggers { get; } = loggers;
     public ILogger Log { get; } = loggers.CreateLogger("moggateway");
     public Authenticator Auth { get; } = new(options);
+    public S3.ObjectCache Cache { get; } = NewCache(options, mogile);
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    private static S3.ObjectCache NewCache(GatewayOptions options, MogileAccess mogile)
+    {
+        var cache = new S3.ObjectCache(options);
+        mogile.KeyChanged += cache.Invalidate;
+        return cache;
+    }
 }

@@ -51,6 +51,17 @@ public sealed class GatewayOptions
     /// <summary>How long an idle storage-node transfer may stall before it is abandoned.</summary>
     public TimeSpan StorageIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a read may reuse a key's fid and S3 row without asking the database (0: always ask). Writes
+    /// and deletes through this gateway are seen at once; changes through other gateways or MogileFS clients within
+    /// this time. Default one second.</summary>
+    public TimeSpan ObjectCacheTime { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Memory for the bytes of small files (a fid's bytes never change, so this cache is never stale). 0: off.</summary>
+    public long ContentCacheSize { get; set; } = 64L << 20;
+
+    /// <summary>Largest file kept in the content cache.</summary>
+    public long ContentCacheMaxObject { get; set; } = 256L << 10;
+
     /// <summary>Settings of features that plug into the gateway (short URLs, ...): key → values, as read from the
     /// config file, for the feature's own parser.</summary>
     public Dictionary<string, List<string>> Extra { get; } = new(StringComparer.Ordinal);
@@ -61,6 +72,9 @@ public sealed class GatewayOptions
         if (Trackers.Count == 0) throw new GatewayConfigException("trackers: at least one tracker (host:port) is required");
         if (string.IsNullOrEmpty(Dsn)) throw new GatewayConfigException("db_dsn: the cluster's database DSN is required");
         if (MaxClockSkew <= TimeSpan.Zero) throw new GatewayConfigException("max_clock_skew: must be positive");
+        if (ObjectCacheTime < TimeSpan.Zero) throw new GatewayConfigException("object_cache_ms: must not be negative");
+        if (ContentCacheSize < 0) throw new GatewayConfigException("content_cache_size: must not be negative");
+        if (ContentCacheMaxObject < 0 || ContentCacheMaxObject > int.MaxValue) throw new GatewayConfigException("content_cache_max_object: must be between 0 and 2G");
         if (MaxObjectSize <= 0) throw new GatewayConfigException("max_object_size: must be positive");
         foreach (var k in AccessKeys)
             if (k.Id.Length == 0 || k.Secret.Length == 0)

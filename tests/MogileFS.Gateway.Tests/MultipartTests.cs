@@ -125,6 +125,48 @@ public class MultipartTests(MultipartFixture f) : IClassFixture<MultipartFixture
     }
 
     [Fact]
+    public async Task GetObject_and_HeadObject_with_partNumber_answer_one_part_as_s3_does()
+    {
+        using var s3 = await BucketAsync("mp-partnum");
+        var up = (await s3.InitiateMultipartUploadAsync("mp-partnum", "parts.bin")).UploadId;
+        byte[] p1 = S3Assert.Bytes(5 * MiB, 11), p2 = S3Assert.Bytes(6 * MiB, 12), p3 = S3Assert.Bytes(777, 13);
+        var etags = new List<PartETag>
+        {
+            new(1, await UploadPartAsync(s3, "mp-partnum", "parts.bin", up, 1, p1)),
+            new(2, await UploadPartAsync(s3, "mp-partnum", "parts.bin", up, 2, p2)),
+            new(3, await UploadPartAsync(s3, "mp-partnum", "parts.bin", up, 3, p3)),
+        };
+        await s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = "mp-partnum", Key = "parts.bin", UploadId = up, PartETags = etags });
+
+        using (var get = await s3.GetObjectAsync(new GetObjectRequest { BucketName = "mp-partnum", Key = "parts.bin", PartNumber = 2 }))
+        {
+            Assert.Equal(HttpStatusCode.PartialContent, get.HttpStatusCode);
+            Assert.Equal(p2, await S3Assert.ReadAll(get.ResponseStream));
+            Assert.Equal(3, get.PartsCount);
+            Assert.Equal($"bytes {p1.Length}-{p1.Length + p2.Length - 1}/{p1.Length + p2.Length + p3.Length}", get.ContentRange);
+        }
+        var head = await s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = "mp-partnum", Key = "parts.bin", PartNumber = 3 });
+        Assert.Equal(p3.Length, head.ContentLength);
+        Assert.Equal(3, head.PartsCount);
+        await S3Assert.Fails("InvalidPartNumber", HttpStatusCode.RequestedRangeNotSatisfiable,
+            () => s3.GetObjectAsync(new GetObjectRequest { BucketName = "mp-partnum", Key = "parts.bin", PartNumber = 4 }));
+
+        // An object of a single PUT has one part: the whole object.
+        var small = S3Assert.Bytes(3000, 14);
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "mp-partnum", Key = "single.bin", InputStream = new MemoryStream(small) });
+        using (var get = await s3.GetObjectAsync(new GetObjectRequest { BucketName = "mp-partnum", Key = "single.bin", PartNumber = 1 }))
+            Assert.Equal(small, await S3Assert.ReadAll(get.ResponseStream));
+        await S3Assert.Fails("InvalidPartNumber", HttpStatusCode.RequestedRangeNotSatisfiable,
+            () => s3.GetObjectAsync(new GetObjectRequest { BucketName = "mp-partnum", Key = "single.bin", PartNumber = 2 }));
+
+        // The layout goes with the object's rows once its file is gone.
+        long fid = (await f.Gateway.Context.Store.FindObjectAsync((await f.Gateway.Context.Store.DomainIdAsync("mp-partnum", default))!.Value, "parts.bin", default))!.Fid;
+        await s3.DeleteObjectAsync("mp-partnum", "parts.bin");
+        await f.Gateway.Context.Store.SweepAsync(DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds(), default);
+        Assert.Equal(0, await f.Cluster.CountAsync($"SELECT COUNT(*) FROM s3_object_part WHERE fid = {fid}"));
+    }
+
+    [Fact]
     public async Task Complete_validates_the_part_list_as_s3_does()
     {
         using var s3 = await BucketAsync("mp-rules");

@@ -47,6 +47,24 @@ public static class ServerDatabaseScenario
         using (var mogile = f.Mogile("srvdb"))
             Assert.True(await mogile.DeleteAsync("top"));
         await S3Assert.Fails("NoSuchKey", HttpStatusCode.NotFound, () => s3.GetObjectAsync("srvdb", "top"));
+
+        // Multipart with its part layout (GET ?partNumber), then the sweep of rows and layouts of deleted files.
+        var up = (await s3.InitiateMultipartUploadAsync("srvdb", "mp")).UploadId;
+        byte[] p1 = S3Assert.Bytes(5 << 20, 31), p2 = S3Assert.Bytes(100, 32);
+        var etags = new List<PartETag>();
+        foreach (var (n, data) in new[] { (1, p1), (2, p2) })
+            etags.Add(new PartETag(n, (await s3.UploadPartAsync(new UploadPartRequest
+                { BucketName = "srvdb", Key = "mp", UploadId = up, PartNumber = n, InputStream = new MemoryStream(data) })).ETag));
+        await s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = "srvdb", Key = "mp", UploadId = up, PartETags = etags });
+        using (var part = await s3.GetObjectAsync(new GetObjectRequest { BucketName = "srvdb", Key = "mp", PartNumber = 2 }))
+        {
+            Assert.Equal(p2, await S3Assert.ReadAll(part.ResponseStream));
+            Assert.Equal(2, part.PartsCount);
+        }
+        await s3.DeleteObjectAsync("srvdb", "mp");
+        await f.Gateway.Context.Store.SweepAsync(DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds(), default);
+        Assert.Equal(0, await f.Cluster.CountAsync("SELECT COUNT(*) FROM s3_object_part"));
+
         await s3.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = "srvdb", Objects = [.. keys.Select(k => new KeyVersion { Key = k })] });
         await s3.DeleteBucketAsync("srvdb");
     }

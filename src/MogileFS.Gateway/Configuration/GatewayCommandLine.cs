@@ -32,6 +32,7 @@ public static partial class GatewayCommandLine
         "config=s", "help|h", "daemonize|d", "pidfile=s", "listen=s", "trackers=s", "db_dsn=s", "db_user=s", "db_pass=s",
         "access_key=s", "public_read=s", "region=s", "virtual_host=s", "default_class=s", "max_clock_skew=i",
         "max_object_size=s", "tracker_timeout=i", "storage_timeout=i",
+        "object_cache_ms=s", "content_cache_size=s", "content_cache_max_object=s",
     ];
 
     /// <summary>Keys of features that plug in (short URLs, ...): they add their flag specs here.</summary>
@@ -128,6 +129,9 @@ public static partial class GatewayCommandLine
             case "tracker_timeout": o.TrackerTimeout = TimeSpan.FromSeconds(Positive(key, value)); break;
             case "storage_timeout": o.StorageIdleTimeout = TimeSpan.FromSeconds(Positive(key, value)); break;
             case "max_object_size": o.MaxObjectSize = Size(key, value); break;
+            case "object_cache_ms": o.ObjectCacheTime = TimeSpan.FromMilliseconds(NonNegative(key, value)); break;
+            case "content_cache_size": o.ContentCacheSize = value.Trim() == "0" ? 0 : Size(key, value); break;
+            case "content_cache_max_object": o.ContentCacheMaxObject = value.Trim() == "0" ? 0 : Size(key, value); break;
             default:
                 bool handled = false;
                 ApplyFeature(s, key, value, ref handled);
@@ -139,6 +143,10 @@ public static partial class GatewayCommandLine
     private static int Positive(string key, string value) =>
         int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n
             : throw new GatewayUsageException($"{key}: a positive number is expected, got '{value}'");
+
+    private static int NonNegative(string key, string value) =>
+        int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n
+            : throw new GatewayUsageException($"{key}: a number of 0 or more is expected, got '{value}'");
 
     /// <summary>A byte count with an optional K/M/G/T suffix (powers of 1024).</summary>
     public static long Size(string key, string value)

@@ -102,11 +102,21 @@ public sealed class MogileAccess : IDisposable
         return new OpenedFile(fid, dests);
     }
 
+    /// <summary>Raised after this gateway changed what a key names (<c>create_close</c>, <c>delete</c>), also when the
+    /// tracker's answer was lost: arguments domain and key. The read caches listen (<see cref="S3.ObjectCache"/>).</summary>
+    public event Action<string, string>? KeyChanged;
+
     /// <summary><c>create_close</c>: makes <paramref name="key"/> name the new file.</summary>
-    public async Task CreateCloseAsync(string domain, string key, long fid, OpenDestination dest, long size, string? checksum, CancellationToken ct) =>
-        await SendAsync("create_close", RequestSafety.NotIdempotent, ct,
-            P("fid", N(fid)), P("devid", N(dest.DevId)), P("domain", domain), P("size", N(size)), P("key", key),
-            P("path", dest.Url), P("checksum", checksum)).ConfigureAwait(false);
+    public async Task CreateCloseAsync(string domain, string key, long fid, OpenDestination dest, long size, string? checksum, CancellationToken ct)
+    {
+        try
+        {
+            await SendAsync("create_close", RequestSafety.NotIdempotent, ct,
+                P("fid", N(fid)), P("devid", N(dest.DevId)), P("domain", domain), P("size", N(size)), P("key", key),
+                P("path", dest.Url), P("checksum", checksum)).ConfigureAwait(false);
+        }
+        finally { KeyChanged?.Invoke(domain, key); }
+    }
 
     /// <summary>Deletes a key; false when it did not exist.</summary>
     public async Task<bool> DeleteAsync(string domain, string key, CancellationToken ct)
@@ -117,6 +127,7 @@ public sealed class MogileAccess : IDisposable
             return true;
         }
         catch (MogileFSTrackerException e) when (e.ErrorCode == "unknown_key") { return false; }
+        finally { KeyChanged?.Invoke(domain, key); }
     }
 
     /// <summary>The fid in a storage path (<c>/devN/a/bbb/ccc/0000000123.fid</c>), or null for another layout.</summary>

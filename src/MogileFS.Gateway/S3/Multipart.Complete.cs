@@ -65,10 +65,16 @@ public sealed partial class Multipart
             var meta = new ObjectMeta(0, total, etag, upload.ContentType, upload.Meta, upload.InitiatedMs, 0);
             await using (var source = new PartSource(slices, g.Mogile.Http, g.Mogile.StorageIdleTimeout))
             {
+                // Parts are fetched ahead (up to 6 MiB) while the bytes before them go out to the new file.
+                await using var ahead = new ReadAheadStream(source, buffers: 3, bufferSize: 2 << 20, r.Aborted);
                 try
                 {
-                    await FileWriter.WriteAsync(g.Mogile, bucket, key, upload.Class, source, total, md5: false,
-                        w => g.Store.PutObjectMetaAsync(dmid, key, meta with { Fid = w.Fid }, CancellationToken.None).AsTask(),
+                    await FileWriter.WriteAsync(g.Mogile, bucket, key, upload.Class, ahead, total, md5: false,
+                        async w =>
+                        {
+                            await g.Store.PutPartLayoutAsync(w.Fid, chosen.Select(p => p.Size).ToList(), CancellationToken.None).ConfigureAwait(false);
+                            await g.Store.PutObjectMetaAsync(dmid, key, meta with { Fid = w.Fid }, CancellationToken.None).ConfigureAwait(false);
+                        },
                         r.Aborted).ConfigureAwait(false);
                 }
                 catch (PartSource.SourceUnreadableException e)

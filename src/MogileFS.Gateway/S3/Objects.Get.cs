@@ -19,7 +19,7 @@ public sealed partial class Objects
         string bucket = r.Bucket!, key = r.Key!;
         for (int attempt = 0; ; attempt++)
         {
-            var found = await LookupAsync(dmid, key, r.Aborted).ConfigureAwait(false) ?? throw S3Errors.NoSuchKey(key);
+            var found = await LookupCachedAsync(bucket, dmid, key, fresh: attempt > 0, r.Aborted).ConfigureAwait(false) ?? throw S3Errors.NoSuchKey(key);
             var (e, m) = found;
             bool manifest = (m.Flags & ObjectFlags.Manifest) != 0;
             long size = manifest ? m.Size : e.Length;
@@ -32,8 +32,15 @@ public sealed partial class Objects
                 return;
             }
             var range = Conditions.Range(r.Header("Range"), size);
+            int? partsCount = null;
+            if (r.Q("partNumber") is { } pn)
+            {
+                if (r.Header("Range") != null) throw S3Errors.InvalidRequest("Cannot specify both Range header and partNumber query parameter");
+                (range, partsCount) = await PartRangeAsync(e, pn, size, r.Aborted).ConfigureAwait(false);
+            }
             resp.Headers.Clear();
             ObjectHeaders.Write(r, m);
+            if (partsCount is { } pc) resp.Headers["x-amz-mp-parts-count"] = pc.ToString(CultureInfo.InvariantCulture);
             if (manifest && !head)
             {
                 if (ServeManifest is null) throw S3Errors.NotImplemented("GET of a multipart object");
@@ -45,9 +52,30 @@ public sealed partial class Objects
             var (offset, length) = range ?? (0, size);
             var outcome = await StreamFileAsync(r, bucket, key, e.Fid, offset, length, size).ConfigureAwait(false);
             if (outcome == ReadOutcome.Served) return;
+            g.Cache.Forget(bucket, key, e.Fid);
             if (outcome == ReadOutcome.Gone && attempt < 2) continue; // overwritten or deleted meanwhile: look again
             throw S3Errors.ServiceUnavailable("No storage node holding the object could be read; retry later.");
         }
+    }
+
+    /// <summary>
+    /// The byte range of <c>?partNumber=N</c>: part N of a multipart object (with its number of parts), or, as S3, the
+    /// whole object for part 1 of any other object. Parts past the last are InvalidPartNumber (416).
+    /// </summary>
+    private async Task<((long Offset, long Length)? Range, int? Count)> PartRangeAsync(ObjectEntry e, string value, long size, CancellationToken ct)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1 || n > 10000)
+            throw S3Errors.InvalidArgument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", value);
+        var (count, part) = await g.Store.PartLayoutAsync(e.Fid, n, ct).ConfigureAwait(false);
+        if (count == 0)
+        {
+            if (n != 1) throw InvalidPartNumber();
+            return (size == 0 ? null : (0, size), null);
+        }
+        if (part is not { } p) throw InvalidPartNumber();
+        return ((p.Offset, p.Size), count);
+
+        static S3Exception InvalidPartNumber() => new(416, "InvalidPartNumber", "The requested partnumber is not satisfiable");
     }
 
     /// <summary>Sets status, Content-Length and Content-Range for a (ranged) answer.</summary>
@@ -75,8 +103,17 @@ public sealed partial class Objects
     internal async Task<ReadOutcome> StreamFileAsync(S3Request r, string bucket, string key, long fid, long offset, long length, long fileSize)
     {
         var ct = r.Aborted;
+        var cache = g.Cache;
+        if (cache.Content(fid) is { } cached && cached.Length == fileSize)
+        {
+            await r.Response.Body.WriteAsync(cached.AsMemory((int)offset, (int)length), ct).ConfigureAwait(false);
+            return ReadOutcome.Served;
+        }
         var paths = await PathsAsync(bucket, key, fid, ct).ConfigureAwait(false);
         if (paths.Count == 0) return ReadOutcome.Gone;
+        // A small file is read whole (whatever the range) and kept: its bytes never change.
+        bool keep = fileSize > 0 && fileSize <= cache.MaxContentObject;
+        long from = keep ? 0 : offset, want = keep ? fileSize : length;
         long sent = 0;
         int missing = 0;
         byte[]? buffer = null;
@@ -89,27 +126,28 @@ public sealed partial class Objects
                 HttpResponseMessage? res = null;
                 try
                 {
-                    res = await SendRangeAsync(url, offset + sent, length - sent, fileSize, idle.Token).ConfigureAwait(false);
+                    res = await SendRangeAsync(url, from + sent, want - sent, fileSize, idle.Token).ConfigureAwait(false);
                     if (res.StatusCode == HttpStatusCode.NotFound)
                     {
                         missing++;
                         GatewayLog.StorageFailed(g.Log, url, "404 (file gone)");
                         continue;
                     }
-                    if (!IsExpected(res, offset + sent, length - sent))
+                    if (!IsExpected(res, from + sent, want - sent))
                     {
                         GatewayLog.StorageFailed(g.Log, url, $"{(int)res.StatusCode} or unexpected length");
                         continue;
                     }
                     await using var body = await res.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
-                    buffer ??= ArrayPool<byte>.Shared.Rent(64 * 1024);
-                    while (sent < length)
+                    buffer ??= keep ? new byte[fileSize] : ArrayPool<byte>.Shared.Rent(length >= 4 << 20 ? 256 * 1024 : 64 * 1024);
+                    while (sent < want)
                     {
                         int n;
                         try
                         {
                             idle.CancelAfter(g.Mogile.StorageIdleTimeout);
-                            n = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - sent)), idle.Token).ConfigureAwait(false);
+                            var into = keep ? buffer.AsMemory((int)sent) : buffer.AsMemory(0, (int)Math.Min(buffer.Length, want - sent));
+                            n = await body.ReadAsync(into, idle.Token).ConfigureAwait(false);
                         }
                         catch (Exception ex) when (ex is IOException or HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
                         {
@@ -117,10 +155,18 @@ public sealed partial class Objects
                             break;
                         }
                         if (n == 0) break;
-                        await r.Response.Body.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                        if (!keep) await r.Response.Body.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
                         sent += n;
                     }
-                    if (sent == length) return ReadOutcome.Served;
+                    if (sent == want)
+                    {
+                        if (keep)
+                        {
+                            cache.AddContent(fid, buffer);
+                            await r.Response.Body.WriteAsync(buffer.AsMemory((int)offset, (int)length), ct).ConfigureAwait(false);
+                        }
+                        return ReadOutcome.Served;
+                    }
                 }
                 catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
                 {
@@ -134,10 +180,10 @@ public sealed partial class Objects
         }
         finally
         {
-            if (buffer != null) ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer != null && !keep) ArrayPool<byte>.Shared.Return(buffer);
         }
         ForgetPaths(fid);
-        if (sent > 0 || r.Response.HasStarted)
+        if ((!keep && sent > 0) || r.Response.HasStarted)
         {
             r.Http.Abort(); // never let a short body look whole
             return ReadOutcome.Served;

@@ -66,6 +66,18 @@ public sealed partial class Objects
         return (e, adopted);
     }
 
+    /// <summary>As <see cref="LookupAsync"/>, answered from the object cache when it can be (GET and HEAD; <see cref="ObjectCache"/>).</summary>
+    internal async ValueTask<(ObjectEntry Entry, ObjectMeta Meta)?> LookupCachedAsync(string bucket, int dmid, string key, bool fresh, CancellationToken ct)
+    {
+        var cache = g.Cache;
+        if (!fresh && cache.TryGet(bucket, key, out var ce, out var cm)) return (ce, cm);
+        long stamp = cache.Stamp(bucket, key);
+        var found = await LookupAsync(dmid, key, ct).ConfigureAwait(false);
+        if (found is { } f) cache.Add(bucket, key, stamp, f.Entry, f.Meta);
+        else cache.Forget(bucket, key, null);
+        return found;
+    }
+
     /// <summary>Paths of <paramref name="fid"/> (the key's file), from the cache or the tracker; empty when the
     /// key no longer names that file.</summary>
     internal async Task<IReadOnlyList<string>> PathsAsync(string bucket, string key, long fid, CancellationToken ct)

@@ -171,4 +171,35 @@ public sealed partial class GatewayStore
             while (await r.ReadAsync(ct).ConfigureAwait(false)) list.Add(ReadUpload(s, r));
             return list;
         }, ct);
+
+    // ---- part layout of completed objects -----------------------------------------------------
+
+    /// <summary>Records the part sizes of a completed multipart object (its new fid), in one transaction.</summary>
+    public ValueTask PutPartLayoutAsync(long fid, IReadOnlyList<long> partSizes, CancellationToken ct) =>
+        _db.WriteAsync((fid, partSizes), static async (s, a, ct) =>
+        {
+            await s.Sql("DELETE FROM s3_object_part WHERE fid = @f").Int("@f", a.fid).ExecuteAsync(ct).ConfigureAwait(false);
+            long offset = 0;
+            for (int i = 0; i < a.partSizes.Count; i++)
+            {
+                await s.Sql("INSERT INTO s3_object_part (fid, part_number, part_offset, part_size) VALUES (@f, @n, @o, @s)")
+                    .Int("@f", a.fid).Int("@n", i + 1).Int("@o", offset).Int("@s", a.partSizes[i]).ExecuteAsync(ct).ConfigureAwait(false);
+                offset += a.partSizes[i];
+            }
+            return true;
+        }, ct).AsValueTaskVoid();
+
+    /// <summary>Part <paramref name="partNumber"/> of a completed multipart object and its number of parts; Count 0
+    /// when no layout is recorded for the fid (not a multipart object); Part null when the number is past the last.</summary>
+    public ValueTask<(int Count, (long Offset, long Size)? Part)> PartLayoutAsync(long fid, int partNumber, CancellationToken ct) =>
+        _db.ReadAsync((fid, partNumber), static async (s, a, ct) =>
+        {
+            long count = await s.Sql("SELECT COUNT(*) FROM s3_object_part WHERE fid = @f").Int("@f", a.fid).ScalarInt64Async(ct).ConfigureAwait(false) ?? 0;
+            if (count == 0) return (0, null);
+            await using var r = await s.Sql("SELECT part_offset, part_size FROM s3_object_part WHERE fid = @f AND part_number = @n")
+                .Int("@f", a.fid).Int("@n", a.partNumber).ReaderAsync(ct).ConfigureAwait(false);
+            (long, long)? part = await r.ReadAsync(ct).ConfigureAwait(false)
+                ? (StoreSession.GetInt64(r, 0) ?? 0, StoreSession.GetInt64(r, 1) ?? 0) : null;
+            return ((int)count, part);
+        }, ct);
 }

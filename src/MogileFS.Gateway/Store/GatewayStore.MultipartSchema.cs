@@ -12,6 +12,8 @@ namespace MogileFS.Gateway.Store;
 // s3_upload_part: the current file of each part number. A part is a MogileFS file of its own in
 //   the multipart domain under a key unique to that attempt (part_key), so two uploads of the
 //   same part number never overwrite each other's file; the row names the one that counts.
+// s3_object_part: the part layout of a completed multipart object (its fid), for GET/HEAD with
+//   ?partNumber=N. Written with the object's s3_object row; swept with it.
 public sealed partial class GatewayStore
 {
     static partial void AddFeatureSchema(DatabaseKind kind, List<string> statements) =>
@@ -46,6 +48,15 @@ public sealed partial class GatewayStore
               PRIMARY KEY (upload_id, part_number)
             )
             """,
+            """
+            CREATE TABLE IF NOT EXISTS s3_object_part (
+              fid          INTEGER NOT NULL,
+              part_number  INTEGER NOT NULL,
+              part_offset  INTEGER NOT NULL,
+              part_size    INTEGER NOT NULL,
+              PRIMARY KEY (fid, part_number)
+            )
+            """,
         ],
         DatabaseKind.Postgres =>
         [
@@ -74,6 +85,15 @@ public sealed partial class GatewayStore
               PRIMARY KEY (upload_id, part_number)
             )
             """,
+            """
+            CREATE TABLE IF NOT EXISTS s3_object_part (
+              fid          BIGINT NOT NULL,
+              part_number  INTEGER NOT NULL,
+              part_offset  BIGINT NOT NULL,
+              part_size    BIGINT NOT NULL,
+              PRIMARY KEY (fid, part_number)
+            )
+            """,
         ],
         DatabaseKind.MySql =>
         [
@@ -100,6 +120,15 @@ public sealed partial class GatewayStore
               etag         VARBINARY(32) NOT NULL,
               mtime        BIGINT NOT NULL,
               PRIMARY KEY (upload_id, part_number)
+            ) ENGINE=InnoDB
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS s3_object_part (
+              fid          BIGINT UNSIGNED NOT NULL,
+              part_number  INT NOT NULL,
+              part_offset  BIGINT UNSIGNED NOT NULL,
+              part_size    BIGINT UNSIGNED NOT NULL,
+              PRIMARY KEY (fid, part_number)
             ) ENGINE=InnoDB
             """,
         ],

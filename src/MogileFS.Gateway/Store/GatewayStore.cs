@@ -178,9 +178,86 @@ public sealed partial class GatewayStore : IAsyncDisposable
     /// transaction it drops the key's rows that belong neither to the new file nor to the key's current one
     /// (files replaced earlier), so a key keeps at most two rows without a write of its own per upload;
     /// the current file's row goes at the next overwrite, a delete, or the sweep.
+    ///
+    /// Group commit: rows that arrive while a write is running are written together in the next
+    /// transaction, and each caller returns once its row is committed. Concurrent small PUTs thus
+    /// share one transaction (one commit, one fsync on PostgreSQL/MySQL, one turn of SQLite's
+    /// single writer) instead of queueing for one each.
     /// </summary>
-    public ValueTask PutObjectMetaAsync(int dmid, string key, ObjectMeta m, CancellationToken ct) =>
-        _db.WriteAsync((dmid, k: B(key), m, Kind), static async (s, a, ct) =>
+    public ValueTask PutObjectMetaAsync(int dmid, string key, ObjectMeta m, CancellationToken ct)
+    {
+        var row = new PendingRow(dmid, B(key), m);
+        bool start;
+        lock (_pendingLock)
+        {
+            (_pending ??= []).Add(row);
+            start = !_writing;
+            _writing = true;
+        }
+        if (start) _ = Task.Run(WritePendingAsync, CancellationToken.None);
+        return new ValueTask(row.Done.Task.WaitAsync(ct));
+    }
+
+    private sealed record PendingRow(int Dmid, string KeyBytes, ObjectMeta Meta)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private readonly object _pendingLock = new();
+    private List<PendingRow>? _pending;
+    private bool _writing;
+    private const int MaxBatch = 256;
+
+    private async Task WritePendingAsync()
+    {
+        while (true)
+        {
+            List<PendingRow> batch;
+            lock (_pendingLock)
+            {
+                if (_pending is null || _pending.Count == 0)
+                {
+                    _writing = false;
+                    return;
+                }
+                if (_pending.Count <= MaxBatch)
+                {
+                    batch = _pending;
+                    _pending = null;
+                }
+                else
+                {
+                    batch = _pending.GetRange(0, MaxBatch);
+                    _pending.RemoveRange(0, MaxBatch);
+                }
+            }
+            try
+            {
+                await WriteRowsAsync(batch).ConfigureAwait(false);
+                foreach (var row in batch) row.Done.TrySetResult();
+            }
+            catch (Exception) when (batch.Count > 1)
+            {
+                // One bad row must not fail the others: write them one by one.
+                foreach (var row in batch)
+                {
+                    try
+                    {
+                        await WriteRowsAsync([row]).ConfigureAwait(false);
+                        row.Done.TrySetResult();
+                    }
+                    catch (Exception e) { row.Done.TrySetException(e); }
+                }
+            }
+            catch (Exception e)
+            {
+                batch[0].Done.TrySetException(e);
+            }
+        }
+    }
+
+    private ValueTask<bool> WriteRowsAsync(List<PendingRow> rows) =>
+        _db.WriteAsync((rows, Kind), static async (s, a, ct) =>
         {
             string sql = a.Kind == DatabaseKind.MySql
                 ? "REPLACE INTO s3_object (fid, dmid, dkey, size, etag, content_type, meta, mtime, flags) VALUES (@f, @d, @k, @s, @e, @c, @m, @t, @g)"
@@ -188,14 +265,19 @@ public sealed partial class GatewayStore : IAsyncDisposable
                   "VALUES (@f, @d, CAST(@k AS TEXT), @s, CAST(@e AS TEXT), CAST(@c AS TEXT), CAST(@m AS TEXT), @t, @g) " +
                   "ON CONFLICT (fid) DO UPDATE SET dmid = excluded.dmid, dkey = excluded.dkey, size = excluded.size, etag = excluded.etag, " +
                   "content_type = excluded.content_type, meta = excluded.meta, mtime = excluded.mtime, flags = excluded.flags";
-            await s.Sql(sql).Int("@f", a.m.Fid).Int("@d", a.dmid).Text("@k", a.k).Int("@s", a.m.Size).Text("@e", B(a.m.ETag))
-                .Text("@c", a.m.ContentType is { } c ? B(c) : null).Text("@m", a.m.Meta is { } mm ? B(mm) : null)
-                .Int("@t", a.m.MtimeMs).Int("@g", a.m.Flags).ExecuteAsync(ct).ConfigureAwait(false);
-            await s.Sql("DELETE FROM s3_object WHERE dmid = @d AND dkey = CAST(@k AS TEXT) AND fid <> @f " +
-                        "AND NOT EXISTS (SELECT 1 FROM file f WHERE f.fid = s3_object.fid)")
-                .Int("@d", a.dmid).Text("@k", a.k).Int("@f", a.m.Fid).ExecuteAsync(ct).ConfigureAwait(false);
+            foreach (var row in a.rows)
+            {
+                var m = row.Meta;
+                await s.Sql(sql).Int("@f", m.Fid).Int("@d", row.Dmid).Text("@k", row.KeyBytes).Int("@s", m.Size).Text("@e", B(m.ETag))
+                    .Text("@c", m.ContentType is { } c ? B(c) : null).Text("@m", m.Meta is { } mm ? B(mm) : null)
+                    .Int("@t", m.MtimeMs).Int("@g", m.Flags).ExecuteAsync(ct).ConfigureAwait(false);
+                await s.Sql("DELETE FROM s3_object WHERE dmid = @d AND dkey = CAST(@k AS TEXT) AND fid <> @f " +
+                            "AND NOT EXISTS (SELECT 1 FROM file f WHERE f.fid = s3_object.fid) " +
+                            "AND NOT EXISTS (SELECT 1 FROM tempfile t WHERE t.fid = s3_object.fid)") // another upload of the key, still open
+                    .Int("@d", row.Dmid).Text("@k", row.KeyBytes).Int("@f", m.Fid).ExecuteAsync(ct).ConfigureAwait(false);
+            }
             return true;
-        }, ct).AsValueTaskVoid();
+        }, CancellationToken.None);
 
     /// <summary>Records facts for a file made outside S3, unless a row exists (first sight fixes its Last-Modified).</summary>
     public ValueTask AdoptAsync(int dmid, string key, ObjectMeta m, CancellationToken ct) =>
@@ -233,7 +315,8 @@ public sealed partial class GatewayStore : IAsyncDisposable
     /// <summary>Drops the rows of a key whose files are gone (after a delete or overwrite).</summary>
     public ValueTask<int> DropStaleRowsAsync(int dmid, string key, CancellationToken ct) =>
         _db.WriteAsync((dmid, k: B(key)), static async (s, a, ct) =>
-            await s.Sql("DELETE FROM s3_object WHERE dmid = @d AND dkey = CAST(@k AS TEXT) AND NOT EXISTS (SELECT 1 FROM file f WHERE f.fid = s3_object.fid)")
+            await s.Sql("DELETE FROM s3_object WHERE dmid = @d AND dkey = CAST(@k AS TEXT) AND NOT EXISTS (SELECT 1 FROM file f WHERE f.fid = s3_object.fid) " +
+                        "AND NOT EXISTS (SELECT 1 FROM tempfile t WHERE t.fid = s3_object.fid)")
                 .Int("@d", a.dmid).Text("@k", a.k).ExecuteAsync(ct).ConfigureAwait(false), ct);
 
     /// <summary>
@@ -242,8 +325,16 @@ public sealed partial class GatewayStore : IAsyncDisposable
     /// </summary>
     public ValueTask<int> SweepAsync(long olderThanMs, CancellationToken ct) =>
         _db.WriteAsync(olderThanMs, static async (s, t, ct) =>
-            await s.Sql("DELETE FROM s3_object WHERE mtime < @t AND NOT EXISTS (SELECT 1 FROM file f WHERE f.fid = s3_object.fid)")
-                .Int("@t", t).ExecuteAsync(ct).ConfigureAwait(false), ct);
+        {
+            int n = await s.Sql("DELETE FROM s3_object WHERE mtime < @t AND NOT EXISTS (SELECT 1 FROM file f WHERE f.fid = s3_object.fid)")
+                .Int("@t", t).ExecuteAsync(ct).ConfigureAwait(false);
+            // Part layouts of objects whose row is gone (their files no longer exist; layouts are written before the row).
+            await s.Sql("DELETE FROM s3_object_part WHERE NOT EXISTS (SELECT 1 FROM s3_object o WHERE o.fid = s3_object_part.fid) " +
+                        "AND NOT EXISTS (SELECT 1 FROM file f WHERE f.fid = s3_object_part.fid) " +
+                        "AND NOT EXISTS (SELECT 1 FROM tempfile t WHERE t.fid = s3_object_part.fid)")
+                .ExecuteAsync(ct).ConfigureAwait(false);
+            return n;
+        }, ct);
 
     public ValueTask DisposeAsync() => _db.DisposeAsync();
 }
