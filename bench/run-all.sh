@@ -75,10 +75,11 @@ if has "$PARTS" storage; then
   DURATION=${SECS}s "$ROOT/bench/storage/run.sh" >"$OUT/storage.txt" 2>&1 || true
 fi
 
-# MogileFS 2.73 on the same 2-core VM, SQLite, 20 query workers (issue 14; two runs, other work running).
+# MogileFS 2.73 on the same 2-core VM, SQLite, 20 query workers (issue 14; two runs, other work running);
+# fsck: 10,000 files x 2 copies through 2.73's default fsck, docs/performance.md.
 declare -A OLD=([store]="41-62/s" [fetch]="835-1,343/s" [list_keys]="1,945-2,292/s" [get_paths]="3,319-3,407/s"
-  [file_info]="2,354-5,484/s" [create_open]="310-479/s" [replicate]="148 s" [fsck]="not measured")
-declare -A OLDHI=([store]=62 [fetch]=1343 [list_keys]=2292 [get_paths]=3407 [file_info]=5484 [create_open]=479 [replicate]=148)
+  [file_info]="2,354-5,484/s" [create_open]="310-479/s" [replicate]="148 s" [fsck]="18 fids/s")
+declare -A OLDHI=([store]=62 [fetch]=1343 [list_keys]=2292 [get_paths]=3407 [file_info]=5484 [create_open]=479 [replicate]=148 [fsck]=18)
 declare -A GOAL=([store]="≥ 2,000/s, p99 < 50 ms" [fetch]="≥ 10,000/s" [list_keys]="≥ 10× 2.73" [get_paths]="≥ 10×, p99 < 5 ms"
   [file_info]="≥ 10×" [create_open]="≥ 20×" [replicate]="≥ 10×" [fsck]="≥ 10×")
 declare -A WHAT=([store]="store 1 KiB end to end, 16 clients" [fetch]="fetch 1 KiB end to end, 16 clients"
