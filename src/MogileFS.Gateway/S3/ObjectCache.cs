@@ -27,6 +27,7 @@ public sealed class ObjectCache
     private readonly long _ttlMs;
     private readonly long _contentBudget;
     private long _contentBytes;
+    private long _adds;
     private const int MaxEntries = 200_000;
 
     public ObjectCache(GatewayOptions options)
@@ -64,7 +65,8 @@ public sealed class ObjectCache
         if (_ttlMs <= 0) return;
         int s = Stripe(bucket, key);
         if (Volatile.Read(ref _stripes[s]) != stamp) return;
-        if (_meta.Count >= MaxEntries) _meta.Clear();
+        // Count takes every lock of the dictionary: look only now and then (expired entries are dropped by this clear).
+        if ((Interlocked.Increment(ref _adds) & 1023) == 0 && _meta.Count >= MaxEntries) _meta.Clear();
         _meta[(bucket, key)] = (entry, meta, Environment.TickCount64 + _ttlMs);
         // A change that bumped the stripe after the check above removes after it, or we remove here.
         if (Volatile.Read(ref _stripes[s]) != stamp) _meta.TryRemove((bucket, key), out _);
