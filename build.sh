@@ -10,7 +10,7 @@
 # Needs the .NET 10 SDK; running the result needs the .NET 10 runtime.
 #
 #   ./build.sh install [PREFIX]   # PREFIX (default /usr/local): programs into PREFIX/lib/mogilefs,
-#                                 # links in PREFIX/bin, systemd units (mogilefsd, mogstored) into
+#                                 # links in PREFIX/bin, systemd units (mogilefsd, mogstored, moggateway) into
 #                                 # $UNITDIR (default /etc/systemd/system) with PREFIX/bin in ExecStart
 set -euo pipefail
 

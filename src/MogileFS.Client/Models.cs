@@ -35,6 +35,17 @@ public sealed class StoreOptions
     /// <summary>Progress callback: bytes sent so far for the current attempt.</summary>
     public IProgress<long>? Progress { get; set; }
 
+    /// <summary>
+    /// Return only once the tracker records at least this many copies of the new file (0 = return
+    /// after <c>create_close</c>, as every MogileFS client does). MogileFS replicates after the
+    /// close, so until then the file's only copy is on one node; a caller that must not lose an
+    /// acknowledged file to the loss of that node waits for 2 (or the class's count).
+    /// </summary>
+    public int MinCopies { get; set; }
+
+    /// <summary>How long <see cref="MinCopies"/> waits before the store fails with <c>not_replicated</c> (default 60 s).</summary>
+    public TimeSpan MinCopiesTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Extra pairs for <c>create_open</c>.</summary>
     public IDictionary<string, string>? CreateOpenArgs { get; set; }
 

@@ -206,7 +206,29 @@ public sealed class MogileFSClient : IDisposable
         {
             await RetryCreateCloseAsync(key, fid, closeArgs, closeTimeout, lost, cancellationToken).ConfigureAwait(false);
         }
+        if (options.MinCopies > 1) await WaitForCopiesAsync(key, fid, options.MinCopies, options.MinCopiesTimeout, cancellationToken).ConfigureAwait(false);
         return new StoreResult(fid, bytes, written.Value.DevId, written.Value.Path, checksum);
+    }
+
+    /// <summary>Polls <c>file_info</c> until the tracker records <paramref name="copies"/> copies of <paramref name="fid"/>.</summary>
+    private async Task WaitForCopiesAsync(string key, long fid, int copies, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        int delayMs = 20;
+        int have = 0;
+        while (true)
+        {
+            var info = await FileInfoAsync(key, false, ct).ConfigureAwait(false);
+            if (info is null || info.Fid != fid)
+                throw new MogileFSException("not_replicated", $"'{key}' was replaced or deleted while waiting for {copies} copies of fid {fid}");
+            have = info.DevCount;
+            if (have >= copies) return;
+            if (DateTime.UtcNow >= deadline) break;
+            await Task.Delay(delayMs, ct).ConfigureAwait(false);
+            delayMs = Math.Min(delayMs * 2, 500);
+        }
+        throw new MogileFSException("not_replicated",
+            $"'{key}' (fid {fid}) is stored but has {have} of the {copies} copies asked for after {timeout.TotalSeconds:0.#} s");
     }
 
     /// <summary>

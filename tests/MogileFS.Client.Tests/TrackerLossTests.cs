@@ -90,6 +90,24 @@ public class TrackerLossTests(ClusterFixture fx)
         Assert.Equal("someone else"u8.ToArray(), await other.GetBytesAsync(overwritten));
     }
 
+    [Fact]
+    public async Task MinCopies_returns_once_the_file_is_replicated_and_fails_clearly_when_it_cannot_be()
+    {
+        using var client = fx.Client();
+        var r = await client.StoreAsync("mincopies/2", new MemoryStream("two copies"u8.ToArray()),
+            new StoreOptions { Class = "c1", MinCopies = 2 });
+        var info = await client.FileInfoAsync("mincopies/2");
+        Assert.NotNull(info);
+        Assert.Equal(r.Fid, info.Fid);
+        Assert.True(info.DevCount >= 2, $"devcount {info.DevCount}");
+
+        // more copies than the class asks for never come: a clear error once the wait is over
+        var e = await Assert.ThrowsAsync<MogileFSException>(() => client.StoreAsync("mincopies/9", new MemoryStream("nine"u8.ToArray()),
+            new StoreOptions { Class = "c1", MinCopies = 9, MinCopiesTimeout = TimeSpan.FromSeconds(1) }));
+        Assert.Equal("not_replicated", e.ErrorCode);
+        Assert.Contains("of the 9 copies", e.Message);
+    }
+
     /// <summary>Forwards to a real tracker until the first request of <c>command</c>, then "dies".</summary>
     private sealed class DyingTracker : IAsyncDisposable
     {

@@ -15,6 +15,7 @@ public sealed class Options
     public string? StopFile { get; set; }
     public string? Prefix { get; set; }
     public int Readers { get; set; }
+    public int MinCopies { get; set; }
     public double ConnectTimeout { get; set; } = 1;
     public double RequestTimeout { get; set; } = 10;
     public double DeadRetry { get; set; } = 5;
@@ -53,6 +54,8 @@ public sealed class Options
           --out=DIR (storm-out): acked.tsv, errors.tsv, read-errors.tsv, summary.env, storm.pid
           --prefix=P (keys are P/<client>/<n>; default storm-<time>-<pid>)
           --readers=0 (clients that fetch random acknowledged keys throughout and log failed reads)
+          --min-copies=N (a store counts as acknowledged once the tracker records N copies; default:
+                          at create_close, when MogileFS has written one copy)
           --connect-timeout=1 --request-timeout=10 --dead-retry=5 (client library options, seconds)
           --error-pause-ms=50 (a client waits this long after a failed store)
           --merge-gap-ms=1000 (errors closer than this form one error window)
@@ -94,6 +97,7 @@ public sealed class Options
                 case "stop-file": o.StopFile = v; break;
                 case "prefix": o.Prefix = v; break;
                 case "readers": o.Readers = Int(name, v); break;
+                case "min-copies": o.MinCopies = Int(name, v); break;
                 case "connect-timeout": o.ConnectTimeout = Dbl(name, v); break;
                 case "request-timeout": o.RequestTimeout = Dbl(name, v); break;
                 case "dead-retry": o.DeadRetry = Dbl(name, v); break;

@@ -68,7 +68,8 @@ public sealed class StormRunner(Options o)
                 try
                 {
                     // No cancellation token: a store in flight at stop time is finished, so its outcome is known.
-                    var r = await client.StoreBytesAsync(key, data, o.Class).ConfigureAwait(false);
+                    var r = await client.StoreAsync(key, new MemoryStream(data, writable: false),
+                        new StoreOptions { Class = o.Class, MinCopies = o.MinCopies }).ConfigureAwait(false);
                     acked.Write(EventLog.NowMs(), start, c, key, o.Size, r.Fid);
                     Interlocked.Increment(ref _ok);
                     lock (_ackedLock) _acked.Add((key, o.Size));
