@@ -57,10 +57,10 @@ await using var store = MetadataStore.Open(dsn, user, pass);
 var ct = CancellationToken.None;
 int dmid = (await store.GetDomainsAsync(ct)).FirstOrDefault(d => d.Name == domain)?.Id ?? await store.CreateDomainAsync(domain, ct);
 var classes = await store.GetClassesAsync(ct);
-int ClassId(string name, int min) => classes.FirstOrDefault(c => c.DomainId == dmid && c.Name == name)?.ClassId
-    ?? store.CreateClassAsync(dmid, name, min, null, null, ct).AsTask().GetAwaiter().GetResult();
-ClassId("one", 1);
-int classTwo = ClassId("two", 2);
+async Task<int> ClassId(string name, int min) => classes.FirstOrDefault(c => c.DomainId == dmid && c.Name == name)?.ClassId
+    ?? await store.CreateClassAsync(dmid, name, min, null, null, ct);
+await ClassId("one", 1);
+int classTwo = await ClassId("two", 2);
 long firstFid = (await store.GetMaxFileFidAsync(ct)) + 1;
 long lastFid = firstFid + files - 1;
 long firstReal = lastFid - real + 1;
