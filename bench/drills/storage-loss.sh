@@ -46,11 +46,11 @@ read_env "$WORK/storm/verify.env" V
 dead_at=$(grep -m1 -h "marked dead" "$WORK/logs/tracker1.log" | cut -c1-40 || true)
 [[ -n "$dead_at" ]] && log "tracker log: $dead_at ..."
 read_errors=$(wc -l < "$WORK/storm/read-errors.tsv" 2>/dev/null || echo 0)
-log "reads during the storm: $S_READS ok, $read_errors failed"
+log "reads during the storm: ${S_READS:-?} ok, $read_errors failed"
 lost=$((V_LOST + V_BAD + V_UNREADABLE))
 [[ $lost == 0 && $read_errors == 0 && $V_BELOW_COUNT == 0 ]] || fail=1
 recovery="$V_RECOVERY_SECONDS s after the kill"
 [[ $V_BELOW_COUNT == 0 ]] || recovery="$V_BELOW_COUNT files below count after ${RECOVERY_LIMIT} s"
 result "storage node loss (auto_mark_dead_after=$DEAD_AFTER, ack at $MIN_COPIES copies)" "$S_OK" "$S_FAILED" \
-  "$S_MAX_WINDOW s (reads failed: $read_errors of $((S_READS + read_errors)))" "$lost" "$recovery"
+  "$S_MAX_WINDOW s, not_replicated stores are not acknowledged (a client's longest wait across the kill $S_EVENT_GAP s; reads failed: $read_errors of $((${S_READS:-0} + read_errors)))" "$lost" "$recovery"
 exit $fail

@@ -16,6 +16,7 @@ public sealed class Options
     public string? Prefix { get; set; }
     public int Readers { get; set; }
     public int MinCopies { get; set; }
+    public double MinCopiesTimeout { get; set; } = 10;
     public double ConnectTimeout { get; set; } = 1;
     public double RequestTimeout { get; set; } = 10;
     public double DeadRetry { get; set; } = 5;
@@ -56,6 +57,7 @@ public sealed class Options
           --readers=0 (clients that fetch random acknowledged keys throughout and log failed reads)
           --min-copies=N (a store counts as acknowledged once the tracker records N copies; default:
                           at create_close, when MogileFS has written one copy)
+          --min-copies-timeout=10 (seconds; then the store counts as failed with not_replicated)
           --connect-timeout=1 --request-timeout=10 --dead-retry=5 (client library options, seconds)
           --error-pause-ms=50 (a client waits this long after a failed store)
           --merge-gap-ms=1000 (errors closer than this form one error window)
@@ -98,6 +100,7 @@ public sealed class Options
                 case "prefix": o.Prefix = v; break;
                 case "readers": o.Readers = Int(name, v); break;
                 case "min-copies": o.MinCopies = Int(name, v); break;
+                case "min-copies-timeout": o.MinCopiesTimeout = Dbl(name, v); break;
                 case "connect-timeout": o.ConnectTimeout = Dbl(name, v); break;
                 case "request-timeout": o.RequestTimeout = Dbl(name, v); break;
                 case "dead-retry": o.DeadRetry = Dbl(name, v); break;

@@ -19,7 +19,10 @@ switch (mode)
     case "report":
         var s = Report.Compute(o.Out, o.MergeGapMs, o.SinceMs);
         Console.Write(Report.Format(s, o.Label));
-        File.WriteAllText(Path.Combine(o.Out, "summary.env"), Report.Env(s));
+        // keep the read figures a storm run wrote (report only recomputes the store figures)
+        var envFile = Path.Combine(o.Out, "summary.env");
+        var kept = File.Exists(envFile) ? File.ReadAllLines(envFile).Where(l => l.StartsWith("READ", StringComparison.Ordinal)) : [];
+        File.WriteAllText(envFile, Report.Env(s) + string.Concat(kept.Select(l => l + "\n")));
         return 0;
     default:
         return await new StormRunner(o).RunAsync();

@@ -69,7 +69,7 @@ public sealed class StormRunner(Options o)
                 {
                     // No cancellation token: a store in flight at stop time is finished, so its outcome is known.
                     var r = await client.StoreAsync(key, new MemoryStream(data, writable: false),
-                        new StoreOptions { Class = o.Class, MinCopies = o.MinCopies }).ConfigureAwait(false);
+                        new StoreOptions { Class = o.Class, MinCopies = o.MinCopies, MinCopiesTimeout = TimeSpan.FromSeconds(o.MinCopiesTimeout) }).ConfigureAwait(false);
                     acked.Write(EventLog.NowMs(), start, c, key, o.Size, r.Fid);
                     Interlocked.Increment(ref _ok);
                     lock (_ackedLock) _acked.Add((key, o.Size));
