@@ -14,6 +14,9 @@
 #   MariaDB from the mariadb-server package — and stop it on exit),
 #   METRICS (1: status ports on for the tracker and both storage nodes, and every one of them is
 #   scraped once a second during the runs, as a busy Prometheus would; 0 = off, the default).
+#   SCRAPE_INTERVAL (seconds between scrapes with METRICS=1; 1 by default, Prometheus' usual is 15-60).
+#   Before the load starts, every status port is scraped (and the dashboard fetched) 20 times, so the
+#   figures are the steady state, not the first requests' JIT compilation of the HTTP stack.
 #   DASHBOARD_POLL (seconds): turn the tracker's status port on and fetch the dashboard's overview,
 #   devices and jobs pages every DASHBOARD_POLL s during the run (what the dashboard costs the hot paths).
 set -euo pipefail
@@ -154,6 +157,7 @@ wait_port 127.0.2.1 "$TRACKER_PORT" "$!"
 if [[ -n "${DASHBOARD_POLL:-}" ]]; then
   DASH=http://$(sed -n 's/^status_listen = //p' "$WORK/mogilefsd.conf" | tail -n1)/dashboard
   for _ in $(seq 100); do curl -sf -o /dev/null "$DASH" && break; sleep 0.1; done
+  for _ in $(seq 20); do for p in "" /devices /jobs; do curl -s -o /dev/null "$DASH$p"; done; done
   (while true; do
      for p in "" /devices /jobs; do curl -s -o /dev/null -w "%{http_code} %{time_total}\n" "$DASH$p" >>"$OUT/dashboard-poll.log"; done
      sleep "$DASHBOARD_POLL"
@@ -164,15 +168,18 @@ fi
 
 if [[ $METRICS == 1 ]]; then
   # A scraper like Prometheus at a 1 s interval (15-60 s is usual), on every status port.
+  for u in "127.0.2.1:$((TRACKER_PORT + 79))" "127.0.2.1:$((HTTP + 80))" "127.0.2.2:$((HTTP + 80))"; do
+    for _ in $(seq 20); do curl -s -o /dev/null "http://$u/metrics" || true; done
+  done
   ( while :; do
       for u in "127.0.2.1:$((TRACKER_PORT + 79))" "127.0.2.1:$((HTTP + 80))" "127.0.2.2:$((HTTP + 80))"; do
         curl -s -o /dev/null "http://$u/metrics" || true
       done
-      sleep 1
+      sleep "${SCRAPE_INTERVAL:-1}"
     done ) &
   PIDS+=($!)
 fi
-echo "# metrics: $([[ $METRICS == 1 ]] && echo "on, scraped every second" || echo off)"
+echo "# metrics: $([[ $METRICS == 1 ]] && echo "on, scraped every ${SCRAPE_INTERVAL:-1} s" || echo off)"
 echo "# cluster: tracker 127.0.2.1:$TRACKER_PORT (query_jobs=$QUERY_JOBS), mogstored 127.0.2.{1,2}:$HTTP, $DB; $(nproc) cores; results in $OUT"
 # Prepare first (domain, class, hosts, devices, FILES files), then measure: the tracker's CPU time
 # per operation over the measured runs is a cost figure that depends little on other load.
