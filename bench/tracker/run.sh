@@ -15,8 +15,9 @@
 #   METRICS (1: status ports on for the tracker and both storage nodes, and every one of them is
 #   scraped once a second during the runs, as a busy Prometheus would; 0 = off, the default).
 #   SCRAPE_INTERVAL (seconds between scrapes with METRICS=1; 1 by default, Prometheus' usual is 15-60).
-#   Before the load starts, every status port is scraped (and the dashboard fetched) 20 times, so the
-#   figures are the steady state, not the first requests' JIT compilation of the HTTP stack.
+#   Before the load starts, every status port is scraped (and the dashboard fetched) 20 times and the
+#   tracker left alone for STATUS_SETTLE s (10), so the figures are the steady state of a long-running
+#   tracker, not the tiered JIT recompiling the HTTP stack and the dashboard in the first seconds.
 #   DASHBOARD_POLL (seconds): turn the tracker's status port on and fetch the dashboard's overview,
 #   devices and jobs pages every DASHBOARD_POLL s during the run (what the dashboard costs the hot paths).
 set -euo pipefail
@@ -179,6 +180,7 @@ if [[ $METRICS == 1 ]]; then
     done ) &
   PIDS+=($!)
 fi
+if [[ $METRICS == 1 || -n "${DASHBOARD_POLL:-}" ]]; then sleep "${STATUS_SETTLE:-10}"; fi
 echo "# metrics: $([[ $METRICS == 1 ]] && echo "on, scraped every ${SCRAPE_INTERVAL:-1} s" || echo off)"
 echo "# cluster: tracker 127.0.2.1:$TRACKER_PORT (query_jobs=$QUERY_JOBS), mogstored 127.0.2.{1,2}:$HTTP, $DB; $(nproc) cores; results in $OUT"
 # Prepare first (domain, class, hosts, devices, FILES files), then measure: the tracker's CPU time
