@@ -66,8 +66,13 @@ internal sealed partial class HttpConnection
             }
 
             _lingerOnClose = _writeErrno != 0;
+            // Every failure removes its temporary file before answering: a client (or a test) that
+            // looks at the directory after the error sees nothing of the upload.
             if (_writeErrno != 0)
+            {
+                EndPut(committed: false);
                 return await SendSimpleAsync(WriteErrorStatus(_writeErrno), WriteErrorMessage(_writeErrno), keepAlive: false).ConfigureAwait(false);
+            }
 
             string? mismatch = null;
             if (md5Header != null)
@@ -79,18 +84,24 @@ internal sealed partial class HttpConnection
             }
             bool keep = wantsKeepAlive && !_svc.Stopping;
             if (mismatch != null)
+            {
+                EndPut(committed: false);
                 return await SendSimpleAsync(400, mismatch, keep).ConfigureAwait(false);
+            }
 
             var (fcode, fmsg) = FinishPut();
             if (fcode != 0)
+            {
+                EndPut(committed: false);
                 return await SendSimpleAsync(fcode, fmsg, keep).ConfigureAwait(false);
+            }
             committed = true;
             return await SendPutOkAsync(md5Header != null, keep).ConfigureAwait(false);
         }
         finally
         {
             Volatile.Write(ref BodyStarted, 0);
-            EndPut(committed);
+            EndPut(committed); // idempotent: a no-op when an error path already cleaned up
         }
     }
 
