@@ -39,16 +39,6 @@ public sealed class KeyList
         _ends[Count++] = _used;
     }
 
-    /// <summary>Puts the keys in bytewise order.</summary>
-    public void Sort()
-    {
-        var keys = new byte[Count][];
-        for (int i = 0; i < Count; i++) keys[i] = this[i].ToArray();
-        Array.Sort(keys, static (x, y) => x.AsSpan().SequenceCompareTo(y));
-        Clear();
-        foreach (var k in keys) Add(k);
-    }
-
     /// <summary>Adds a byte string (<see cref="MogileFS.Core.Protocol.ByteString"/>: one char per byte).</summary>
     public void Add(string key)
     {

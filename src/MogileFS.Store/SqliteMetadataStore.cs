@@ -200,14 +200,10 @@ public sealed class SqliteMetadataStore : MetadataStore
     // ---- list_keys without the driver's reader ---------------------------------------------
     //
     // list_keys reads up to 1,000 keys per call. Through Microsoft.Data.Sqlite each key costs a
-    // reader call with SafeHandle reference counting per column, SQLite's connection mutex per API
-    // call, a string, an ASCII check (and for non-ASCII keys a second read as bytes). Here the
-    // statement is prepared once per pooled reader connection (SQLITE_PREPARE_PERSISTENT) and wraps
-    // the dialect's list_keys query in two aggregates: the keys' byte lengths as "5,7,12" and all
-    // keys' bytes back to back. One row, two column reads per call, whatever the number of keys;
-    // the bytes are cut apart into the caller's KeyList. Same inner SQL and the same bound bytes as
-    // the generic path, so the same rows; group_concat follows the inner query's order in practice
-    // (a co-routine feeds it), and the result is checked and sorted if it ever did not.
+    // reader call with SafeHandle reference counting per column, a string, an ASCII check (and for
+    // non-ASCII keys a second read as bytes). Here the statement is prepared once per pooled reader
+    // connection (SQLITE_PREPARE_PERSISTENT) and each row's bytes are copied straight into the
+    // caller's KeyList. Same SQL and the same bound bytes as the generic path, so the same rows.
 
     public override ValueTask ListKeysAsync(int dmid, string likePattern, string after, int limit, bool caseSensitive, KeyList into, CancellationToken ct)
     {
@@ -226,9 +222,10 @@ public sealed class SqliteMetadataStore : MetadataStore
                 Check(raw.sqlite3_bind_int64(st.Stmt, st.Limit, a.limit), db);
                 BindBytes(statements, st.Stmt, st.After, a.after, db);
                 BindBytes(statements, st.Stmt, st.Pattern, pattern, db);
-                int rc = raw.sqlite3_step(st.Stmt);
-                if (rc == raw.SQLITE_ROW) Unpack(raw.sqlite3_column_blob(st.Stmt, 0), raw.sqlite3_column_blob(st.Stmt, 1), a.into);
-                else if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(rc, db);
+                int rc;
+                while ((rc = raw.sqlite3_step(st.Stmt)) == raw.SQLITE_ROW)
+                    a.into.Add(raw.sqlite3_column_blob(st.Stmt, 0));
+                if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(rc, db);
             }
             finally
             {
@@ -236,28 +233,6 @@ public sealed class SqliteMetadataStore : MetadataStore
             }
             return ValueTask.FromResult(true);
         }, ct).AsValueTaskVoid();
-    }
-
-    /// <summary>Cuts <paramref name="keys"/> (all keys back to back) at the byte lengths listed in
-    /// <paramref name="lengths"/> ("5,7,12"; empty when no row matched).</summary>
-    internal static void Unpack(ReadOnlySpan<byte> lengths, ReadOnlySpan<byte> keys, KeyList into)
-    {
-        int at = 0;
-        bool sorted = true;
-        while (!lengths.IsEmpty)
-        {
-            int comma = lengths.IndexOf((byte)',');
-            var digits = comma < 0 ? lengths : lengths[..comma];
-            lengths = comma < 0 ? default : lengths[(comma + 1)..];
-            if (!System.Buffers.Text.Utf8Parser.TryParse(digits, out int n, out int used) || used != digits.Length || n < 0 || n > keys.Length - at)
-                throw new InvalidOperationException("list_keys: SQLite returned key lengths that do not fit the keys");
-            var key = keys.Slice(at, n);
-            if (into.Count > 0 && key.SequenceCompareTo(into[into.Count - 1]) <= 0) sorted = false;
-            into.Add(key);
-            at += n;
-        }
-        if (at != keys.Length) throw new InvalidOperationException("list_keys: SQLite returned key lengths that do not fit the keys");
-        if (!sorted) into.Sort();
     }
 
     private static void Check(int rc, sqlite3 db)
@@ -291,8 +266,7 @@ public sealed class SqliteMetadataStore : MetadataStore
 
         private static ListKeysStatement Prepare(StoreSession s, sqlite3 db, bool caseSensitive)
         {
-            var sql = "SELECT group_concat(length(CAST(dkey AS BLOB)), ','), group_concat(dkey, '') FROM ("
-                + s.Store.RewriteSql(s.Dialect.ListKeysSql(caseSensitive)) + ")";
+            var sql = s.Store.RewriteSql(s.Dialect.ListKeysSql(caseSensitive));
             Check(raw.sqlite3_prepare_v3(db, sql, raw.SQLITE_PREPARE_PERSISTENT, out var stmt), db);
             int Index(string name)
             {
