@@ -39,6 +39,17 @@ public sealed class KeyList
         _ends[Count++] = _used;
     }
 
+    /// <summary>Adds <paramref name="length"/> bytes at <paramref name="bytes"/> (native memory).</summary>
+    public void Add(IntPtr bytes, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (_used + length > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _used + length));
+        if (Count == _ends.Length) Array.Resize(ref _ends, _ends.Length * 2);
+        if (length > 0) System.Runtime.InteropServices.Marshal.Copy(bytes, _bytes, _used, length);
+        _used += length;
+        _ends[Count++] = _used;
+    }
+
     /// <summary>Adds a byte string (<see cref="MogileFS.Core.Protocol.ByteString"/>: one char per byte).</summary>
     public void Add(string key)
     {

@@ -222,9 +222,7 @@ public sealed class SqliteMetadataStore : MetadataStore
                 Check(raw.sqlite3_bind_int64(st.Stmt, st.Limit, a.limit), db);
                 BindBytes(statements, st.Stmt, st.After, a.after, db);
                 BindBytes(statements, st.Stmt, st.Pattern, pattern, db);
-                int rc;
-                while ((rc = raw.sqlite3_step(st.Stmt)) == raw.SQLITE_ROW)
-                    a.into.Add(raw.sqlite3_column_blob(st.Stmt, 0));
+                int rc = UseNativeRows ? NativeRows.ReadFirstColumn(st.Stmt, a.into) : ReadFirstColumn(st.Stmt, a.into);
                 if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(rc, db);
             }
             finally
@@ -233,6 +231,69 @@ public sealed class SqliteMetadataStore : MetadataStore
             }
             return ValueTask.FromResult(true);
         }, ct).AsValueTaskVoid();
+    }
+
+    /// <summary>Read rows with direct calls into e_sqlite3 (when it is there); tests switch it off to
+    /// cover the SQLitePCLRaw loop.</summary>
+    internal static bool UseNativeRows { get; set; } = NativeRows.Available;
+
+    private static int ReadFirstColumn(sqlite3_stmt stmt, KeyList into)
+    {
+        int rc;
+        while ((rc = raw.sqlite3_step(stmt)) == raw.SQLITE_ROW) into.Add(raw.sqlite3_column_blob(stmt, 0));
+        return rc;
+    }
+
+    /// <summary>
+    /// The row loop straight against the e_sqlite3 library SQLitePCLRaw loaded (same name, so the same
+    /// file and the same loaded instance): one reference count on the statement handle per call instead
+    /// of two per row, and no GC transition for the two column calls (short, non-blocking). Without
+    /// that library (another SQLite provider) the SQLitePCLRaw loop above is used.
+    /// </summary>
+    private static class NativeRows
+    {
+        public static readonly bool Available = Probe();
+
+        private static bool Probe()
+        {
+            try
+            {
+                return System.Runtime.InteropServices.NativeLibrary.TryLoad("e_sqlite3", typeof(NativeRows).Assembly, null, out var h)
+                    && System.Runtime.InteropServices.NativeLibrary.TryGetExport(h, "sqlite3_column_blob", out _)
+                    && raw.GetNativeLibraryName() == "e_sqlite3";
+            }
+            catch (Exception) { return false; }
+        }
+
+        [System.Runtime.InteropServices.DllImport("e_sqlite3", EntryPoint = "sqlite3_step")]
+        private static extern int Step(IntPtr stmt);
+
+        [System.Runtime.InteropServices.DllImport("e_sqlite3", EntryPoint = "sqlite3_column_blob"), System.Runtime.InteropServices.SuppressGCTransition]
+        private static extern IntPtr ColumnBlob(IntPtr stmt, int column);
+
+        [System.Runtime.InteropServices.DllImport("e_sqlite3", EntryPoint = "sqlite3_column_bytes"), System.Runtime.InteropServices.SuppressGCTransition]
+        private static extern int ColumnBytes(IntPtr stmt, int column);
+
+        public static int ReadFirstColumn(sqlite3_stmt stmt, KeyList into)
+        {
+            bool added = false;
+            stmt.DangerousAddRef(ref added);
+            try
+            {
+                IntPtr p = stmt.DangerousGetHandle();
+                int rc;
+                while ((rc = Step(p)) == raw.SQLITE_ROW)
+                {
+                    IntPtr blob = ColumnBlob(p, 0); // blob before bytes, as SQLite asks
+                    into.Add(blob, ColumnBytes(p, 0));
+                }
+                return rc;
+            }
+            finally
+            {
+                if (added) stmt.DangerousRelease();
+            }
+        }
     }
 
     private static void Check(int rc, sqlite3 db)

@@ -76,7 +76,23 @@ public sealed class SqliteListKeysTests : IAsyncLifetime
         keys.Add("left over from an earlier call");
         await _store.ListKeysAsync(1, like, after, limit, caseSensitive, keys, default);
         Assert.Equal(expected, Strings(keys));
+
+        // The SQLitePCLRaw row loop (used where the e_sqlite3 library is not the one loaded).
+        bool native = SqliteMetadataStore.UseNativeRows;
+        try
+        {
+            SqliteMetadataStore.UseNativeRows = false;
+            await _store.ListKeysAsync(1, like, after, limit, caseSensitive, keys, default);
+            Assert.Equal(expected, Strings(keys));
+        }
+        finally
+        {
+            SqliteMetadataStore.UseNativeRows = native;
+        }
     }
+
+    [Fact]
+    public void The_direct_row_loop_is_in_use_here() => Assert.True(SqliteMetadataStore.UseNativeRows);
 
     [Fact]
     public async Task Keys_come_back_byte_for_byte_in_bytewise_order()
