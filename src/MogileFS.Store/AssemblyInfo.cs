@@ -1,1 +1,3 @@
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("MogileFS.Store.Tests")]
+
 namespace MogileFS.Store;

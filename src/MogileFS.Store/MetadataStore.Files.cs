@@ -316,6 +316,17 @@ public abstract partial class MetadataStore
             return list;
         }, ct);
 
+    /// <summary>
+    /// <see cref="ListKeysAsync(int, string, string, int, bool, CancellationToken)"/> into <paramref name="into"/>
+    /// (cleared first) as raw bytes. SQLite overrides it with a reader that makes no string per key.
+    /// </summary>
+    public virtual async ValueTask ListKeysAsync(int dmid, string likePattern, string after, int limit, bool caseSensitive, KeyList into, CancellationToken ct)
+    {
+        into.Clear();
+        var keys = await ListKeysAsync(dmid, likePattern, after, limit, caseSensitive, ct).ConfigureAwait(false);
+        foreach (var k in keys) into.Add(k);
+    }
+
     /// <summary>The statement list_keys runs on this database for a prefix (PostgreSQL: chosen by the
     /// database's collation; with bounds when the prefix allows them).</summary>
     public ValueTask<string> ListKeysStatementAsync(string likePattern, bool caseSensitive, CancellationToken ct) =>

@@ -199,6 +199,156 @@ public sealed class SqliteMetadataStore : MetadataStore
         if (rc != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, db);
     }
 
+    // ---- list_keys without the driver's reader ---------------------------------------------
+    //
+    // list_keys reads up to 1,000 keys per call. Through Microsoft.Data.Sqlite each key costs a
+    // reader call with SafeHandle reference counting per column, a string, an ASCII check (and for
+    // non-ASCII keys a second read as bytes). Here the statement is prepared once per pooled reader
+    // connection (SQLITE_PREPARE_PERSISTENT) and each row's bytes are copied straight into the
+    // caller's KeyList. Same SQL and the same bound bytes as the generic path, so the same rows.
+
+    public override ValueTask ListKeysAsync(int dmid, string likePattern, string after, int limit, bool caseSensitive, KeyList into, CancellationToken ct)
+    {
+        into.Clear();
+        if (limit <= 0) return ValueTask.CompletedTask;
+        return ReadAsync((dmid, likePattern, after, limit, caseSensitive, into), static (s, a, ct) =>
+        {
+            a.into.Clear(); // a retried attempt starts over
+            var statements = s.Native as ListKeysStatements ?? (ListKeysStatements)(s.Native = new ListKeysStatements());
+            var db = ((SqliteConnection)s.Connection).Handle!;
+            var st = statements.Get(s, db, a.caseSensitive);
+            var (_, pattern) = s.Dialect.ListKeysPattern(a.likePattern, a.caseSensitive);
+            try
+            {
+                Check(raw.sqlite3_bind_int64(st.Stmt, st.Dmid, a.dmid), db);
+                Check(raw.sqlite3_bind_int64(st.Stmt, st.Limit, a.limit), db);
+                BindBytes(statements, st.Stmt, st.After, a.after, db);
+                BindBytes(statements, st.Stmt, st.Pattern, pattern, db);
+                int rc = UseNativeRows ? NativeRows.ReadFirstColumn(st.Stmt, a.into) : ReadFirstColumn(st.Stmt, a.into);
+                if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(rc, db);
+            }
+            finally
+            {
+                raw.sqlite3_reset(st.Stmt);
+            }
+            return ValueTask.FromResult(true);
+        }, ct).AsValueTaskVoid();
+    }
+
+    /// <summary>Read rows with direct calls into e_sqlite3 (when it is there); tests switch it off to
+    /// cover the SQLitePCLRaw loop.</summary>
+    internal static bool UseNativeRows { get; set; } = NativeRows.Available;
+
+    private static int ReadFirstColumn(sqlite3_stmt stmt, KeyList into)
+    {
+        int rc;
+        while ((rc = raw.sqlite3_step(stmt)) == raw.SQLITE_ROW) into.Add(raw.sqlite3_column_blob(stmt, 0));
+        return rc;
+    }
+
+    /// <summary>
+    /// The row loop straight against the e_sqlite3 library SQLitePCLRaw loaded (same name, so the same
+    /// file and the same loaded instance): one reference count on the statement handle per call instead
+    /// of two per row, and no GC transition for the two column calls (short, non-blocking). Without
+    /// that library (another SQLite provider) the SQLitePCLRaw loop above is used.
+    /// </summary>
+    private static class NativeRows
+    {
+        public static readonly bool Available = Probe();
+
+        private static bool Probe()
+        {
+            try
+            {
+                return System.Runtime.InteropServices.NativeLibrary.TryLoad("e_sqlite3", typeof(NativeRows).Assembly, null, out var h)
+                    && System.Runtime.InteropServices.NativeLibrary.TryGetExport(h, "sqlite3_column_blob", out _)
+                    && raw.GetNativeLibraryName() == "e_sqlite3";
+            }
+            catch (Exception) { return false; }
+        }
+
+        [System.Runtime.InteropServices.DllImport("e_sqlite3", EntryPoint = "sqlite3_step")]
+        private static extern int Step(IntPtr stmt);
+
+        [System.Runtime.InteropServices.DllImport("e_sqlite3", EntryPoint = "sqlite3_column_blob"), System.Runtime.InteropServices.SuppressGCTransition]
+        private static extern IntPtr ColumnBlob(IntPtr stmt, int column);
+
+        [System.Runtime.InteropServices.DllImport("e_sqlite3", EntryPoint = "sqlite3_column_bytes"), System.Runtime.InteropServices.SuppressGCTransition]
+        private static extern int ColumnBytes(IntPtr stmt, int column);
+
+        public static int ReadFirstColumn(sqlite3_stmt stmt, KeyList into)
+        {
+            bool added = false;
+            stmt.DangerousAddRef(ref added);
+            try
+            {
+                IntPtr p = stmt.DangerousGetHandle();
+                int rc;
+                while ((rc = Step(p)) == raw.SQLITE_ROW)
+                {
+                    IntPtr blob = ColumnBlob(p, 0); // blob before bytes, as SQLite asks
+                    into.Add(blob, ColumnBytes(p, 0));
+                }
+                return rc;
+            }
+            finally
+            {
+                if (added) stmt.DangerousRelease();
+            }
+        }
+    }
+
+    private static void Check(int rc, sqlite3 db)
+    {
+        if (rc != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, db);
+    }
+
+    /// <summary>Binds a byte string's bytes as a BLOB (the statement CASTs it to TEXT, which keeps the
+    /// bytes as they are, valid UTF-8 or not); an empty string as empty TEXT (an empty BLOB would be NULL).</summary>
+    private static void BindBytes(ListKeysStatements cache, sqlite3_stmt stmt, int index, string value, sqlite3 db)
+    {
+        if (value.Length == 0) { Check(raw.sqlite3_bind_text(stmt, index, ""), db); return; }
+        if (cache.Scratch.Length < value.Length) cache.Scratch = new byte[Math.Max(value.Length, cache.Scratch.Length * 2)];
+        int n = ByteString.ToBytes(value, cache.Scratch);
+        Check(raw.sqlite3_bind_blob(stmt, index, cache.Scratch.AsSpan(0, n)), db);
+    }
+
+    private sealed record ListKeysStatement(sqlite3_stmt Stmt, int Dmid, int After, int Limit, int Pattern);
+
+    /// <summary>list_keys' two statements (case-insensitive and case-sensitive match) on one connection.</summary>
+    private sealed class ListKeysStatements : IDisposable
+    {
+        private ListKeysStatement? _insensitive, _sensitive;
+        public byte[] Scratch = new byte[256];
+
+        public ListKeysStatement Get(StoreSession s, sqlite3 db, bool caseSensitive)
+        {
+            ref var slot = ref caseSensitive ? ref _sensitive : ref _insensitive;
+            return slot ??= Prepare(s, db, caseSensitive);
+        }
+
+        private static ListKeysStatement Prepare(StoreSession s, sqlite3 db, bool caseSensitive)
+        {
+            var sql = s.Store.RewriteSql(s.Dialect.ListKeysSql(caseSensitive));
+            Check(raw.sqlite3_prepare_v3(db, sql, raw.SQLITE_PREPARE_PERSISTENT, out var stmt), db);
+            int Index(string name)
+            {
+                int i = raw.sqlite3_bind_parameter_index(stmt, name);
+                if (i == 0) { stmt.Dispose(); throw new InvalidOperationException($"list_keys statement has no parameter {name}"); }
+                return i;
+            }
+            var (pname, _) = s.Dialect.ListKeysPattern("", caseSensitive);
+            return new ListKeysStatement(stmt, Index("@d"), Index("@a"), Index("@n"), Index(pname));
+        }
+
+        public void Dispose()
+        {
+            _insensitive?.Stmt.Dispose();
+            _sensitive?.Stmt.Dispose();
+            _insensitive = _sensitive = null;
+        }
+    }
+
     internal override Dialects.SqlDialect Dialect => Dialects.SqliteDialect.Instance;
 
     protected internal override void BindText(DbParameter p, string? value)

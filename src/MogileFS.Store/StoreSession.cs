@@ -50,6 +50,10 @@ public sealed class StoreSession : IAsyncDisposable
         return ok;
     }
 
+    /// <summary>Native resources a store keeps with this connection (SQLite: statements prepared with
+    /// SQLitePCLRaw); disposed before the connection closes.</summary>
+    internal IDisposable? Native { get; set; }
+
     /// <summary>The store's SQL generator.</summary>
     internal Dialects.SqlDialect Dialect => Store.Dialect;
 
@@ -111,6 +115,8 @@ public sealed class StoreSession : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Native?.Dispose();
+        Native = null;
         foreach (var c in _commands.Values) await c.Command.DisposeAsync().ConfigureAwait(false);
         _commands.Clear();
         await Connection.DisposeAsync().ConfigureAwait(false);

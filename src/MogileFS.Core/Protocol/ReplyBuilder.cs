@@ -73,6 +73,13 @@ public sealed class ReplyBuilder
         return Value(value);
     }
 
+    /// <summary>Adds <c>{prefix}{index}{suffix}=value</c> with the value as raw bytes.</summary>
+    public ReplyBuilder Add(string prefix, long index, string suffix, ReadOnlySpan<byte> value)
+    {
+        StartKey().KeyPart(prefix).KeyPart(index).KeyPart(suffix);
+        return Value(value);
+    }
+
     /// <summary>Low level: begin a new pair; then <see cref="KeyPart(string)"/>... and one <see cref="Value(string?)"/>.</summary>
     public ReplyBuilder StartKey()
     {
@@ -104,6 +111,19 @@ public sealed class ReplyBuilder
         {
             Ensure(Eurl.MaxEncodedLength(value.Length));
             _len += Eurl.Encode(value.AsSpan(), _buf.AsSpan(_len));
+        }
+        _inKey = false;
+        _pairs++;
+        return this;
+    }
+
+    public ReplyBuilder Value(ReadOnlySpan<byte> value)
+    {
+        Put((byte)'=');
+        if (!value.IsEmpty)
+        {
+            Ensure(Eurl.MaxEncodedLength(value.Length));
+            _len += Eurl.Encode(value, _buf.AsSpan(_len));
         }
         _inKey = false;
         _pairs++;

@@ -33,6 +33,10 @@ public sealed class CommandContext
     /// <summary>The reply under construction (pairs, or an error).</summary>
     public ReplyBuilder Reply { get; } = new();
 
+    /// <summary>A key buffer for list_keys, reused across this connection's requests.</summary>
+    internal KeyList KeyBuffer => _keyBuffer ??= new KeyList();
+    private KeyList? _keyBuffer;
+
     /// <summary>The TCP peer address (IPv4-mapped addresses are unmapped).</summary>
     public IPAddress ClientIp { get; internal set; } = IPAddress.Loopback;
 

@@ -110,6 +110,20 @@ public sealed class CodecTests
         Assert.Equal(256 - 69 - 1, enc.Count(c => c == '%')); // 62 alphanumerics + 7 marks and the space are not %-escaped
     }
 
+    /// <summary>list_keys writes keys from their bytes (no string per key): the same wire bytes as from a byte string.</summary>
+    [Theory]
+    [InlineData("plain/key")]
+    [InlineData("")]
+    [InlineData("a b&c=d%e+f")]
+    [InlineData("\u00ff\u00fe\u0000\u0001\u007f")]
+    [InlineData("\u00c3\u00a9t\u00c3\u00a9/\u00e2\u0098\u0083")]
+    public void Byte_span_values_encode_like_byte_strings(string key)
+    {
+        var fromString = new ReplyBuilder().Add("key_count", 1).Add("key_", 1, "", key).ToWireString("7");
+        var fromBytes = new ReplyBuilder().Add("key_count", 1).Add("key_", 1, "", Encoding.Latin1.GetBytes(key).AsSpan()).ToWireString("7");
+        Assert.Equal(fromString, fromBytes);
+    }
+
     [Fact]
     public void Ok_reply_with_no_pairs_has_the_trailing_space()
     {

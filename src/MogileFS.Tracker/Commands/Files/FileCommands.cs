@@ -515,18 +515,20 @@ public static partial class FileCommands
                 throw new CommandException("failure");
         }
         int limit = ListKeysRules.Limit(args.Get("limit"));
-        var keys = await ctx.Store.ListKeysAsync(dom.Id, ListKeysRules.LikePattern(prefix), after ?? "", limit,
-            ctx.Snapshot.SettingIsOn("case_sensitive_list_keys"), ctx.Cancellation).ConfigureAwait(false);
+        var keys = ctx.KeyBuffer;
+        await ctx.Store.ListKeysAsync(dom.Id, ListKeysRules.LikePattern(prefix), after ?? "", limit,
+            ctx.Snapshot.SettingIsOn("case_sensitive_list_keys"), keys, ctx.Cancellation).ConfigureAwait(false);
         if (keys.Count == 0) throw new CommandException("none_match");
         var r = ctx.Reply;
         r.Add("key_count", keys.Count);
-        string next = "";
+        int next = -1; // the bytewise greatest key (2.73 answers the last key in Perl's string order)
         for (int i = 0; i < keys.Count; i++)
         {
-            r.Add("key_", i + 1, "", keys[i]);
-            if (string.CompareOrdinal(keys[i], next) > 0) next = keys[i];
+            var k = keys[i];
+            r.Add("key_", i + 1, "", k);
+            if (next < 0 ? !k.IsEmpty : k.SequenceCompareTo(keys[next]) > 0) next = i;
         }
-        r.Add("next_after", next);
+        r.StartKey().KeyPart("next_after").Value(next < 0 ? default : keys[next]);
     }
 
     private static async ValueTask ListFidsAsync(CommandContext ctx)
