@@ -18,7 +18,7 @@ using S3Bench;
 // a table; it never passes or fails on time.
 //
 //   dotnet run -c Release --project bench/s3 -- [--clients=16] [--seconds=8] [--big=16] [--mp-mib=1024]
-//       [--part-mib=64] [--mp-clients=4] [--sizes=1k,1m,64m] [--dir=PATH] [--skip-multipart] [--direct-mib=N]
+//       [--part-mib=64] [--mp-clients=4] [--sizes=1k,1m,64m] [--dir=PATH] [--skip-multipart] [--direct-mib=N] [--get-only]
 //
 // --mp-mib=20480 --direct-mib=1024 runs the 20 GiB multipart object (needs ~45 GiB of free disk: the
 // parts and the assembled file exist together until Complete ends); the peak RSS printed at the end
@@ -83,13 +83,15 @@ foreach (long size in sizes)
 
     var gwKeys = new System.Collections.Concurrent.ConcurrentBag<string>();
     var directKeys = new System.Collections.Concurrent.ConcurrentBag<string>();
-    var gwPut = await Phase($"PUT {label} gateway", workers, seconds, big ? bigOps : 0, size, async (w, i) =>
+    // --get-only: store the objects to read without measuring the PUTs (quicker runs while tuning GET).
+    bool getOnly = opts.ContainsKey("get-only");
+    var gwPut = await Phase($"PUT {label} gateway", workers, getOnly ? 0 : seconds, getOnly ? (big ? 8 : 200) : big ? bigOps : 0, size, async (w, i) =>
     {
         string key = $"gw/{run}/{w}/{i}";
         await S3PutAsync(key, payload);
         gwKeys.Add(key);
     });
-    var directPut = await Phase($"PUT {label} direct", workers, seconds, big ? bigOps : 0, size, async (w, i) =>
+    var directPut = await Phase($"PUT {label} direct", workers, getOnly ? 0 : seconds, getOnly ? (big ? 8 : 200) : big ? bigOps : 0, size, async (w, i) =>
     {
         string key = $"direct/{run}/{w}/{i}";
         await mog.StoreBytesAsync(key, payload, "one");
@@ -187,12 +189,13 @@ if (!opts.ContainsKey("skip-multipart"))
 Console.WriteLine();
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}; " +
                   $"{clients} clients (4 for sizes of 16 MiB and more)");
-Console.WriteLine($"{"size",-6} {"op",-4} {"gateway/s",10} {"gw MiB/s",9} {"gw p50 ms",9} {"direct/s",10} {"dir MiB/s",9} {"dir p50",8} {"ratio",6} {"errors",7}  issue 15's goal");
+Console.WriteLine($"{"size",-6} {"op",-4} {"gateway/s",10} {"gw MiB/s",9} {"gw p50 ms",9} {"direct/s",10} {"dir MiB/s",9} {"dir p50",8} {"ratio",6} {"gw CPU",8} {"dir CPU",8} {"CPU ratio",9} {"errors",7}  issue 15's goal");
+Console.WriteLine("(CPU: µs of CPU of the whole process per operation; CPU ratio = direct CPU / gateway CPU, what the rate ratio tends to when the cores are the limit)");
 foreach (var (size, op, gw, d) in results)
 {
     string goal = op == "GET" ? (size == "1K" ? "ratio >= 0.7" : size.EndsWith('M') ? "ratio >= 0.9" : "")
         : size == "1K" ? "gateway >= 1000/s" : "";
-    Console.WriteLine($"{size,-6} {op,-4} {gw.Rate,10:F0} {gw.MiBs,9:F1} {gw.P50,9:F2} {d.Rate,10:F0} {d.MiBs,9:F1} {d.P50,8:F2} {gw.Rate / Math.Max(d.Rate, 1e-9),6:F2} {gw.Errors + "/" + d.Errors,7}  {goal}");
+    Console.WriteLine($"{size,-6} {op,-4} {gw.Rate,10:F0} {gw.MiBs,9:F1} {gw.P50,9:F2} {d.Rate,10:F0} {d.MiBs,9:F1} {d.P50,8:F2} {gw.Rate / Math.Max(d.Rate, 1e-9),6:F2} {gw.CpuPerOp * 1e6,8:F0} {d.CpuPerOp * 1e6,8:F0} {d.CpuPerOp / Math.Max(gw.CpuPerOp, 1e-12),9:F2} {gw.Errors + "/" + d.Errors,7}  {goal}");
 }
 if (multipart is { } mp)
 {
@@ -241,6 +244,8 @@ static async Task<Result> Phase(string name, int workers, double seconds, int co
     var latencies = new List<double>[workers];
     int errors = 0, issued = 0;
     string? firstError = null;
+    Console.WriteLine($"{name} ...");
+    var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
     var sw = Stopwatch.StartNew();
     var end = TimeSpan.FromSeconds(seconds);
     await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
@@ -254,15 +259,20 @@ static async Task<Result> Phase(string name, int workers, double seconds, int co
         }
     })));
     double elapsed = sw.Elapsed.TotalSeconds;
+    double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
     var all = latencies.SelectMany(l => l).Order().ToArray();
     double p50 = all.Length == 0 ? 0 : all[all.Length / 2];
-    var r = new Result(all.Length, elapsed, p50, errors, size);
-    Console.WriteLine($"{name}: {all.Length} ops in {elapsed:F1}s = {r.Rate:F0}/s, {r.MiBs:F1} MiB/s, p50 {p50:F2} ms" + (firstError != null ? $" (errors {errors}, first: {firstError})" : ""));
+    var r = new Result(all.Length, elapsed, p50, errors, size, cpu);
+    Console.WriteLine($"{name}: {all.Length} ops in {elapsed:F1}s = {r.Rate:F0}/s, {r.MiBs:F1} MiB/s, p50 {p50:F2} ms, CPU {r.CpuPerOp * 1e6:F0} µs/op" + (firstError != null ? $" (errors {errors}, first: {firstError})" : ""));
     return r;
 }
 
-record Result(long Ops, double Seconds, double P50, int Errors, long Size)
+// Cpu: CPU seconds of the whole process (load generator, gateway, tracker, nodes) during the phase. On a
+// shared machine the rate depends on what else runs; CPU per operation hardly does, and the ratio of the
+// two paths' CPU per operation is what their rates' ratio tends to when the cores are the bottleneck.
+record Result(long Ops, double Seconds, double P50, int Errors, long Size, double Cpu)
 {
+    public double CpuPerOp => Ops == 0 ? 0 : Cpu / Ops;
     public double Rate => Ops / Seconds;
     public double MiBs => Ops * (double)Size / 1048576 / Seconds;
 }
