@@ -120,6 +120,7 @@ foreach (long size in sizes)
 // Multipart: a 1 GiB object in parts through the gateway, and one 1 GiB PUT straight to a node.
 (double Upload, double Complete, double Total)? multipart = null;
 double directBigMBs = 0, mpGetMBs = 0;
+var mpCpu = (Parts: 0.0, Complete: 0.0, Direct: 0.0); // CPU seconds of the whole process per step
 if (!opts.ContainsKey("skip-multipart"))
 {
     long total = (long)mpMiB << 20;
@@ -127,6 +128,7 @@ if (!opts.ContainsKey("skip-multipart"))
     var part = new byte[partSize];
     Random.Shared.NextBytes(part);
     Console.WriteLine($"multipart upload of {mpMiB} MiB in {partMiB} MiB parts, {mpClients} at a time ...");
+    var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
     var sw = Stopwatch.StartNew();
     using (var init = new HttpRequestMessage(HttpMethod.Post, $"{endpoint}/bench/mp/object?uploads"))
     {
@@ -152,6 +154,8 @@ if (!opts.ContainsKey("skip-multipart"))
             }
         })));
         double upload = sw.Elapsed.TotalSeconds;
+        var cpuParts = Process.GetCurrentProcess().TotalProcessorTime;
+        mpCpu.Parts = (cpuParts - cpuStart).TotalSeconds;
         var xml = new StringBuilder("<CompleteMultipartUpload>");
         for (int p = 1; p <= parts; p++) xml.Append($"<Part><PartNumber>{p}</PartNumber><ETag>{etags[p - 1]}</ETag></Part>");
         xml.Append("</CompleteMultipartUpload>");
@@ -162,6 +166,7 @@ if (!opts.ContainsKey("skip-multipart"))
         string cbody = await cr.Content.ReadAsStringAsync();
         if (!cr.IsSuccessStatusCode || cbody.Contains("<Error>", StringComparison.Ordinal)) throw new InvalidOperationException("Complete: " + cbody);
         multipart = (upload, sw.Elapsed.TotalSeconds - upload, sw.Elapsed.TotalSeconds);
+        mpCpu.Complete = (Process.GetCurrentProcess().TotalProcessorTime - cpuParts).TotalSeconds;
     }
     // The gateway reads the object back (GET, streamed), then deletes it (the parts are gone already).
     var sw3 = Stopwatch.StartNew();
@@ -180,9 +185,11 @@ if (!opts.ContainsKey("skip-multipart"))
     long directTotal = (long)directMiB << 20;
     var big = new byte[64 << 20];
     Random.Shared.NextBytes(big);
+    var cpuDirect = Process.GetCurrentProcess().TotalProcessorTime;
     var sw2 = Stopwatch.StartNew();
     await mog.StoreAsync("direct-big", new RepeatStream(big, directTotal), new StoreOptions { Class = "one", Length = directTotal });
     directBigMBs = directTotal / 1048576.0 / sw2.Elapsed.TotalSeconds;
+    mpCpu.Direct = (Process.GetCurrentProcess().TotalProcessorTime - cpuDirect).TotalSeconds;
     await mog.DeleteAsync("direct-big");
 }
 
@@ -202,6 +209,8 @@ if (multipart is { } mp)
     double mib = mpMiB;
     Console.WriteLine($"multipart {mpMiB} MiB ({partMiB} MiB parts, {mpClients} parallel): parts {mp.Upload:F1} s ({mib / mp.Upload:F0} MiB/s), " +
                       $"complete (assembly) {mp.Complete:F1} s ({mib / mp.Complete:F0} MiB/s), total {mp.Total:F1} s ({mib / mp.Total:F0} MiB/s)");
+    Console.WriteLine($"CPU per GiB: parts {mpCpu.Parts / mib * 1024:F2} s, complete {mpCpu.Complete / mib * 1024:F2} s, " +
+                      $"single PUT straight to mogstored {mpCpu.Direct / directMiB * 1024:F2} s");
     Console.WriteLine($"GET of the {mpMiB} MiB object through the gateway: {mpGetMBs:F0} MiB/s");
     Console.WriteLine($"single {directMiB} MiB PUT straight to mogstored: {directBigMBs:F0} MiB/s " +
                       $"(multipart total / direct = {mib / mp.Total / Math.Max(directBigMBs, 1e-9):F2}; goal: disk speed)");
