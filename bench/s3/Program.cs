@@ -18,7 +18,7 @@ using S3Bench;
 // a table; it never passes or fails on time.
 //
 //   dotnet run -c Release --project bench/s3 -- [--clients=16] [--seconds=8] [--big=16] [--mp-mib=1024]
-//       [--part-mib=64] [--mp-clients=4] [--sizes=1k,1m,64m] [--dir=PATH] [--skip-multipart] [--direct-mib=N]
+//       [--part-mib=64] [--mp-clients=4] [--sizes=1k,1m,64m] [--dir=PATH] [--skip-multipart] [--direct-mib=N] [--get-only]
 //
 // --mp-mib=20480 --direct-mib=1024 runs the 20 GiB multipart object (needs ~45 GiB of free disk: the
 // parts and the assembled file exist together until Complete ends); the peak RSS printed at the end
@@ -83,13 +83,15 @@ foreach (long size in sizes)
 
     var gwKeys = new System.Collections.Concurrent.ConcurrentBag<string>();
     var directKeys = new System.Collections.Concurrent.ConcurrentBag<string>();
-    var gwPut = await Phase($"PUT {label} gateway", workers, seconds, big ? bigOps : 0, size, async (w, i) =>
+    // --get-only: store the objects to read without measuring the PUTs (quicker runs while tuning GET).
+    bool getOnly = opts.ContainsKey("get-only");
+    var gwPut = await Phase($"PUT {label} gateway", workers, getOnly ? 0 : seconds, getOnly ? (big ? 8 : 200) : big ? bigOps : 0, size, async (w, i) =>
     {
         string key = $"gw/{run}/{w}/{i}";
         await S3PutAsync(key, payload);
         gwKeys.Add(key);
     });
-    var directPut = await Phase($"PUT {label} direct", workers, seconds, big ? bigOps : 0, size, async (w, i) =>
+    var directPut = await Phase($"PUT {label} direct", workers, getOnly ? 0 : seconds, getOnly ? (big ? 8 : 200) : big ? bigOps : 0, size, async (w, i) =>
     {
         string key = $"direct/{run}/{w}/{i}";
         await mog.StoreBytesAsync(key, payload, "one");
@@ -118,6 +120,7 @@ foreach (long size in sizes)
 // Multipart: a 1 GiB object in parts through the gateway, and one 1 GiB PUT straight to a node.
 (double Upload, double Complete, double Total)? multipart = null;
 double directBigMBs = 0, mpGetMBs = 0;
+var mpCpu = (Parts: 0.0, Complete: 0.0, Direct: 0.0); // CPU seconds of the whole process per step
 if (!opts.ContainsKey("skip-multipart"))
 {
     long total = (long)mpMiB << 20;
@@ -125,6 +128,7 @@ if (!opts.ContainsKey("skip-multipart"))
     var part = new byte[partSize];
     Random.Shared.NextBytes(part);
     Console.WriteLine($"multipart upload of {mpMiB} MiB in {partMiB} MiB parts, {mpClients} at a time ...");
+    var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
     var sw = Stopwatch.StartNew();
     using (var init = new HttpRequestMessage(HttpMethod.Post, $"{endpoint}/bench/mp/object?uploads"))
     {
@@ -150,6 +154,8 @@ if (!opts.ContainsKey("skip-multipart"))
             }
         })));
         double upload = sw.Elapsed.TotalSeconds;
+        var cpuParts = Process.GetCurrentProcess().TotalProcessorTime;
+        mpCpu.Parts = (cpuParts - cpuStart).TotalSeconds;
         var xml = new StringBuilder("<CompleteMultipartUpload>");
         for (int p = 1; p <= parts; p++) xml.Append($"<Part><PartNumber>{p}</PartNumber><ETag>{etags[p - 1]}</ETag></Part>");
         xml.Append("</CompleteMultipartUpload>");
@@ -160,6 +166,7 @@ if (!opts.ContainsKey("skip-multipart"))
         string cbody = await cr.Content.ReadAsStringAsync();
         if (!cr.IsSuccessStatusCode || cbody.Contains("<Error>", StringComparison.Ordinal)) throw new InvalidOperationException("Complete: " + cbody);
         multipart = (upload, sw.Elapsed.TotalSeconds - upload, sw.Elapsed.TotalSeconds);
+        mpCpu.Complete = (Process.GetCurrentProcess().TotalProcessorTime - cpuParts).TotalSeconds;
     }
     // The gateway reads the object back (GET, streamed), then deletes it (the parts are gone already).
     var sw3 = Stopwatch.StartNew();
@@ -178,27 +185,32 @@ if (!opts.ContainsKey("skip-multipart"))
     long directTotal = (long)directMiB << 20;
     var big = new byte[64 << 20];
     Random.Shared.NextBytes(big);
+    var cpuDirect = Process.GetCurrentProcess().TotalProcessorTime;
     var sw2 = Stopwatch.StartNew();
     await mog.StoreAsync("direct-big", new RepeatStream(big, directTotal), new StoreOptions { Class = "one", Length = directTotal });
     directBigMBs = directTotal / 1048576.0 / sw2.Elapsed.TotalSeconds;
+    mpCpu.Direct = (Process.GetCurrentProcess().TotalProcessorTime - cpuDirect).TotalSeconds;
     await mog.DeleteAsync("direct-big");
 }
 
 Console.WriteLine();
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}; " +
                   $"{clients} clients (4 for sizes of 16 MiB and more)");
-Console.WriteLine($"{"size",-6} {"op",-4} {"gateway/s",10} {"gw MiB/s",9} {"gw p50 ms",9} {"direct/s",10} {"dir MiB/s",9} {"dir p50",8} {"ratio",6} {"errors",7}  issue 15's goal");
+Console.WriteLine($"{"size",-6} {"op",-4} {"gateway/s",10} {"gw MiB/s",9} {"gw p50 ms",9} {"direct/s",10} {"dir MiB/s",9} {"dir p50",8} {"ratio",6} {"gw CPU",8} {"dir CPU",8} {"CPU ratio",9} {"errors",7}  issue 15's goal");
+Console.WriteLine("(CPU: µs of CPU of the whole process per operation; CPU ratio = direct CPU / gateway CPU, what the rate ratio tends to when the cores are the limit)");
 foreach (var (size, op, gw, d) in results)
 {
     string goal = op == "GET" ? (size == "1K" ? "ratio >= 0.7" : size.EndsWith('M') ? "ratio >= 0.9" : "")
         : size == "1K" ? "gateway >= 1000/s" : "";
-    Console.WriteLine($"{size,-6} {op,-4} {gw.Rate,10:F0} {gw.MiBs,9:F1} {gw.P50,9:F2} {d.Rate,10:F0} {d.MiBs,9:F1} {d.P50,8:F2} {gw.Rate / Math.Max(d.Rate, 1e-9),6:F2} {gw.Errors + "/" + d.Errors,7}  {goal}");
+    Console.WriteLine($"{size,-6} {op,-4} {gw.Rate,10:F0} {gw.MiBs,9:F1} {gw.P50,9:F2} {d.Rate,10:F0} {d.MiBs,9:F1} {d.P50,8:F2} {gw.Rate / Math.Max(d.Rate, 1e-9),6:F2} {gw.CpuPerOp * 1e6,8:F0} {d.CpuPerOp * 1e6,8:F0} {d.CpuPerOp / Math.Max(gw.CpuPerOp, 1e-12),9:F2} {gw.Errors + "/" + d.Errors,7}  {goal}");
 }
 if (multipart is { } mp)
 {
     double mib = mpMiB;
     Console.WriteLine($"multipart {mpMiB} MiB ({partMiB} MiB parts, {mpClients} parallel): parts {mp.Upload:F1} s ({mib / mp.Upload:F0} MiB/s), " +
                       $"complete (assembly) {mp.Complete:F1} s ({mib / mp.Complete:F0} MiB/s), total {mp.Total:F1} s ({mib / mp.Total:F0} MiB/s)");
+    Console.WriteLine($"CPU per GiB: parts {mpCpu.Parts / mib * 1024:F2} s, complete {mpCpu.Complete / mib * 1024:F2} s, " +
+                      $"single PUT straight to mogstored {mpCpu.Direct / directMiB * 1024:F2} s");
     Console.WriteLine($"GET of the {mpMiB} MiB object through the gateway: {mpGetMBs:F0} MiB/s");
     Console.WriteLine($"single {directMiB} MiB PUT straight to mogstored: {directBigMBs:F0} MiB/s " +
                       $"(multipart total / direct = {mib / mp.Total / Math.Max(directBigMBs, 1e-9):F2}; goal: disk speed)");
@@ -241,6 +253,8 @@ static async Task<Result> Phase(string name, int workers, double seconds, int co
     var latencies = new List<double>[workers];
     int errors = 0, issued = 0;
     string? firstError = null;
+    Console.WriteLine($"{name} ...");
+    var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
     var sw = Stopwatch.StartNew();
     var end = TimeSpan.FromSeconds(seconds);
     await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
@@ -254,15 +268,20 @@ static async Task<Result> Phase(string name, int workers, double seconds, int co
         }
     })));
     double elapsed = sw.Elapsed.TotalSeconds;
+    double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
     var all = latencies.SelectMany(l => l).Order().ToArray();
     double p50 = all.Length == 0 ? 0 : all[all.Length / 2];
-    var r = new Result(all.Length, elapsed, p50, errors, size);
-    Console.WriteLine($"{name}: {all.Length} ops in {elapsed:F1}s = {r.Rate:F0}/s, {r.MiBs:F1} MiB/s, p50 {p50:F2} ms" + (firstError != null ? $" (errors {errors}, first: {firstError})" : ""));
+    var r = new Result(all.Length, elapsed, p50, errors, size, cpu);
+    Console.WriteLine($"{name}: {all.Length} ops in {elapsed:F1}s = {r.Rate:F0}/s, {r.MiBs:F1} MiB/s, p50 {p50:F2} ms, CPU {r.CpuPerOp * 1e6:F0} µs/op" + (firstError != null ? $" (errors {errors}, first: {firstError})" : ""));
     return r;
 }
 
-record Result(long Ops, double Seconds, double P50, int Errors, long Size)
+// Cpu: CPU seconds of the whole process (load generator, gateway, tracker, nodes) during the phase. On a
+// shared machine the rate depends on what else runs; CPU per operation hardly does, and the ratio of the
+// two paths' CPU per operation is what their rates' ratio tends to when the cores are the bottleneck.
+record Result(long Ops, double Seconds, double P50, int Errors, long Size, double Cpu)
 {
+    public double CpuPerOp => Ops == 0 ? 0 : Cpu / Ops;
     public double Rate => Ops / Seconds;
     public double MiBs => Ops * (double)Size / 1048576 / Seconds;
 }

@@ -265,3 +265,49 @@ public class AuthTests(GatewayFixture f) : IClassFixture<GatewayFixture>, IAsync
         });
     }
 }
+
+/// <summary>The allocation-free signature check and date parser agree with the plain computation they replace.</summary>
+public class SigV4FastPathTests
+{
+    [Theory]
+    [InlineData("us-east-1", 100)]
+    [InlineData("a-region-name-long-enough-to-need-more-than-the-stack-buffer-of-the-string-to-sign-" +
+                "a-region-name-long-enough-to-need-more-than-the-stack-buffer-of-the-string-to-sign-" +
+                "a-region-name-long-enough-to-need-more-than-the-stack-buffer-of-the-string-to-sign-" +
+                "a-region-name-long-enough-to-need-more-than-the-stack-buffer-of-the-string-to-sign-" +
+                "a-region-name-long-enough-to-need-more-than-the-stack-buffer-of-the-string-to-sign-" +
+                "a-region-name-long-enough-to-need-more-than-the-stack-buffer-of-the-string-to-sign-", 5000)]
+    public void Matches_accepts_exactly_the_signature_Sign_computes(string region, int canonicalLength)
+    {
+        var key = SigV4.SigningKey("secret", "20261206", region, "s3");
+        string scope = $"20261206/{region}/s3/aws4_request";
+        string canonical = "GET\n/bucket/k\u00e9y\n\nhost:x\n\nhost\n" + new string('x', canonicalLength);
+        string good = SigV4.Sign(key, SigV4.StringToSign("20261206T120000Z", scope, canonical));
+        Assert.True(SigV4.Matches(key, "20261206T120000Z", scope, canonical, good));
+        Assert.True(SigV4.Matches(key, "20261206T120000Z", scope, canonical, good.ToUpperInvariant()));
+        Assert.False(SigV4.Matches(key, "20261206T120001Z", scope, canonical, good));
+        Assert.False(SigV4.Matches(key, "20261206T120000Z", scope, canonical + "!", good));
+        Assert.False(SigV4.Matches(key, "20261206T120000Z", scope, canonical, good[..^1] + (good[^1] == '0' ? '1' : '0')));
+        Assert.False(SigV4.Matches(key, "20261206T120000Z", scope, canonical, good[..^2]));
+        Assert.False(SigV4.Matches(key, "20261206T120000Z", scope, canonical, "zz" + good[2..]));
+    }
+
+    [Theory]
+    [InlineData("20261206T235959Z", true)]
+    [InlineData("20240229T000000Z", true)]
+    [InlineData("20230229T000000Z", false)]
+    [InlineData("20261306T000000Z", false)]
+    [InlineData("20261206T240000Z", false)]
+    [InlineData("20261206 120000Z", false)]
+    [InlineData("20261206T120000", false)]
+    [InlineData("2026120xT120000Z", false)]
+    [InlineData("00001206T120000Z", false)]
+    public void Amz_dates_parse_as_the_format_says(string text, bool valid)
+    {
+        var parsed = Authenticator.ParseAmzDate(text);
+        Assert.Equal(valid, parsed != null);
+        if (valid)
+            Assert.Equal(DateTimeOffset.ParseExact(text, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal), parsed);
+    }
+}

@@ -189,6 +189,55 @@ public class ShortUrlTests(ShortUrlFixture f) : IClassFixture<ShortUrlFixture>
 /// <summary>Short URLs while storage nodes are down: the next copy serves, and with none left the answer is 503.</summary>
 public class ShortUrlNodeDownTests(ShortUrlNodeFixture f) : IClassFixture<ShortUrlNodeFixture>
 {
+    /// <summary>Waits until the key has two copies and returns the two nodes holding them.</summary>
+    private async Task<List<MogileFS.TestSupport.Cluster.StorageNodeHandle>> TwoCopiesAsync(MogileFS.Client.MogileFSClient mog, string key)
+    {
+        IReadOnlyList<string> paths = [];
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((paths = await mog.GetPathsAsync(key, new MogileFS.Client.GetPathsOptions { NoVerify = true })).Count < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the file never got its second copy");
+            await f.Cluster.QueryAsync("do_monitor_round");
+            await Task.Delay(200);
+        }
+        var nodes = paths.Select(p => f.Cluster.NodeForUrl(p)!).Distinct().ToList();
+        Assert.Equal(2, nodes.Count);
+        return nodes;
+    }
+
+    // S3 GETs of files larger than the content cache stream from the node straight into the response's
+    // buffers (issue 15, item 7): a copy that cannot be read must still leave the next one to serve it whole.
+    [Fact]
+    public async Task An_S3_get_of_a_large_object_streams_from_the_next_copy_when_a_node_is_down()
+    {
+        var data = S3Assert.Bytes(1_500_000, 7);
+        using var mog = f.Mogile("testdom");
+        await mog.StoreBytesAsync("copies/large.bin", data, "c1");
+        var nodes = await TwoCopiesAsync(mog, "copies/large.bin");
+        using var s3 = f.S3();
+        try
+        {
+            await f.Cluster.StopNodeAsync(nodes[0]);
+            using (var whole = await s3.GetObjectAsync("testdom", "copies/large.bin"))
+            using (var ms = new MemoryStream())
+            {
+                await whole.ResponseStream.CopyToAsync(ms);
+                Assert.Equal(data, ms.ToArray());
+            }
+            using (var part = await s3.GetObjectAsync(new Amazon.S3.Model.GetObjectRequest
+                   { BucketName = "testdom", Key = "copies/large.bin", ByteRange = new Amazon.S3.Model.ByteRange(300_000, 1_299_999) }))
+            using (var ms = new MemoryStream())
+            {
+                await part.ResponseStream.CopyToAsync(ms);
+                Assert.Equal(data[300_000..1_300_000], ms.ToArray());
+            }
+        }
+        finally
+        {
+            foreach (var n in nodes) await f.Cluster.StartNodeAsync(n);
+        }
+    }
+
     [Fact]
     public async Task A_down_node_is_skipped_and_with_every_copy_down_the_answer_is_503()
     {

@@ -171,7 +171,12 @@ public sealed class Authenticator
             if (name.Length == 0) continue;
             if (name == "host") hasHost = true;
             var values = req.Request.Headers[name];
-            headers.Add((name, values.Count == 0 ? "" : SigV4.CanonicalHeaderValue(string.Join(',', values.Select(v => v ?? "")))));
+            headers.Add((name, values.Count switch
+            {
+                0 => "",
+                1 => SigV4.CanonicalHeaderValue(values[0] ?? ""),
+                _ => SigV4.CanonicalHeaderValue(string.Join(',', values.Select(v => v ?? ""))),
+            }));
         }
         if (!hasHost) throw S3Errors.AccessDenied("The host header must be signed");
         string method = req.Request.Method;
@@ -179,14 +184,12 @@ public sealed class Authenticator
 
         string path = req.DecodedPath.Length == 0 ? "/" : req.DecodedPath;
         string canonical = SigV4.CanonicalRequest(method, SigV4.UriEncode(path, keepSlash: true), canonicalQuery, headers, payload);
-        string expected = SigV4.Sign(key, SigV4.StringToSign(amzDate, scopeText, canonical));
-        if (SigV4.SameSignature(expected, signature)) return;
+        if (SigV4.Matches(key, amzDate, scopeText, canonical, signature)) return;
         // Some clients sign the path exactly as they sent it rather than re-encoded.
         if (rawPath.Length > 0 && rawPath != SigV4.UriEncode(path, keepSlash: true))
         {
             canonical = SigV4.CanonicalRequest(method, rawPath, canonicalQuery, headers, payload);
-            expected = SigV4.Sign(key, SigV4.StringToSign(amzDate, scopeText, canonical));
-            if (SigV4.SameSignature(expected, signature)) return;
+            if (SigV4.Matches(key, amzDate, scopeText, canonical, signature)) return;
         }
         throw S3Errors.SignatureDoesNotMatch().With("AWSAccessKeyId", scope.AccessKey);
     }
@@ -216,9 +219,25 @@ public sealed class Authenticator
             "x-amz-content-sha256", payload);
     }
 
-    private static DateTimeOffset? ParseAmzDate(string s) =>
-        DateTimeOffset.TryParseExact(s, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture,
-            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
+    /// <summary>yyyyMMdd'T'HHmmss'Z' (ISO 8601 basic, UTC), parsed by hand: every signed request has one.</summary>
+    internal static DateTimeOffset? ParseAmzDate(string s)
+    {
+        if (s.Length != 16 || s[8] != 'T' || s[15] != 'Z') return null;
+        static bool Num(string s, int at, int len, out int v)
+        {
+            v = 0;
+            for (int i = at; i < at + len; i++)
+            {
+                if (!char.IsAsciiDigit(s[i])) return false;
+                v = v * 10 + (s[i] - '0');
+            }
+            return true;
+        }
+        if (!Num(s, 0, 4, out int y) || !Num(s, 4, 2, out int mo) || !Num(s, 6, 2, out int d)
+            || !Num(s, 9, 2, out int h) || !Num(s, 11, 2, out int mi) || !Num(s, 13, 2, out int sec)) return null;
+        if (y < 1 || mo is < 1 or > 12 || d < 1 || d > DateTime.DaysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59) return null;
+        return new DateTimeOffset(y, mo, d, h, mi, sec, TimeSpan.Zero);
+    }
 
     private static string? DateHeaderAsAmz(string? date) =>
         date != null && DateTimeOffset.TryParse(date, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)

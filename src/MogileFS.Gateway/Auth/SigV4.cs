@@ -117,6 +117,61 @@ public static class SigV4
     public static string TrailerSignature(byte[] signingKey, string amzDate, string scope, string previousSignature, string trailerSha256Hex) =>
         Sign(signingKey, $"AWS4-HMAC-SHA256-TRAILER\n{amzDate}\n{scope}\n{previousSignature}\n{trailerSha256Hex}");
 
+    /// <summary>
+    /// Whether <paramref name="signature"/> (hex, either case) is the signature of <paramref name="canonicalRequest"/>:
+    /// the same computation as <see cref="Sign"/> over <see cref="StringToSign"/>, done in stack buffers, since every
+    /// signed request pays it.
+    /// </summary>
+    public static bool Matches(byte[] signingKey, string amzDate, string scope, string canonicalRequest, string signature)
+    {
+        Span<byte> given = stackalloc byte[32];
+        if (signature.Length != 64 || Convert.FromHexString(signature, given, out _, out int decoded) != System.Buffers.OperationStatus.Done || decoded != 32)
+            return false;
+        int max = Encoding.UTF8.GetMaxByteCount(canonicalRequest.Length);
+        byte[]? rented = max > 2048 ? System.Buffers.ArrayPool<byte>.Shared.Rent(max) : null;
+        Span<byte> hash = stackalloc byte[32];
+        try
+        {
+            Span<byte> text = rented ?? stackalloc byte[2048];
+            SHA256.HashData(text[..Encoding.UTF8.GetBytes(canonicalRequest, text)], hash);
+        }
+        finally
+        {
+            if (rented != null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+        // "AWS4-HMAC-SHA256\n" date "\n" scope "\n" hex(hash): the region in the scope is the client's, so size it.
+        int stsMax = Algorithm.Length + 3 + 64 + Encoding.UTF8.GetMaxByteCount(amzDate.Length + scope.Length);
+        byte[]? stsRented = stsMax > 512 ? System.Buffers.ArrayPool<byte>.Shared.Rent(stsMax) : null;
+        Span<byte> mac = stackalloc byte[32];
+        try
+        {
+            Span<byte> sts = stsRented ?? stackalloc byte[512];
+            int n = Encoding.ASCII.GetBytes(Algorithm, sts);
+            sts[n++] = (byte)'\n';
+            n += Encoding.UTF8.GetBytes(amzDate, sts[n..]);
+            sts[n++] = (byte)'\n';
+            n += Encoding.UTF8.GetBytes(scope, sts[n..]);
+            sts[n++] = (byte)'\n';
+            n += HexLower(hash, sts[n..]);
+            HMACSHA256.HashData(signingKey, sts[..n], mac);
+        }
+        finally
+        {
+            if (stsRented != null) System.Buffers.ArrayPool<byte>.Shared.Return(stsRented);
+        }
+        return CryptographicOperations.FixedTimeEquals(mac, given);
+    }
+
+    private static int HexLower(ReadOnlySpan<byte> bytes, Span<byte> into)
+    {
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            into[2 * i] = (byte)"0123456789abcdef"[bytes[i] >> 4];
+            into[2 * i + 1] = (byte)"0123456789abcdef"[bytes[i] & 15];
+        }
+        return 2 * bytes.Length;
+    }
+
     public static string Sha256Hex(string s) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s)));
 
     /// <summary>Constant-time comparison of two hex signatures.</summary>

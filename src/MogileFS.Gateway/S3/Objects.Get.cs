@@ -117,70 +117,74 @@ public sealed partial class Objects
         long sent = 0;
         int missing = 0;
         byte[]? buffer = null;
-        try
+        foreach (var url in paths)
         {
-            foreach (var url in paths)
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            idle.CancelAfter(g.Mogile.StorageIdleTimeout);
+            HttpResponseMessage? res = null;
+            try
             {
-                using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                idle.CancelAfter(g.Mogile.StorageIdleTimeout);
-                HttpResponseMessage? res = null;
-                try
+                res = await SendRangeAsync(url, from + sent, want - sent, fileSize, idle.Token).ConfigureAwait(false);
+                if (res.StatusCode == HttpStatusCode.NotFound)
                 {
-                    res = await SendRangeAsync(url, from + sent, want - sent, fileSize, idle.Token).ConfigureAwait(false);
-                    if (res.StatusCode == HttpStatusCode.NotFound)
-                    {
-                        missing++;
-                        GatewayLog.StorageFailed(g.Log, url, "404 (file gone)");
-                        continue;
-                    }
-                    if (!IsExpected(res, from + sent, want - sent))
-                    {
-                        GatewayLog.StorageFailed(g.Log, url, $"{(int)res.StatusCode} or unexpected length");
-                        continue;
-                    }
-                    await using var body = await res.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
-                    buffer ??= keep ? new byte[fileSize] : ArrayPool<byte>.Shared.Rent(length >= 4 << 20 ? 256 * 1024 : 64 * 1024);
-                    while (sent < want)
-                    {
-                        int n;
-                        try
-                        {
-                            idle.CancelAfter(g.Mogile.StorageIdleTimeout);
-                            var into = keep ? buffer.AsMemory((int)sent) : buffer.AsMemory(0, (int)Math.Min(buffer.Length, want - sent));
-                            n = await body.ReadAsync(into, idle.Token).ConfigureAwait(false);
-                        }
-                        catch (Exception ex) when (ex is IOException or HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
-                        {
-                            GatewayLog.StorageFailed(g.Log, url, ex.Message);
-                            break;
-                        }
-                        if (n == 0) break;
-                        if (!keep) await r.Response.Body.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-                        sent += n;
-                    }
-                    if (sent == want)
-                    {
-                        if (keep)
-                        {
-                            cache.AddContent(fid, buffer);
-                            await r.Response.Body.WriteAsync(buffer.AsMemory((int)offset, (int)length), ct).ConfigureAwait(false);
-                        }
-                        return ReadOutcome.Served;
-                    }
+                    missing++;
+                    GatewayLog.StorageFailed(g.Log, url, "404 (file gone)");
+                    continue;
                 }
-                catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+                if (!IsExpected(res, from + sent, want - sent))
                 {
-                    GatewayLog.StorageFailed(g.Log, url, ex.Message);
+                    GatewayLog.StorageFailed(g.Log, url, $"{(int)res.StatusCode} or unexpected length");
+                    continue;
                 }
-                finally
+                await using var body = await res.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+                if (keep) buffer ??= new byte[fileSize];
+                // Larger files go straight from the node's socket into the response's own buffers
+                // (Kestrel's PipeWriter memory): one copy in user space less than read-then-write.
+                var writer = r.Response.BodyWriter;
+                int chunk = length >= 4 << 20 ? 256 * 1024 : 64 * 1024;
+                while (sent < want)
                 {
-                    res?.Dispose();
+                    int n;
+                    Memory<byte> into;
+                    try
+                    {
+                        idle.CancelAfter(g.Mogile.StorageIdleTimeout);
+                        into = keep ? buffer!.AsMemory((int)sent) : writer.GetMemory(chunk);
+                        if (into.Length > want - sent) into = into[..(int)(want - sent)];
+                        n = await body.ReadAsync(into, idle.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is IOException or HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+                    {
+                        GatewayLog.StorageFailed(g.Log, url, ex.Message);
+                        break;
+                    }
+                    if (n == 0) break;
+                    if (!keep)
+                    {
+                        writer.Advance(n);
+                        var flushed = await writer.FlushAsync(ct).ConfigureAwait(false);
+                        if (flushed.IsCanceled) throw new OperationCanceledException(ct);
+                    }
+                    sent += n;
+                }
+                if (sent == want)
+                {
+                    if (keep)
+                    {
+                        cache.AddContent(fid, buffer!);
+                        await r.Response.Body.WriteAsync(buffer!.AsMemory((int)offset, (int)length), ct).ConfigureAwait(false);
+                    }
+                    return ReadOutcome.Served;
                 }
             }
-        }
-        finally
-        {
-            if (buffer != null && !keep) ArrayPool<byte>.Shared.Return(buffer);
+            catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+            {
+                GatewayLog.StorageFailed(g.Log, url, ex.Message);
+            }
+            finally
+            {
+                res?.Dispose();
+            }
         }
         ForgetPaths(fid);
         if ((!keep && sent > 0) || r.Response.HasStarted)

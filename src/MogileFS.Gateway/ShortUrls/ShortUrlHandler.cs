@@ -228,33 +228,29 @@ public sealed class ShortUrlHandler : IFrontEnd
         context.Abort();
     }
 
-    /// <summary>Streams a node's body to the client; false when the node's side broke off.</summary>
+    /// <summary>Streams a node's body to the client, read straight into the response's own buffers (no copy of
+    /// ours in between); false when the node's side broke off.</summary>
     private static async Task<bool> CopyBodyAsync(HttpResponseMessage answer, HttpResponse response, TimeSpan idleTimeout, CancellationToken ct, Action<long> progress)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBuffer);
-        try
+        long expected = answer.Content.Headers.ContentLength ?? -1, got = 0;
+        await using var body = await answer.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        var writer = response.BodyWriter;
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        while (true)
         {
-            long expected = answer.Content.Headers.ContentLength ?? -1, got = 0;
-            await using var body = await answer.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-            while (true)
+            int n;
+            idle.CancelAfter(idleTimeout);
+            try { n = await body.ReadAsync(writer.GetMemory(CopyBuffer), idle.Token).ConfigureAwait(false); }
+            catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
             {
-                int n;
-                using (var idle = CancellationTokenSource.CreateLinkedTokenSource(ct))
-                {
-                    idle.CancelAfter(idleTimeout);
-                    try { n = await body.ReadAsync(buffer, idle.Token).ConfigureAwait(false); }
-                    catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
-                    {
-                        return false;
-                    }
-                }
-                if (n == 0) return expected < 0 || got == expected;
-                await response.Body.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-                got += n;
-                progress(n);
+                return false;
             }
+            if (n == 0) return expected < 0 || got == expected;
+            writer.Advance(n);
+            if ((await writer.FlushAsync(ct).ConfigureAwait(false)).IsCanceled) throw new OperationCanceledException(ct);
+            got += n;
+            progress(n);
         }
-        finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     /// <summary>A short HTML body like nginx's error pages.</summary>
