@@ -466,8 +466,12 @@ internal sealed partial class HttpConnection
     {
         if (LinkUnnamed() < 0)
         {
-            Log.UploadFailed(_svc.Logger, PathForLog(), Libc.StrError(Libc.Errno));
-            return (500, "Internal error");
+            int err = Libc.Errno;
+            // A file system that makes unnamed files but cannot link them (a security module, an
+            // odd overlay): this upload fails, the following ones use named temp files.
+            if (_unnamed && err is not (Libc.ENOENT or Libc.ENOSPC or Libc.EDQUOT or Libc.EEXIST)) _svc.NoTmpfile = true;
+            Log.UploadFailed(_svc.Logger, PathForLog(), Libc.StrError(err));
+            return (err is Libc.ENOSPC or Libc.EDQUOT ? 507 : 500, err is Libc.ENOSPC or Libc.EDQUOT ? "No space left on device" : "Internal error");
         }
         int fd = _putFd;
         _putFd = -1;
