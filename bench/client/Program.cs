@@ -11,6 +11,7 @@ using MogileFS.Store;
 //   dotnet run -c Release --project bench/client -- [--clients=16] [--seconds=10] [--size=1024]
 //       [--postgres] [--trackers=host:port --domain=d]   (the last: against a running cluster, e.g. ./cluster)
 //       [--phases]   also time the three steps of a store separately (create_open, PUT, create_close)
+//       [--warmup=30] seconds of stores at full load before measuring (JIT tiers settle)
 //       [--dir=PATH] where the in-process cluster keeps its database and docroots (default: $TMPDIR or /tmp)
 //
 // Each store creates two files on the nodes (the upload and its replica), so the file system's
@@ -61,8 +62,14 @@ try
     Random.Shared.NextBytes(payload);
     string run = DateTime.UtcNow.Ticks.ToString("x");
 
-    // Warm-up: connections, JIT, caches.
+    // Warm-up: connections, JIT, caches. The runtime compiles hot code up to three times (quick
+    // JIT, instrumented for profile-guided optimization, optimized) on a background thread; under
+    // full load on 2 cores that takes 20-60 s, and until then a store costs up to twice the CPU.
+    // A tracker runs for days, so the figures below are meant to be its steady state.
     for (int i = 0; i < 50; i++) await client.StoreBytesAsync($"warm/{run}/{i}", payload);
+    double warmup = double.Parse(opts.GetValueOrDefault("warmup", "30"), System.Globalization.CultureInfo.InvariantCulture);
+    if (warmup > 0)
+        await Phase("warm-up", clients, warmup, (w, i) => client.StoreBytesAsync($"warm/{run}/{w}/{i}", payload));
 
     var stored = new System.Collections.Concurrent.ConcurrentBag<string>();
     var store = await Phase("store", clients, seconds, async (w, i) =>
@@ -176,7 +183,8 @@ static async Task<Result> Phase(string name, int workers, double seconds, Func<i
     var latencies = new List<double>[workers];
     int errors = 0;
     string? firstError = null;
-    var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+    var p0 = Process.GetCurrentProcess();
+    var (cpu0, kernel0) = (p0.TotalProcessorTime, p0.PrivilegedProcessorTime);
     var sw = Stopwatch.StartNew();
     var end = TimeSpan.FromSeconds(seconds);
     var tasks = Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
@@ -193,8 +201,10 @@ static async Task<Result> Phase(string name, int workers, double seconds, Func<i
     double elapsed = sw.Elapsed.TotalSeconds;
     var all = latencies.SelectMany(l => l).Order().ToArray();
     double P(double q) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(q * all.Length))];
-    double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds;
-    Console.WriteLine($"{name}: {all.Length} ops in {elapsed:F1}s, process CPU {cpuMs / Math.Max(1, all.Length) * 1000:F0} us/op" + (firstError != null ? $" (first error: {firstError})" : ""));
+    var p1 = Process.GetCurrentProcess();
+    double cpuMs = (p1.TotalProcessorTime - cpu0).TotalMilliseconds, kernelMs = (p1.PrivilegedProcessorTime - kernel0).TotalMilliseconds;
+    int per = Math.Max(1, all.Length);
+    Console.WriteLine($"{name}: {all.Length} ops in {elapsed:F1}s, process CPU {cpuMs / per * 1000:F0} us/op ({kernelMs / per * 1000:F0} in the kernel)" + (firstError != null ? $" (first error: {firstError})" : ""));
     return new Result(name, all.Length, elapsed, P(0.50), P(0.99), all.Length == 0 ? 0 : all[^1], errors);
 }
 

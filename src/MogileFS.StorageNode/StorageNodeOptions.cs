@@ -75,6 +75,9 @@ public sealed class StorageNodeOptions
     /// <summary>Tests: exercise the path-containment fallback used where openat2(2) is missing.</summary>
     internal bool DisableOpenat2 { get; set; }
 
+    /// <summary>Tests: exercise the named temp files used where O_TMPFILE is missing.</summary>
+    internal bool DisableTmpfile { get; set; }
+
     /// <summary>fsync a PUT before renaming it into place (ours; off like 2.73 and nginx).</summary>
     public bool FsyncUploads { get; set; }
 }

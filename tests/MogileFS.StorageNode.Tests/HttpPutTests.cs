@@ -5,14 +5,25 @@ using MogileFS.StorageNode.Tests.Support;
 
 namespace MogileFS.StorageNode.Tests;
 
-/// <summary>PUT byte for byte against 2.73 captures, plus the atomic-upload guarantees.</summary>
-public sealed class HttpPutTests : IAsyncLifetime
+/// <summary>PUT byte for byte against 2.73 captures, plus the atomic-upload guarantees (uploads
+/// as unnamed O_TMPFILE files linked into place).</summary>
+public sealed class HttpPutTests : HttpPutTestsBase;
+
+/// <summary>The same with named temp files renamed into place (file systems without O_TMPFILE).</summary>
+public sealed class HttpPutNamedTempTests : HttpPutTestsBase
+{
+    protected override bool UseTmpfile => false;
+}
+
+public abstract class HttpPutTestsBase : IAsyncLifetime
 {
     private Node _node = null!;
 
+    protected virtual bool UseTmpfile => true;
+
     public async Task InitializeAsync()
     {
-        _node = await Node.StartAsync();
+        _node = await Node.StartAsync(o => o.DisableTmpfile = !UseTmpfile);
         Directory.CreateDirectory(_node.PathOf("/dev1/t"));
     }
 
@@ -305,5 +316,31 @@ public sealed class HttpPutTests : IAsyncLifetime
         var final = File.ReadAllBytes(_node.PathOf("/dev1/t/same"));
         Assert.Contains(bodies, b => b.AsSpan().SequenceEqual(final));
         Assert.Equal(["same"], FilesIn("/dev1/t"));
+    }
+
+    [Fact]
+    public async Task Replacing_a_file_keeps_a_name_for_readers_and_leaves_no_temp_file()
+    {
+        // The target exists, so the upload cannot be linked under its name: it gets a temp name
+        // and is renamed over the old file (readers see the old or the new file, never none).
+        using var http = _node.Client();
+        _node.WriteFile("/dev1/t/r", "old");
+        for (int i = 0; i < 20; i++)
+        {
+            var body = "new contents " + i;
+            Assert.Equal(HttpStatusCode.OK, (await http.PutAsync("/dev1/t/r", new StringContent(body))).StatusCode);
+            Assert.Equal(body, File.ReadAllText(_node.PathOf("/dev1/t/r")));
+        }
+        Assert.Equal(["r"], FilesIn("/dev1/t"));
+    }
+
+    [Fact]
+    public async Task Put_into_a_directory_of_many_files_adds_exactly_one()
+    {
+        using var http = _node.Client();
+        for (int i = 0; i < 50; i++)
+            Assert.Equal(HttpStatusCode.OK, (await http.PutAsync($"/dev1/t/{i}.fid", new ByteArrayContent(new byte[i]))).StatusCode);
+        Assert.Equal(50, FilesIn("/dev1/t").Length);
+        Assert.All(Enumerable.Range(0, 50), i => Assert.Equal(i, new FileInfo(_node.PathOf($"/dev1/t/{i}.fid")).Length));
     }
 }

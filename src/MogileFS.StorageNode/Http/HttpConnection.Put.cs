@@ -6,10 +6,14 @@ using MogileFS.StorageNode.Native;
 
 namespace MogileFS.StorageNode.Http;
 
-// PUT (storage-node.md §3.3). Unlike 2.73, the body always goes to a temporary file in the
-// target directory that is renamed over the target only once the whole body arrived (and
-// its Content-MD5 matched): an aborted or failed upload never leaves a partial file, and an
-// existing file stays intact until the new one is complete.
+// PUT (storage-node.md §3.3). Unlike 2.73, the body always goes to a file without a name
+// (O_TMPFILE) in the target directory that is linked under the target's name only once the
+// whole body arrived (and its Content-MD5 matched): an aborted or failed upload, or a crash,
+// never leaves a partial file or a temp file behind, and an existing file stays intact until
+// the new one is complete (a replacement is linked under a temp name and renamed over it).
+// Creating the unnamed file does not lock the directory, so concurrent uploads into one
+// directory wait for each other only for the link. Where the file system has no O_TMPFILE,
+// the body goes to a named temp file (<name>.<pid>.<random>.tmp) that is renamed into place.
 internal sealed partial class HttpConnection
 {
     private const int BodyBufferSize = 256 * 1024;
@@ -18,6 +22,7 @@ internal sealed partial class HttpConnection
     private int _putDirFd = -1, _putFd = -1;
     private readonly byte[] _tmpName = new byte[320];
     private int _nameOffset, _nameLength; // file name inside _path
+    private bool _unnamed; // _putFd is an O_TMPFILE file (no temp name to remove)
     private IncrementalHash? _md5;
     private int _writeErrno;
     private long _received;
@@ -183,8 +188,9 @@ internal sealed partial class HttpConnection
         }
         _putDirFd = dfd;
 
+        _unnamed = TryOpenUnnamed(dfd);
         // <name>.<pid>.<random>.tmp, like 2.73's Content-MD5 temp files.
-        for (int attempt = 0; ; attempt++)
+        for (int attempt = 0; !_unnamed; attempt++)
         {
             int tl = BuildTempName();
             if (tl < 0) { CloseDir(); return (500, "Internal error"); }
@@ -204,6 +210,51 @@ internal sealed partial class HttpConnection
     }
 
     private bool _withMd5;
+
+    /// <summary>Opens an unnamed file in the target directory; false when the file system (or
+    /// kernel) cannot, which switches this node to named temp files, or on any other error,
+    /// which the named temp file then reports.</summary>
+    private unsafe bool TryOpenUnnamed(int dfd)
+    {
+        if (_svc.NoTmpfile) return false;
+        int fd;
+        fixed (byte* dot = ".\0"u8) fd = Libc.OpenAt(dfd, dot, Libc.O_WRONLY | Libc.O_TMPFILE | Libc.O_CLOEXEC, 0x1A4 /* 0644 */);
+        if (fd >= 0)
+        {
+            _putFd = fd;
+            return true;
+        }
+        if (Libc.Errno is Libc.EOPNOTSUPP or Libc.EISDIR or Libc.EINVAL) _svc.NoTmpfile = true;
+        return false;
+    }
+
+    /// <summary>Gives the unnamed upload its name: linked directly when the name is free, else
+    /// linked under a temp name and renamed over the existing file. Leaves _putFd open.</summary>
+    private unsafe int LinkUnnamed()
+    {
+        // linkat(fd, "", AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the /proc link works for anyone.
+        Span<byte> src = stackalloc byte[32];
+        "/proc/self/fd/"u8.CopyTo(src);
+        System.Buffers.Text.Utf8Formatter.TryFormat(_putFd, src[14..], out int w);
+        src[14 + w] = 0;
+        int r;
+        fixed (byte* sp = src)
+        {
+            fixed (byte* p = _path) r = Libc.LinkAt(Libc.AT_FDCWD, sp, _putDirFd, p + _nameOffset, Libc.AT_SYMLINK_FOLLOW);
+            if (r == 0 || Libc.Errno != Libc.EEXIST) return r;
+            for (int attempt = 0; ; attempt++)
+            {
+                if (BuildTempName() < 0) return -1;
+                fixed (byte* t = _tmpName) r = Libc.LinkAt(Libc.AT_FDCWD, sp, _putDirFd, t, Libc.AT_SYMLINK_FOLLOW);
+                if (r == 0) break;
+                if (Libc.Errno != Libc.EEXIST || attempt >= 5) return r;
+            }
+        }
+        _unnamed = false; // from here on there is a temp name, which EndPut removes unless committed
+        fixed (byte* t = _tmpName)
+        fixed (byte* p = _path)
+            return Libc.RenameAt(_putDirFd, t, _putDirFd, p + _nameOffset);
+    }
 
     private int BuildTempName()
     {
@@ -400,6 +451,7 @@ internal sealed partial class HttpConnection
     {
         if (_svc.Options.FsyncUploads && Fsync(_putFd) < 0)
             return (500, "Error saving file");
+        if (_unnamed) return FinishUnnamed();
         int fd = _putFd;
         _putFd = -1;
         if (Libc.Close(fd) < 0)
@@ -421,6 +473,29 @@ internal sealed partial class HttpConnection
         return (0, "");
     }
 
+    private unsafe (int, string) FinishUnnamed()
+    {
+        if (LinkUnnamed() < 0)
+        {
+            int err = Libc.Errno;
+            // A file system that makes unnamed files but cannot link them (a security module, an
+            // odd overlay): this upload fails, the following ones use named temp files.
+            if (_unnamed && err is not (Libc.ENOENT or Libc.ENOSPC or Libc.EDQUOT or Libc.EEXIST)) _svc.NoTmpfile = true;
+            Log.UploadFailed(_svc.Logger, PathForLog(), Libc.StrError(err));
+            return (err is Libc.ENOSPC or Libc.EDQUOT ? 507 : 500, err is Libc.ENOSPC or Libc.EDQUOT ? "No space left on device" : "Internal error");
+        }
+        int fd = _putFd;
+        _putFd = -1;
+        if (Libc.Close(fd) < 0)
+        {
+            // The name is already there: take it away again rather than serve a file that may be short.
+            int err = Libc.Errno;
+            fixed (byte* p = _path) Libc.UnlinkAt(_putDirFd, p + _nameOffset, 0);
+            return (WriteErrorStatus(err), err is Libc.ENOSPC or Libc.EDQUOT ? "No space left on device" : "Error saving file");
+        }
+        return (0, "");
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static extern int Fsync(int fd);
 
@@ -428,7 +503,7 @@ internal sealed partial class HttpConnection
     private unsafe void EndPut(bool committed)
     {
         if (_putFd >= 0) { Libc.Close(_putFd); _putFd = -1; }
-        if (!committed && _putDirFd >= 0)
+        if (!committed && !_unnamed && _putDirFd >= 0)
             fixed (byte* t = _tmpName) Libc.UnlinkAt(_putDirFd, t, 0);
         CloseDir();
     }

@@ -33,6 +33,7 @@ internal sealed class HttpService
         Root = root;
         Logger = logger;
         Pid = Libc.GetPid();
+        NoTmpfile = options.DisableTmpfile || !Directory.Exists("/proc/self/fd"); // an unnamed upload is named through /proc
     }
 
     public StorageNodeOptions Options { get; }
@@ -40,6 +41,9 @@ internal sealed class HttpService
     public ILogger Logger { get; }
     public int Pid { get; }
     public volatile bool Stopping;
+
+    /// <summary>Set once a docroot's file system refused O_TMPFILE: uploads then use named temp files.</summary>
+    public volatile bool NoTmpfile;
 
     /// <summary>Request instruments (docs/metrics.md).</summary>
     public Metrics.StorageNodeMetrics? Metrics { get; init; }

@@ -22,10 +22,13 @@ internal static unsafe partial class Libc
     public const int O_NOFOLLOW = 0x20000;
     public const int O_CLOEXEC = 0x80000;
     public const int O_PATH = 0x200000;
+    /// <summary>O_TMPFILE (x86-64 value, includes O_DIRECTORY): an unnamed file in a directory.</summary>
+    public const int O_TMPFILE = 0x410000;
 
     public const int AT_FDCWD = -100;
     public const int AT_EMPTY_PATH = 0x1000;
     public const int AT_SYMLINK_NOFOLLOW = 0x100;
+    public const int AT_SYMLINK_FOLLOW = 0x400;
 
     public const ulong RESOLVE_NO_MAGICLINKS = 0x02;
     public const ulong RESOLVE_BENEATH = 0x08;
@@ -119,6 +122,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "renameat", SetLastError = true)]
     public static partial int RenameAt(int olddirfd, byte* oldpath, int newdirfd, byte* newpath);
+
+    [LibraryImport("libc", EntryPoint = "linkat", SetLastError = true)]
+    public static partial int LinkAt(int olddirfd, byte* oldpath, int newdirfd, byte* newpath, int flags);
 
     [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true)]
     public static partial int UnlinkAt(int dirfd, byte* path, int flags);
