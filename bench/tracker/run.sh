@@ -15,7 +15,7 @@
 #   METRICS (1: status ports on for the tracker and both storage nodes, and every one of them is
 #   scraped once a second during the runs, as a busy Prometheus would; 0 = off, the default).
 #   SCRAPE_INTERVAL (seconds between scrapes with METRICS=1; 1 by default, Prometheus' usual is 15-60).
-#   Before the load starts, every status port is scraped (and the dashboard fetched) 20 times and the
+#   Before the load starts, every status port is scraped (and the dashboard fetched) STATUS_WARMUP (20) times and the
 #   tracker left alone for STATUS_SETTLE s (10), so the figures are the steady state of a long-running
 #   tracker, not the tiered JIT recompiling the HTTP stack and the dashboard in the first seconds.
 #   DASHBOARD_POLL (seconds): turn the tracker's status port on and fetch the dashboard's overview,
@@ -158,7 +158,7 @@ wait_port 127.0.2.1 "$TRACKER_PORT" "$!"
 if [[ -n "${DASHBOARD_POLL:-}" ]]; then
   DASH=http://$(sed -n 's/^status_listen = //p' "$WORK/mogilefsd.conf" | tail -n1)/dashboard
   for _ in $(seq 100); do curl -sf -o /dev/null "$DASH" && break; sleep 0.1; done
-  for _ in $(seq 20); do for p in "" /devices /jobs; do curl -s -o /dev/null "$DASH$p"; done; done
+  for _ in $(seq ${STATUS_WARMUP:-20}); do for p in "" /devices /jobs; do curl -s -o /dev/null "$DASH$p"; done; done
   (while true; do
      for p in "" /devices /jobs; do curl -s -o /dev/null -w "%{http_code} %{time_total}\n" "$DASH$p" >>"$OUT/dashboard-poll.log"; done
      sleep "$DASHBOARD_POLL"
@@ -170,7 +170,7 @@ fi
 if [[ $METRICS == 1 ]]; then
   # A scraper like Prometheus at a 1 s interval (15-60 s is usual), on every status port.
   for u in "127.0.2.1:$((TRACKER_PORT + 79))" "127.0.2.1:$((HTTP + 80))" "127.0.2.2:$((HTTP + 80))"; do
-    for _ in $(seq 20); do curl -s -o /dev/null "http://$u/metrics" || true; done
+    for _ in $(seq ${STATUS_WARMUP:-20}); do curl -s -o /dev/null "http://$u/metrics" || true; done
   done
   ( while :; do
       for u in "127.0.2.1:$((TRACKER_PORT + 79))" "127.0.2.1:$((HTTP + 80))" "127.0.2.2:$((HTTP + 80))"; do
