@@ -44,7 +44,7 @@ public sealed class UpstreamSuiteBehaviourTests
 
     private static async Task WaitForCountAsync(TestCluster c, string job, int count) =>
         await TestCluster.WaitUntilAsync(async () => (await CountsAsync(c)).TryGetValue(job, out var n) && n == count,
-            TimeSpan.FromSeconds(15), $"{job} count {count}");
+            TimeSpan.FromSeconds(45), $"{job} count {count}");
 
     /// <summary>A !watch connection and the ":: " lines it receives.</summary>
     private sealed class Watcher : IAsyncDisposable
