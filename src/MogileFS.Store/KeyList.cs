@@ -30,32 +30,28 @@ public sealed class KeyList
         if (_bytes.Length > 256 * 1024) _bytes = new byte[4096]; // don't keep a huge buffer per idle connection
     }
 
-    public void Add(ReadOnlySpan<byte> key)
-    {
-        if (_used + key.Length > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _used + key.Length));
-        if (Count == _ends.Length) Array.Resize(ref _ends, _ends.Length * 2);
-        key.CopyTo(_bytes.AsSpan(_used));
-        _used += key.Length;
-        _ends[Count++] = _used;
-    }
+    public void Add(ReadOnlySpan<byte> key) => key.CopyTo(_bytes.AsSpan(Append(key.Length)));
 
     /// <summary>Adds <paramref name="length"/> bytes at <paramref name="bytes"/> (native memory).</summary>
     public void Add(IntPtr bytes, int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        if (_used + length > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _used + length));
-        if (Count == _ends.Length) Array.Resize(ref _ends, _ends.Length * 2);
-        if (length > 0) System.Runtime.InteropServices.Marshal.Copy(bytes, _bytes, _used, length);
-        _used += length;
-        _ends[Count++] = _used;
+        int at = Append(length);
+        if (length > 0) System.Runtime.InteropServices.Marshal.Copy(bytes, _bytes, at, length);
     }
 
     /// <summary>Adds a byte string (<see cref="MogileFS.Core.Protocol.ByteString"/>: one char per byte).</summary>
-    public void Add(string key)
+    public void Add(string key) => MogileFS.Core.Protocol.ByteString.ToBytes(key, _bytes.AsSpan(Append(key.Length), key.Length));
+
+    /// <summary>Makes room for one more key of <paramref name="length"/> bytes, records its end and
+    /// returns where its bytes go.</summary>
+    private int Append(int length)
     {
-        if (_used + key.Length > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _used + key.Length));
+        if (_used + length > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _used + length));
         if (Count == _ends.Length) Array.Resize(ref _ends, _ends.Length * 2);
-        _used += MogileFS.Core.Protocol.ByteString.ToBytes(key, _bytes.AsSpan(_used));
+        int at = _used;
+        _used += length;
         _ends[Count++] = _used;
+        return at;
     }
 }
