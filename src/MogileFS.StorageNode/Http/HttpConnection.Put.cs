@@ -457,7 +457,7 @@ internal sealed partial class HttpConnection
         if (Libc.Close(fd) < 0)
         {
             int err = Libc.Errno;
-            return (WriteErrorStatus(err), err is Libc.ENOSPC or Libc.EDQUOT ? "No space left on device" : "Error saving file");
+            return (WriteErrorStatus(err), WriteErrorMessage(err));
         }
         int r;
         fixed (byte* t = _tmpName)
@@ -491,7 +491,7 @@ internal sealed partial class HttpConnection
             // The name is already there: take it away again rather than serve a file that may be short.
             int err = Libc.Errno;
             fixed (byte* p = _path) Libc.UnlinkAt(_putDirFd, p + _nameOffset, 0);
-            return (WriteErrorStatus(err), err is Libc.ENOSPC or Libc.EDQUOT ? "No space left on device" : "Error saving file");
+            return (WriteErrorStatus(err), WriteErrorMessage(err));
         }
         return (0, "");
     }
