@@ -8,11 +8,13 @@
 #
 #   bench/metrics/cost.sh                              # 6 pairs, scraped every 15 s, dashboard every 10 s
 #   PAIRS=4 SCRAPE_INTERVAL=1 DASHBOARD_POLL=5 bench/metrics/cost.sh   # a harder case
+#   SIDE_BY_SIDE=1 PAIRS=8 bench/metrics/cost.sh        # off and on at the same time, for a busy machine
 #
 # Environment: PAIRS (6), COMMANDS (noop,get_paths,file_info), CONCURRENCY (64), DURATION (8),
 #   SCRAPE_INTERVAL (15), DASHBOARD_POLL (10; empty = no dashboard polling), OUT
 #   (artifacts/bench/metrics-cost-<time>), DB (SQLite). Needs a quiet machine: other work on the
-#   same cores shows up as spread, not as cost.
+#   same cores shows up as spread, not as cost. SIDE_BY_SIDE=1 runs the two sides of a pair at the same
+#   time instead. OFF_ENV / ON_ENV: more VAR=value settings for one side (e.g. DOTNET_TieredPGO=0).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -33,26 +35,52 @@ done
 export MOGILEFS_BIN=$OUT/no-bin
 mkdir -p "$MOGILEFS_BIN"
 
+start_run() { # start_run PAIR METRICS RUN [extra env ...]: one bench/tracker/run.sh in the background
+  local pair=$1 m=$2 run=$3; shift 3
+  local dir=$OUT/run$run-metrics$m
+  # OFF_ENV / ON_ENV (VAR=value ...) come last, so they may even override METRICS (an A/B of anything).
+  if [[ $m == 1 ]]; then
+    env "$@" METRICS=1 ${POLL:+DASHBOARD_POLL=$POLL} OUT="$dir" ${ON_ENV:-} "$ROOT/bench/tracker/run.sh" >"$dir.log" 2>&1 &
+  else
+    env -u DASHBOARD_POLL "$@" METRICS=0 OUT="$dir" ${OFF_ENV:-} "$ROOT/bench/tracker/run.sh" >"$dir.log" 2>&1 &
+  fi
+  RUN_PID=$!
+}
+record_run() { # record_run PAIR METRICS RUN: append the run's figures to series.csv
+  local pair=$1 m=$2 dir=$OUT/run$3-metrics$2 cpu
+  cpu=$(sed -n 's/^# tracker CPU: \([0-9.]*\) us per operation.*/\1/p' "$dir/results.txt")
+  tail -n +2 "$dir/results.csv" | while IFS=, read -r cmd conc ops _; do
+    echo "$pair,$m,$cmd,$ops,$cpu"
+  done >>"$OUT/series.csv"
+  echo "# pair $pair metrics=$m: $(tail -n +2 "$dir/results.csv" | cut -d, -f1,3 | tr '\n' ' ')cpu ${cpu} us/op" >&2
+}
+
 run=0
 for ((pair = 1; pair <= PAIRS; pair++)); do
+  if [[ "${SIDE_BY_SIDE:-0}" == 1 ]]; then
+    # Both clusters at once, their measured load started together: whatever else the machine does
+    # falls on both sides of the pair alike (each side gets about half the cores).
+    sync=$OUT/sync$pair; mkdir -p "$sync"
+    start_run "$pair" 0 $((run + 1)) READY_FILE="$sync/ready0" GO_FILE="$sync/go"; p0=$RUN_PID
+    start_run "$pair" 1 $((run + 2)) READY_FILE="$sync/ready1" GO_FILE="$sync/go"; p1=$RUN_PID
+    for _ in $(seq 6000); do [[ -e $sync/ready0 && -e $sync/ready1 ]] && break; sleep 0.05; done
+    touch "$sync/go"
+    wait "$p0" || { echo "run $((run + 1)) failed: $OUT/run$((run + 1))-metrics0.log" >&2; exit 1; }
+    wait "$p1" || { echo "run $((run + 2)) failed: $OUT/run$((run + 2))-metrics1.log" >&2; exit 1; }
+    record_run "$pair" 0 $((run + 1)); record_run "$pair" 1 $((run + 2))
+    run=$((run + 2))
+    continue
+  fi
   if ((pair % 2 == 1)); then order="0 1"; else order="1 0"; fi
   for m in $order; do
     run=$((run + 1))
-    dir=$OUT/run$run-metrics$m
-    if [[ $m == 1 ]]; then
-      env METRICS=1 ${POLL:+DASHBOARD_POLL=$POLL} OUT="$dir" "$ROOT/bench/tracker/run.sh" >"$dir.log" 2>&1
-    else
-      env -u DASHBOARD_POLL METRICS=0 OUT="$dir" "$ROOT/bench/tracker/run.sh" >"$dir.log" 2>&1
-    fi
-    cpu=$(sed -n 's/^# tracker CPU: \([0-9.]*\) us per operation.*/\1/p' "$dir/results.txt")
-    tail -n +2 "$dir/results.csv" | while IFS=, read -r cmd conc ops _; do
-      echo "$pair,$m,$cmd,$ops,$cpu"
-    done >>"$OUT/series.csv"
-    echo "# pair $pair metrics=$m: $(tail -n +2 "$dir/results.csv" | cut -d, -f1,3 | tr '\n' ' ')cpu ${cpu} us/op" >&2
+    start_run "$pair" "$m" "$run"
+    wait "$RUN_PID" || { echo "run $run failed: $OUT/run$run-metrics$m.log" >&2; exit 1; }
+    record_run "$pair" "$m" "$run"
   done
 done
 
-echo "# status port on: scraped every ${SCRAPE_INTERVAL} s${POLL:+, dashboard (3 pages) every $POLL s}; $PAIRS pairs, $CONCURRENCY connections, ${DURATION} s runs, $(nproc) cores"
+echo "# status port on: scraped every ${SCRAPE_INTERVAL} s${POLL:+, dashboard (3 pages) every $POLL s}; $PAIRS pairs$([[ "${SIDE_BY_SIDE:-0}" == 1 ]] && echo " side by side"), $CONCURRENCY connections, ${DURATION} s runs, $(nproc) cores"
 # Per command: mean off/on, paired change (on/off - 1) mean and 95% interval; then CPU per op.
 awk -F, '
   function tq(df) { # two-sided 95% t quantiles

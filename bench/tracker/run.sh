@@ -20,6 +20,8 @@
 #   tracker, not the tiered JIT recompiling the HTTP stack and the dashboard in the first seconds.
 #   DASHBOARD_POLL (seconds): turn the tracker's status port on and fetch the dashboard's overview,
 #   devices and jobs pages every DASHBOARD_POLL s during the run (what the dashboard costs the hot paths).
+#   READY_FILE, GO_FILE: when set, touch READY_FILE once the cluster is prepared and wait (up to 5 min)
+#   for GO_FILE to exist before the measured load (two runs started side by side measure together).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -189,6 +191,12 @@ dotnet exec "$MOGLOAD_DLL" --tracker "127.0.2.1:$TRACKER_PORT" --prepare \
   --node "h1=127.0.2.1:$HTTP:1,2" --node "h2=127.0.2.2:$HTTP:3,4" --files "$FILES" \
   --commands noop --concurrency 1 --duration 0.2 --warmup 0 >"$OUT/prepare.txt"
 tracker_ticks() { awk '{print $14 + $15}' "/proc/$TRACKER_PID/stat"; }
+if [[ -n "${READY_FILE:-}" ]]; then
+  # Side by side with another run (bench/metrics/cost.sh SIDE_BY_SIDE=1): say we are ready, then
+  # start the measured load only when told to, so both runs measure the same moments.
+  touch "$READY_FILE"
+  for _ in $(seq 6000); do [[ -e "$GO_FILE" ]] && break; sleep 0.05; done
+fi
 t0=$(tracker_ticks)
 dotnet exec "$MOGLOAD_DLL" --tracker "127.0.2.1:$TRACKER_PORT" \
   --node "h1=127.0.2.1:$HTTP:1,2" --node "h2=127.0.2.2:$HTTP:3,4" --files "$FILES" \
