@@ -25,6 +25,19 @@ public sealed partial class Multipart(GatewayContext g, Objects objects)
     private MultipartSettings? _settings;
     private Task? _partsDomainReady;
     private readonly object _lock = new();
+    private NodeJoin? _join;
+
+    /// <summary>The join of parts on a storage node (one per gateway: it remembers nodes without the request).</summary>
+    internal NodeJoin Join => _join ??= new NodeJoin(g.Mogile, g.Log, g.Clock);
+
+    /// <summary>
+    /// Upload id → the storage node ("host:port") its parts go to when the tracker offers it, so that
+    /// Complete finds them all on one node and joins them there inside the kernel. A hint of this
+    /// gateway only (another gateway keeps its own); dropped on Complete and Abort, and all at once
+    /// should it ever hold more than <see cref="MaxPartNodeHints"/> uploads.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _partNode = new(StringComparer.Ordinal);
+    private const int MaxPartNodeHints = 10_000;
 
     internal GatewayContext Context => g;
     internal Objects Objects => objects;
@@ -67,6 +80,7 @@ public sealed partial class Multipart(GatewayContext g, Objects objects)
             throw new S3Exception(409, "OperationAborted", "A conflicting conditional operation is currently in progress against this resource. Please try again.")
                 .With("UploadId", uploadId);
         }
+        _partNode.TryRemove(uploadId, out _);
         await DeletePartFilesAsync(keys, r.Aborted).ConfigureAwait(false);
         r.Response.StatusCode = 204;
     }
