@@ -16,6 +16,11 @@ public sealed partial class Multipart
     internal TimeSpan KeepAliveAfter { get; set; } = TimeSpan.FromSeconds(5);
     internal TimeSpan KeepAliveEvery { get; set; } = TimeSpan.FromSeconds(10);
 
+    private long _completedJoined, _completedStreamed;
+
+    /// <summary>Completed uploads whose object a storage node joined, and those streamed through this gateway.</summary>
+    internal (long Joined, long Streamed) Completions => (Interlocked.Read(ref _completedJoined), Interlocked.Read(ref _completedStreamed));
+
     public async Task CompleteMultipartUploadAsync(S3Request r)
     {
         int dmid = await Buckets.RequireAsync(g, r).ConfigureAwait(false);
@@ -110,6 +115,7 @@ public sealed partial class Multipart
         // The object is in place; the upload and its parts go.
         var keys = await g.Store.RemoveUploadAsync(uploadId, onlyIfOpen: false, 0, CancellationToken.None).ConfigureAwait(false) ?? [];
         _partNode.TryRemove(uploadId, out _);
+        Interlocked.Increment(ref joined ? ref _completedJoined : ref _completedStreamed);
         MultipartLog.Completed(g.Log, uploadId, bucket, key, requested.Count, total, started.Elapsed.TotalSeconds, joined ? "joined on a storage node" : "streamed through the gateway");
         _ = Task.Run(() => DeletePartFilesAsync(keys, CancellationToken.None));
 

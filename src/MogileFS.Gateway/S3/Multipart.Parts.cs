@@ -60,6 +60,9 @@ public sealed partial class Multipart
         return list;
     }
 
+    /// <summary>Tests: the next part of the upload goes wherever the tracker says first.</summary>
+    internal void ForgetPartNode(string uploadId) => _partNode.TryRemove(uploadId, out _);
+
     // ---- UploadPartCopy -------------------------------------------------------------------------
 
     public async Task UploadPartCopyAsync(S3Request r)
