@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Xml.Linq;
-using Microsoft.Extensions.Logging.Abstractions;
 using MogileFS.Client;
 using MogileFS.Gateway;
 using MogileFS.TestSupport.Cluster;
@@ -58,7 +57,9 @@ gatewayOptions.Trackers.Add(cluster.TrackerEndPoint.ToString());
 // --mp-join=0: Complete streams the parts through the gateway (as against MogileFS 2.73 storage nodes).
 if (opts.TryGetValue("mp-join", out var mpJoin)) gatewayOptions.Extra["multipart_join"] = [mpJoin];
 gatewayOptions.AccessKeys.Add(new AccessKey(AccessKey, SecretKey));
-await using var gateway = new GatewayServer(gatewayOptions, NullLoggerFactory.Instance);
+// The gateway's warnings (e.g. a join that failed and was streamed instead) are printed at the end.
+var gatewayWarnings = new MogileFS.TestSupport.CapturingLoggerProvider();
+await using var gateway = new GatewayServer(gatewayOptions, gatewayWarnings.CreateFactory());
 await gateway.StartAsync();
 string endpoint = gateway.Url;
 
@@ -189,6 +190,7 @@ if (multipart is { } mp)
     Console.WriteLine($"single {directMiB} MiB PUT straight to mogstored: {directBigMBs:F0} MiB/s " +
                       $"(multipart total / direct = {mib / mp.Total / Math.Max(directBigMBs, 1e-9):F2}; goal: disk speed)");
 }
+foreach (var line in gatewayWarnings.Lines.Take(10)) Console.WriteLine("gateway warning: " + line);
 using (var self = Process.GetCurrentProcess())
     Console.WriteLine($"peak RSS of this process (client, cluster and gateway): {self.PeakWorkingSet64 / 1048576.0:F0} MiB");
 return 0;

@@ -13,9 +13,10 @@ namespace MogileFS.Gateway.S3;
 /// How parts are kept: each part is an ordinary MogileFS file in a domain of its own
 /// (<see cref="MultipartSettings.PartsDomain"/>), under a key unique to that upload attempt; the
 /// <c>s3_upload</c>/<c>s3_upload_part</c> rows say which file is the current one of each part
-/// number. Complete assembles the parts into one new file of the bucket's domain, streaming them
-/// from the storage nodes into a single PUT (memory: one buffer), records its S3 row (the
-/// multipart ETag) and only then points the key at it with <c>create_close</c>. So a multipart
+/// number. Complete assembles the parts into one new file of the bucket's domain (joined on a
+/// storage node that has our join request, <see cref="NodeJoin"/>; else streamed from the nodes
+/// into a single PUT, memory one buffer), records its S3 row (the multipart ETag) and only then
+/// points the key at it with <c>create_close</c>. So a multipart
 /// object is a plain MogileFS file: <c>mogfetch</c>, the nginx module and every other client read
 /// its bytes, it lists and deletes like any key, and fsck and replication treat it as usual. The
 /// price is writing the object twice (once as parts, once assembled); docs/s3.md has the figures.
