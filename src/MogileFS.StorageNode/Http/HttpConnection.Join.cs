@@ -56,6 +56,7 @@ internal sealed partial class HttpConnection
     private async ValueTask<bool> HandleJoinAsync()
     {
         bool wantsKeepAlive = _req.WantsKeepAlive;
+        _lingerOnClose = true; // until the body has been read: an early answer drains it before closing
         if (_req.Chunked || !_req.HasContentLength || _req.ContentLength <= 0)
             return await SendJoinAsync(400, "join needs a body with a Content-Length", keepAlive: false).ConfigureAwait(false);
         if (_req.ContentLength > MaxJoinBody)
