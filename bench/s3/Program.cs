@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Xml.Linq;
-using Microsoft.Extensions.Logging.Abstractions;
 using MogileFS.Client;
 using MogileFS.Gateway;
 using MogileFS.TestSupport.Cluster;
@@ -19,6 +18,7 @@ using S3Bench;
 //
 //   dotnet run -c Release --project bench/s3 -- [--clients=16] [--seconds=8] [--big=16] [--mp-mib=1024]
 //       [--part-mib=64] [--mp-clients=4] [--sizes=1k,1m,64m] [--dir=PATH] [--skip-multipart] [--direct-mib=N] [--get-only]
+//       [--mp-join=0]
 //
 // --mp-mib=20480 --direct-mib=1024 runs the 20 GiB multipart object (needs ~45 GiB of free disk: the
 // parts and the assembled file exist together until Complete ends); the peak RSS printed at the end
@@ -54,8 +54,12 @@ await cluster.SetupAsync("bench", ("one", 1, null));
 const string AccessKey = "BENCHACCESSKEY000001", SecretKey = "bench-secret-key-0000000000000000000000";
 var gatewayOptions = new GatewayOptions { Dsn = cluster.Dsn, DbUser = cluster.DbUser, DbPassword = cluster.DbPass, Listen = "127.0.5.9:0", DefaultClass = "one" };
 gatewayOptions.Trackers.Add(cluster.TrackerEndPoint.ToString());
+// --mp-join=0: Complete streams the parts through the gateway (as against MogileFS 2.73 storage nodes).
+if (opts.TryGetValue("mp-join", out var mpJoin)) gatewayOptions.Extra["multipart_join"] = [mpJoin];
 gatewayOptions.AccessKeys.Add(new AccessKey(AccessKey, SecretKey));
-await using var gateway = new GatewayServer(gatewayOptions, NullLoggerFactory.Instance);
+// The gateway's warnings (e.g. a join that failed and was streamed instead) are printed at the end.
+var gatewayWarnings = new MogileFS.TestSupport.CapturingLoggerProvider();
+await using var gateway = new GatewayServer(gatewayOptions, gatewayWarnings.CreateFactory());
 await gateway.StartAsync();
 string endpoint = gateway.Url;
 
@@ -128,46 +132,17 @@ if (!opts.ContainsKey("skip-multipart"))
     var part = new byte[partSize];
     Random.Shared.NextBytes(part);
     Console.WriteLine($"multipart upload of {mpMiB} MiB in {partMiB} MiB parts, {mpClients} at a time ...");
-    var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
-    var sw = Stopwatch.StartNew();
-    using (var init = new HttpRequestMessage(HttpMethod.Post, $"{endpoint}/bench/mp/object?uploads"))
+    // Warm-up (JIT, connections) of every step of a multipart upload, as the other phases have.
+    await MultipartAsync("mp/warm", 64L << 20, 16L << 20, part);
+    using (var del = new HttpRequestMessage(HttpMethod.Delete, $"{endpoint}/bench/mp/warm"))
     {
-        signer.Sign(init);
-        using var res = await http.SendAsync(init);
-        string body = await res.Content.ReadAsStringAsync();
-        if (!res.IsSuccessStatusCode) throw new InvalidOperationException("CreateMultipartUpload: " + body);
-        string uploadId = XDocument.Parse(body).Descendants().First(e => e.Name.LocalName == "UploadId").Value;
-        int parts = (int)((total + partSize - 1) / partSize);
-        var etags = new string[parts];
-        int next = 0;
-        await Task.WhenAll(Enumerable.Range(0, mpClients).Select(_ => Task.Run(async () =>
-        {
-            for (int p; (p = Interlocked.Increment(ref next)) <= parts;)
-            {
-                long len = Math.Min(partSize, total - (p - 1) * partSize);
-                using var req = new HttpRequestMessage(HttpMethod.Put, $"{endpoint}/bench/mp/object?partNumber={p}&uploadId={uploadId}")
-                { Content = new ByteArrayContent(part, 0, (int)len) };
-                signer.Sign(req);
-                using var r = await http.SendAsync(req);
-                if (!r.IsSuccessStatusCode) throw new InvalidOperationException($"UploadPart {p}: {await r.Content.ReadAsStringAsync()}");
-                etags[p - 1] = r.Headers.ETag!.Tag;
-            }
-        })));
-        double upload = sw.Elapsed.TotalSeconds;
-        var cpuParts = Process.GetCurrentProcess().TotalProcessorTime;
-        mpCpu.Parts = (cpuParts - cpuStart).TotalSeconds;
-        var xml = new StringBuilder("<CompleteMultipartUpload>");
-        for (int p = 1; p <= parts; p++) xml.Append($"<Part><PartNumber>{p}</PartNumber><ETag>{etags[p - 1]}</ETag></Part>");
-        xml.Append("</CompleteMultipartUpload>");
-        using var complete = new HttpRequestMessage(HttpMethod.Post, $"{endpoint}/bench/mp/object?uploadId={uploadId}")
-        { Content = new StringContent(xml.ToString(), Encoding.UTF8, "application/xml") };
-        signer.Sign(complete);
-        using var cr = await http.SendAsync(complete);
-        string cbody = await cr.Content.ReadAsStringAsync();
-        if (!cr.IsSuccessStatusCode || cbody.Contains("<Error>", StringComparison.Ordinal)) throw new InvalidOperationException("Complete: " + cbody);
-        multipart = (upload, sw.Elapsed.TotalSeconds - upload, sw.Elapsed.TotalSeconds);
-        mpCpu.Complete = (Process.GetCurrentProcess().TotalProcessorTime - cpuParts).TotalSeconds;
+        signer.Sign(del);
+        using var _ = await http.SendAsync(del);
     }
+    var (upload, completeSeconds, cpuPartsSeconds, cpuCompleteSeconds) = await MultipartAsync("mp/object", total, partSize, part);
+    multipart = (upload, completeSeconds, upload + completeSeconds);
+    mpCpu.Parts = cpuPartsSeconds;
+    mpCpu.Complete = cpuCompleteSeconds;
     // The gateway reads the object back (GET, streamed), then deletes it (the parts are gone already).
     var sw3 = Stopwatch.StartNew();
     using (var get = new HttpRequestMessage(HttpMethod.Get, $"{endpoint}/bench/mp/object"))
@@ -215,9 +190,53 @@ if (multipart is { } mp)
     Console.WriteLine($"single {directMiB} MiB PUT straight to mogstored: {directBigMBs:F0} MiB/s " +
                       $"(multipart total / direct = {mib / mp.Total / Math.Max(directBigMBs, 1e-9):F2}; goal: disk speed)");
 }
+foreach (var line in gatewayWarnings.Lines.Take(10)) Console.WriteLine("gateway warning: " + line);
 using (var self = Process.GetCurrentProcess())
     Console.WriteLine($"peak RSS of this process (client, cluster and gateway): {self.PeakWorkingSet64 / 1048576.0:F0} MiB");
 return 0;
+
+// One multipart upload of `total` bytes in parts of `partSize` (the bytes of `part`), mpClients at a time;
+// returns the seconds and process CPU seconds of the parts and of Complete.
+async Task<(double Parts, double Complete, double CpuParts, double CpuComplete)> MultipartAsync(string key, long total, long partSize, byte[] part)
+{
+    var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+    var sw = Stopwatch.StartNew();
+    using var init = new HttpRequestMessage(HttpMethod.Post, $"{endpoint}/bench/{key}?uploads");
+    signer.Sign(init);
+    using var res = await http.SendAsync(init);
+    string body = await res.Content.ReadAsStringAsync();
+    if (!res.IsSuccessStatusCode) throw new InvalidOperationException("CreateMultipartUpload: " + body);
+    string uploadId = XDocument.Parse(body).Descendants().First(e => e.Name.LocalName == "UploadId").Value;
+    int parts = (int)((total + partSize - 1) / partSize);
+    var etags = new string[parts];
+    int next = 0;
+    await Task.WhenAll(Enumerable.Range(0, mpClients).Select(_ => Task.Run(async () =>
+    {
+        for (int p; (p = Interlocked.Increment(ref next)) <= parts;)
+        {
+            long len = Math.Min(partSize, total - (p - 1) * partSize);
+            using var req = new HttpRequestMessage(HttpMethod.Put, $"{endpoint}/bench/{key}?partNumber={p}&uploadId={uploadId}")
+            { Content = new ByteArrayContent(part, 0, (int)len) };
+            signer.Sign(req);
+            using var r = await http.SendAsync(req);
+            if (!r.IsSuccessStatusCode) throw new InvalidOperationException($"UploadPart {p}: {await r.Content.ReadAsStringAsync()}");
+            etags[p - 1] = r.Headers.ETag!.Tag;
+        }
+    })));
+    double upload = sw.Elapsed.TotalSeconds;
+    var cpuParts = Process.GetCurrentProcess().TotalProcessorTime;
+    var xml = new StringBuilder("<CompleteMultipartUpload>");
+    for (int p = 1; p <= parts; p++) xml.Append($"<Part><PartNumber>{p}</PartNumber><ETag>{etags[p - 1]}</ETag></Part>");
+    xml.Append("</CompleteMultipartUpload>");
+    using var complete = new HttpRequestMessage(HttpMethod.Post, $"{endpoint}/bench/{key}?uploadId={uploadId}")
+    { Content = new StringContent(xml.ToString(), Encoding.UTF8, "application/xml") };
+    signer.Sign(complete);
+    using var cr = await http.SendAsync(complete);
+    string cbody = await cr.Content.ReadAsStringAsync();
+    if (!cr.IsSuccessStatusCode || cbody.Contains("<Error>", StringComparison.Ordinal)) throw new InvalidOperationException("Complete: " + cbody);
+    return (upload, sw.Elapsed.TotalSeconds - upload, (cpuParts - cpuStart).TotalSeconds,
+        (Process.GetCurrentProcess().TotalProcessorTime - cpuParts).TotalSeconds);
+}
 
 async Task S3PutAsync(string key, byte[] payload)
 {

@@ -55,4 +55,7 @@ internal static partial class Log
 
     [LoggerMessage(3031, LogLevel.Information, "Side-channel shutdown command from {Remote}")]
     public static partial void ShutdownCommand(ILogger logger, System.Net.EndPoint? remote);
+
+    [LoggerMessage(3018, LogLevel.Warning, "Join into {Path} failed: {Error}; nothing kept")]
+    public static partial void JoinFailed(ILogger logger, string path, string error);
 }

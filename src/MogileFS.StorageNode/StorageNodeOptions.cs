@@ -78,6 +78,11 @@ public sealed class StorageNodeOptions
     /// <summary>Tests: exercise the named temp files used where O_TMPFILE is missing.</summary>
     internal bool DisableTmpfile { get; set; }
 
+    /// <summary>join: serve <c>POST &lt;path&gt;?join</c>, which builds a file from other files of this node
+    /// (and of other nodes) without the bytes passing through the client (docs/storage-node.md, "Join").
+    /// Ours; 2.73 has no such request. On by default.</summary>
+    public bool Join { get; set; } = true;
+
     /// <summary>fsync a PUT before renaming it into place (ours; off like 2.73 and nginx).</summary>
     public bool FsyncUploads { get; set; }
 }

@@ -38,18 +38,18 @@ public static partial class MogstoredCommandLine
     public const string DefaultConfigFile = "/etc/mogilefs/mogstored.conf";
 
     // Same specs as 2.73, in its order; the first name is what config-file keys match. The last
-    // nine are ours (docs/security.md, docs/metrics.md), recognised only in full: 2.73's config files never
+    // ten are ours (docs/security.md, docs/metrics.md, docs/storage-node.md), recognised only in full: 2.73's config files never
     // contain them, and they must not make a 2.73 abbreviation ambiguous.
     private static readonly string[] Specs =
     [
         "iostat", "s|skipconfig", "daemonize|d", "config=s", "httplisten=s", "mgmtlisten=s", "docroot=s",
         "maxconns=i", "server=s", "serverbin=s", "pidfile=s",
         "header_timeout=i", "body_timeout=i", "body_min_rate=i", "maxconns_per_ip=i", "status_listen=s",
-        "access_log=s", "log_target=s", "log_file=s", "log_format=s",
+        "access_log=s", "log_target=s", "log_file=s", "log_format=s", "join=s",
     ];
 
     private static readonly GetoptLong Flags = new(
-        GetoptConfig.Mogstored with { ExactOnly = new HashSet<string>(StringComparer.Ordinal) { "header_timeout", "body_timeout", "body_min_rate", "maxconns_per_ip", "status_listen", "access_log", "log_target", "log_file", "log_format" } },
+        GetoptConfig.Mogstored with { ExactOnly = new HashSet<string>(StringComparer.Ordinal) { "header_timeout", "body_timeout", "body_min_rate", "maxconns_per_ip", "status_listen", "access_log", "log_target", "log_file", "log_format", "join" } },
         Specs);
 
     private static readonly HashSet<string> FileKeys = Specs.Select(s => s.Split('|', '=')[0]).ToHashSet(StringComparer.Ordinal);
@@ -74,6 +74,7 @@ public static partial class MogstoredCommandLine
         " --serverbin=<path>     Accepted for 2.73 compatibility, not used\n" +
         " --status_listen=<ip:port> Serve /metrics, /healthz, /readyz over HTTP. Default off\n" +
         " --access_log=0|1       One log line per HTTP request. Default 1\n" +
+        " --join=0|1             Serve POST <path>?join (files built from other files). Default 1\n" +
         " --log_target=<t>       stderr, stdout, syslog or file. Default stderr (syslog with --daemonize)\n" +
         " --log_file=<path>      Log to this file\n" +
         " --log_format=<f>       text or json. Default text\n" +
@@ -130,6 +131,7 @@ public static partial class MogstoredCommandLine
             case "serverbin": s.ServerBin = value; break;
             case "pidfile": s.PidFile = value; break;
             case "access_log": o.AccessLog = PerlTrue(value.Trim()); break;
+            case "join": o.Join = PerlTrue(value.Trim()); break;
             case "log_target":
                 if (value.Trim() is not ("stderr" or "stdout" or "syslog" or "file"))
                     throw new MogstoredUsageException($"Invalid log_target value: {value} (stderr, stdout, syslog or file is expected)");

@@ -28,6 +28,9 @@ public class GatewayFixture : IAsyncLifetime
     protected virtual DatabaseKind Database => DatabaseKind.Sqlite;
     protected virtual string Net => "127.0.115";
 
+    /// <summary>Lets a test class change the storage nodes' options.</summary>
+    protected virtual void ConfigureNode(MogileFS.StorageNode.StorageNodeOptions options) { }
+
     /// <summary>Lets a test class change the gateway's options (before it starts).</summary>
     protected virtual void Configure(GatewayOptions options) { }
 
@@ -40,6 +43,7 @@ public class GatewayFixture : IAsyncLifetime
             QueryJobs = 8,
             Nodes = [new("h1", Net + ".1", [1, 2]), new("h2", Net + ".2", [3]), new("h3", Net + ".3", [4])],
             ConfigureTracker = o => o.MinFreeSpaceMb = 0,
+            ConfigureNode = ConfigureNode,
         });
         await Cluster.RegisterTopologyAsync("testdom");
         var options = new GatewayOptions

@@ -32,6 +32,14 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void Join_is_on_by_default_and_turned_off_by_flag_or_file()
+    {
+        Assert.True(MogstoredCommandLine.Parse([], NoDefault).Options.Join);
+        Assert.False(MogstoredCommandLine.Parse(["--join=0"], NoDefault).Options.Join);
+        Assert.False(MogstoredCommandLine.Parse([$"--config={Conf("join = 0\n")}"], NoDefault).Options.Join);
+    }
+
+    [Fact]
     public void Test_suite_flags()
     {
         var s = MogstoredCommandLine.Parse(["--skipconfig", "--httplisten=127.0.0.1:7500", "--mgmtlisten=127.0.0.1:7501", "--maxconns=1000", "--docroot=/tmp/x/", "--daemonize"], NoDefault);

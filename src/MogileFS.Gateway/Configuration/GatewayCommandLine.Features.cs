@@ -8,7 +8,7 @@ namespace MogileFS.Gateway.Configuration;
 // start-up, with a message naming the key.
 public static partial class GatewayCommandLine
 {
-    private static readonly string[] FeatureKeys = ["short_url", "multipart_domain", "multipart_part_copies", "multipart_expiry_days"];
+    private static readonly string[] FeatureKeys = ["short_url", "multipart_domain", "multipart_part_copies", "multipart_expiry_days", "multipart_join"];
 
     static partial void AddFeatureSpecs(List<string> specs)
     {

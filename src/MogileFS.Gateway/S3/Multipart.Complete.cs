@@ -16,6 +16,11 @@ public sealed partial class Multipart
     internal TimeSpan KeepAliveAfter { get; set; } = TimeSpan.FromSeconds(5);
     internal TimeSpan KeepAliveEvery { get; set; } = TimeSpan.FromSeconds(10);
 
+    private long _completedJoined, _completedStreamed;
+
+    /// <summary>Completed uploads whose object a storage node joined, and those streamed through this gateway.</summary>
+    internal (long Joined, long Streamed) Completions => (Interlocked.Read(ref _completedJoined), Interlocked.Read(ref _completedStreamed));
+
     public async Task CompleteMultipartUploadAsync(S3Request r)
     {
         int dmid = await Buckets.RequireAsync(g, r).ConfigureAwait(false);
@@ -32,6 +37,7 @@ public sealed partial class Multipart
         var started = Stopwatch.StartNew();
         string etag;
         long total;
+        bool joined = false;
         // From here the upload is ours until we finish or give the claim back.
         using var keepAlive = new KeepAlive(r, KeepAliveAfter, KeepAliveEvery, () => g.Store.RenewClaimAsync(uploadId,
             g.Clock.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None).AsTask());
@@ -63,25 +69,27 @@ public sealed partial class Multipart
             }
 
             var meta = new ObjectMeta(0, total, etag, upload.ContentType, upload.Meta, upload.InitiatedMs, 0);
-            await using (var source = new PartSource(slices, g.Mogile.Http, g.Mogile.StorageIdleTimeout))
+            var opened = await FileWriter.OpenAsync(g.Mogile, bucket, key, upload.Class, total, r.Aborted).ConfigureAwait(false);
+            // First on a storage node (no bytes through the gateway), else streamed as any client would.
+            var dest = Settings.Join ? await Join.TryAsync(opened, slices, total, r.Aborted).ConfigureAwait(false) : null;
+            joined = dest != null;
+            if (dest is null)
             {
+                await using var source = new PartSource(slices, g.Mogile.Http, g.Mogile.StorageIdleTimeout);
                 // Parts are fetched ahead (up to 6 MiB) while the bytes before them go out to the new file.
                 await using var ahead = new ReadAheadStream(source, buffers: 3, bufferSize: 2 << 20, r.Aborted);
                 try
                 {
-                    await FileWriter.WriteAsync(g.Mogile, bucket, key, upload.Class, ahead, total, md5: false,
-                        async w =>
-                        {
-                            await g.Store.PutPartLayoutAsync(w.Fid, chosen.Select(p => p.Size).ToList(), CancellationToken.None).ConfigureAwait(false);
-                            await g.Store.PutObjectMetaAsync(dmid, key, meta with { Fid = w.Fid }, CancellationToken.None).ConfigureAwait(false);
-                        },
-                        r.Aborted).ConfigureAwait(false);
+                    dest = await FileWriter.StreamAsync(g.Mogile, opened.Destinations, ahead, total, null, r.Aborted).ConfigureAwait(false);
                 }
                 catch (PartSource.SourceUnreadableException e)
                 {
                     throw S3Errors.ServiceUnavailable("A part could not be read from any storage node; retry later. " + e.Message);
                 }
             }
+            await g.Store.PutPartLayoutAsync(opened.Fid, chosen.Select(p => p.Size).ToList(), CancellationToken.None).ConfigureAwait(false);
+            await g.Store.PutObjectMetaAsync(dmid, key, meta with { Fid = opened.Fid }, CancellationToken.None).ConfigureAwait(false);
+            await g.Mogile.CreateCloseAsync(bucket, key, opened.Fid, dest, total, null, r.Aborted).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -106,7 +114,9 @@ public sealed partial class Multipart
 
         // The object is in place; the upload and its parts go.
         var keys = await g.Store.RemoveUploadAsync(uploadId, onlyIfOpen: false, 0, CancellationToken.None).ConfigureAwait(false) ?? [];
-        MultipartLog.Completed(g.Log, uploadId, bucket, key, requested.Count, total, started.Elapsed.TotalSeconds);
+        _partNode.TryRemove(uploadId, out _);
+        Interlocked.Increment(ref joined ? ref _completedJoined : ref _completedStreamed);
+        MultipartLog.Completed(g.Log, uploadId, bucket, key, requested.Count, total, started.Elapsed.TotalSeconds, joined ? "joined on a storage node" : "streamed through the gateway");
         _ = Task.Run(() => DeletePartFilesAsync(keys, CancellationToken.None));
 
         string location = $"{r.Request.Scheme}://{r.Request.Host}/{Uri.EscapeDataString(bucket)}/{string.Join('/', key.Split('/').Select(Uri.EscapeDataString))}";

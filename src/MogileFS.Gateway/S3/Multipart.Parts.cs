@@ -1,4 +1,5 @@
 using System.Globalization;
+using MogileFS.Gateway.Mogile;
 using MogileFS.Gateway.Uploads;
 using MogileFS.Gateway.Store;
 
@@ -33,7 +34,7 @@ public sealed partial class Multipart
             {
                 if (expectedMd5 != null && !Convert.FromHexString(w.Md5Hex!).AsSpan().SequenceEqual(expectedMd5)) throw S3Errors.BadDigest();
                 return Task.CompletedTask;
-            }, r.Aborted).ConfigureAwait(false);
+            }, r.Aborted, s.Join ? opened => PartDestinations(uploadId, opened) : null).ConfigureAwait(false);
         var row = new PartRow(partNumber, partKey, length, written.Md5Hex!, g.Clock.GetUtcNow().ToUnixTimeMilliseconds());
         var (outcome, replaced) = await g.Store.PutPartAsync(uploadId, row, r.Aborted).ConfigureAwait(false);
         if (outcome == PutPartOutcome.NoSuchUpload)
@@ -45,6 +46,22 @@ public sealed partial class Multipart
         if (replaced != null) await DeletePartFilesAsync([replaced], CancellationToken.None).ConfigureAwait(false);
         return written.Md5Hex!;
     }
+
+    /// <summary>The destinations for a part: the upload's node first when the tracker offered it (the first
+    /// part to ask sets it to the tracker's first choice).</summary>
+    private IReadOnlyList<OpenDestination> PartDestinations(string uploadId, OpenedFile opened)
+    {
+        if (opened.Destinations.Count == 0 || NodeJoin.NodeOf(opened.Destinations[0].Url) is not { } first) return opened.Destinations;
+        if (_partNode.Count >= MaxPartNodeHints) _partNode.Clear();
+        string node = _partNode.GetOrAdd(uploadId, first);
+        var list = new List<OpenDestination>(opened.Destinations.Count);
+        list.AddRange(opened.Destinations.Where(d => string.Equals(NodeJoin.NodeOf(d.Url), node, StringComparison.OrdinalIgnoreCase)));
+        list.AddRange(opened.Destinations.Where(d => !string.Equals(NodeJoin.NodeOf(d.Url), node, StringComparison.OrdinalIgnoreCase)));
+        return list;
+    }
+
+    /// <summary>Tests: the next part of the upload goes wherever the tracker says first.</summary>
+    internal void ForgetPartNode(string uploadId) => _partNode.TryRemove(uploadId, out _);
 
     // ---- UploadPartCopy -------------------------------------------------------------------------
 

@@ -13,9 +13,10 @@ namespace MogileFS.Gateway.S3;
 /// How parts are kept: each part is an ordinary MogileFS file in a domain of its own
 /// (<see cref="MultipartSettings.PartsDomain"/>), under a key unique to that upload attempt; the
 /// <c>s3_upload</c>/<c>s3_upload_part</c> rows say which file is the current one of each part
-/// number. Complete assembles the parts into one new file of the bucket's domain, streaming them
-/// from the storage nodes into a single PUT (memory: one buffer), records its S3 row (the
-/// multipart ETag) and only then points the key at it with <c>create_close</c>. So a multipart
+/// number. Complete assembles the parts into one new file of the bucket's domain (joined on a
+/// storage node that has our join request, <see cref="NodeJoin"/>; else streamed from the nodes
+/// into a single PUT, memory one buffer), records its S3 row (the multipart ETag) and only then
+/// points the key at it with <c>create_close</c>. So a multipart
 /// object is a plain MogileFS file: <c>mogfetch</c>, the nginx module and every other client read
 /// its bytes, it lists and deletes like any key, and fsck and replication treat it as usual. The
 /// price is writing the object twice (once as parts, once assembled); docs/s3.md has the figures.
@@ -25,6 +26,19 @@ public sealed partial class Multipart(GatewayContext g, Objects objects)
     private MultipartSettings? _settings;
     private Task? _partsDomainReady;
     private readonly object _lock = new();
+    private NodeJoin? _join;
+
+    /// <summary>The join of parts on a storage node (one per gateway: it remembers nodes without the request).</summary>
+    internal NodeJoin Join => _join ??= new NodeJoin(g.Mogile, g.Log, g.Clock);
+
+    /// <summary>
+    /// Upload id → the storage node ("host:port") its parts go to when the tracker offers it, so that
+    /// Complete finds them all on one node and joins them there inside the kernel. A hint of this
+    /// gateway only (another gateway keeps its own); dropped on Complete and Abort, and all at once
+    /// should it ever hold more than <see cref="MaxPartNodeHints"/> uploads.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _partNode = new(StringComparer.Ordinal);
+    private const int MaxPartNodeHints = 10_000;
 
     internal GatewayContext Context => g;
     internal Objects Objects => objects;
@@ -67,6 +81,7 @@ public sealed partial class Multipart(GatewayContext g, Objects objects)
             throw new S3Exception(409, "OperationAborted", "A conflicting conditional operation is currently in progress against this resource. Please try again.")
                 .With("UploadId", uploadId);
         }
+        _partNode.TryRemove(uploadId, out _);
         await DeletePartFilesAsync(keys, r.Aborted).ConfigureAwait(false);
         r.Response.StatusCode = 204;
     }

@@ -15,17 +15,30 @@ namespace MogileFS.Gateway.Uploads;
 /// </summary>
 internal static class FileWriter
 {
-    public sealed record Written(long Fid, long Length, string? Md5Hex);
+    public sealed record Written(long Fid, long Length, string? Md5Hex, OpenDestination Destination);
 
     /// <param name="beforeClose">Runs after the bytes are stored and before <c>create_close</c> (e.g. to record the
     /// file's S3 row, or to check a Content-MD5); throwing from it leaves the key unchanged.</param>
+    /// <param name="order">Optionally reorders the destinations <c>create_open</c> offered (the first that accepts is used).</param>
     public static async Task<Written> WriteAsync(MogileAccess mogile, string domain, string key, string? @class, Stream source,
-        long length, bool md5, Func<Written, Task>? beforeClose, CancellationToken ct)
+        long length, bool md5, Func<Written, Task>? beforeClose, CancellationToken ct,
+        Func<OpenedFile, IReadOnlyList<OpenDestination>>? order = null)
     {
-        OpenedFile opened;
+        var opened = await OpenAsync(mogile, domain, key, @class, length, ct).ConfigureAwait(false);
+        using var hash = md5 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
+        var written = await StreamAsync(mogile, order?.Invoke(opened) ?? opened.Destinations, source, length, hash, ct).ConfigureAwait(false);
+        var result = new Written(opened.Fid, length, hash is null ? null : Convert.ToHexStringLower(hash.GetHashAndReset()), written);
+        if (beforeClose != null) await beforeClose(result).ConfigureAwait(false);
+        await mogile.CreateCloseAsync(domain, key, opened.Fid, written, length, null, ct).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary><c>create_open</c>, with the tracker's refusals as S3 errors.</summary>
+    public static async Task<OpenedFile> OpenAsync(MogileAccess mogile, string domain, string key, string? @class, long length, CancellationToken ct)
+    {
         try
         {
-            opened = await mogile.CreateOpenAsync(domain, key, @class, length, ct).ConfigureAwait(false);
+            return await mogile.CreateOpenAsync(domain, key, @class, length, ct).ConfigureAwait(false);
         }
         catch (MogileFS.Client.MogileFSTrackerException e) when (e.ErrorCode is "no_devices" or "no_temp_file")
         {
@@ -39,10 +52,15 @@ internal static class FileWriter
         {
             throw S3Errors.NoSuchBucket(domain);
         }
-        using var hash = md5 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
+    }
+
+    /// <summary>PUTs exactly <paramref name="length"/> bytes of <paramref name="source"/> to the first destination that
+    /// takes them (another is tried only while nothing of the source was consumed). Returns that destination.</summary>
+    public static async Task<OpenDestination> StreamAsync(MogileAccess mogile, IReadOnlyList<OpenDestination> destinations, Stream source,
+        long length, IncrementalHash? hash, CancellationToken ct)
+    {
         var errors = new List<string>();
-        OpenDestination? written = null;
-        foreach (var dest in opened.Destinations)
+        foreach (var dest in destinations)
         {
             var content = new SourceContent(source, length, hash);
             using var request = new HttpRequestMessage(HttpMethod.Put, dest.Url) { Content = content };
@@ -50,11 +68,7 @@ internal static class FileWriter
             try
             {
                 using var response = await mogile.Http.SendAsync(request, ct).ConfigureAwait(false);
-                if (response.IsSuccessStatusCode && content.Sent == length)
-                {
-                    written = dest;
-                    break;
-                }
+                if (response.IsSuccessStatusCode && content.Sent == length) return dest;
                 errors.Add($"{dest.Url}: {(int)response.StatusCode} {response.ReasonPhrase}");
             }
             catch (Exception) when (content.SourceFailure is { } sf)
@@ -68,12 +82,7 @@ internal static class FileWriter
             if (content.SourceFailure is { } failure) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
             if (content.Consumed > 0) break; // the body is consumed: another destination cannot be fed
         }
-        if (written is null)
-            throw S3Errors.ServiceUnavailable("No storage node accepted the data (" + string.Join("; ", errors) + "); retry later.");
-        var result = new Written(opened.Fid, length, hash is null ? null : Convert.ToHexStringLower(hash.GetHashAndReset()));
-        if (beforeClose != null) await beforeClose(result).ConfigureAwait(false);
-        await mogile.CreateCloseAsync(domain, key, opened.Fid, written, length, null, ct).ConfigureAwait(false);
-        return result;
+        throw S3Errors.ServiceUnavailable("No storage node accepted the data (" + string.Join("; ", errors) + "); retry later.");
     }
 
     /// <summary>The request body of the PUT: exactly <c>length</c> bytes of the source, then a check that the source ends there.</summary>

@@ -27,6 +27,10 @@ public sealed record MultipartSettings
     /// upload over (the gateway that held it is taken to have died).</summary>
     public TimeSpan ClaimLease { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>Assemble objects on a storage node with its join request where the node has it, and keep the
+    /// parts of one upload on one node where the tracker offers it (multipart_join; ours, on by default).</summary>
+    public bool Join { get; init; } = true;
+
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<GatewayOptions, MultipartSettings> Cache = new();
 
     /// <summary>The settings of a running gateway (parsed once per options object).</summary>
@@ -48,6 +52,11 @@ public sealed record MultipartSettings
             if (!int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1)
                 throw new GatewayConfigException("multipart_part_copies: a whole number of at least 1 is required");
             s = s with { PartCopies = n };
+        }
+        if (Last("multipart_join") is { } j)
+        {
+            if (j.Trim() is not ("0" or "1")) throw new GatewayConfigException("multipart_join: 0 or 1 is required");
+            s = s with { Join = j.Trim() == "1" };
         }
         if (Last("multipart_expiry_days") is { } e)
         {

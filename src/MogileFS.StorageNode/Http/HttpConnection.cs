@@ -195,6 +195,9 @@ internal sealed partial class HttpConnection
                 case HttpMethod.Delete:
                     keep = await HandleDeleteAsync().ConfigureAwait(false);
                     break;
+                case HttpMethod.Post when _svc.Options.Join && IsJoinTarget():
+                    keep = await HandleJoinAsync().ConfigureAwait(false);
+                    break;
                 default:
                     // MKCOL, OPTIONS, POST, lowercase methods...: 400 like mogstored (the tracker relies on it).
                     keep = await SendSimpleAsync(400, ReadOnlyMemory<byte>.Empty, KeepAliveFor(bodyConsumed: !HasUnreadBody)).ConfigureAwait(false);
@@ -272,7 +275,7 @@ internal sealed partial class HttpConnection
     private long _sent;
     private bool? _viaSendfile; // for a GET that sent a body: sendfile (true) or copied (false)
 
-    private static readonly string[] MethodNames = ["other", "GET", "HEAD", "PUT", "DELETE"];
+    private static readonly string[] MethodNames = ["other", "GET", "HEAD", "PUT", "DELETE", "POST"];
 
     private void RequestDone(long started, string? target)
     {

@@ -45,6 +45,9 @@ internal sealed class HttpService
     /// <summary>Set once a docroot's file system refused O_TMPFILE: uploads then use named temp files.</summary>
     public volatile bool NoTmpfile;
 
+    /// <summary>Set once copy_file_range(2) is missing (kernel, seccomp): joins copy through memory.</summary>
+    public volatile bool NoCopyFileRange;
+
     /// <summary>Request instruments (docs/metrics.md).</summary>
     public Metrics.StorageNodeMetrics? Metrics { get; init; }
 

@@ -2,7 +2,7 @@ using System.Text;
 
 namespace MogileFS.StorageNode.Http;
 
-internal enum HttpMethod : byte { Other, Get, Head, Put, Delete }
+internal enum HttpMethod : byte { Other, Get, Head, Put, Delete, Post }
 
 internal enum ParseResult : byte { Ok, Malformed, UnsupportedVersion }
 
@@ -79,6 +79,7 @@ internal sealed class RequestHead
             _ when method.SequenceEqual("HEAD"u8) => HttpMethod.Head,
             _ when method.SequenceEqual("PUT"u8) => HttpMethod.Put,
             _ when method.SequenceEqual("DELETE"u8) => HttpMethod.Delete,
+            _ when method.SequenceEqual("POST"u8) => HttpMethod.Post,
             _ => HttpMethod.Other,
         };
 

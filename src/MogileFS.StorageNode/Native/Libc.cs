@@ -36,7 +36,7 @@ internal static unsafe partial class Libc
 
     public const int EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11, EACCES = 13,
         EEXIST = 17, EXDEV = 18, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, EFBIG = 27, ENOSPC = 28,
-        EROFS = 30, ENAMETOOLONG = 36, ENOSYS = 38, ELOOP = 40, EDQUOT = 122;
+        EROFS = 30, ENAMETOOLONG = 36, ENOSYS = 38, ELOOP = 40, EDQUOT = 122, EOVERFLOW = 75;
 
     public const uint STATX_BASIC_STATS = 0x7ff;
 
@@ -113,6 +113,13 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, byte* buf, nint count);
+
+    [LibraryImport("libc", EntryPoint = "pwrite64", SetLastError = true)]
+    public static partial nint PWrite(int fd, byte* buf, nint count, long offset);
+
+    /// <summary>copy_file_range(2): copies between two files inside the kernel (no user-space buffer).</summary>
+    [LibraryImport("libc", EntryPoint = "copy_file_range", SetLastError = true)]
+    public static partial nint CopyFileRange(int fdIn, long* offIn, int fdOut, long* offOut, nint len, uint flags);
 
     [LibraryImport("libc", EntryPoint = "ftruncate64", SetLastError = true)]
     public static partial int FTruncate(int fd, long length);

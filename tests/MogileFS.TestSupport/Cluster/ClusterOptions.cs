@@ -46,6 +46,9 @@ public sealed record ClusterOptions
     /// <summary>Last say on every tracker's options.</summary>
     public Action<TrackerOptions>? ConfigureTracker { get; init; }
 
+    /// <summary>Last say on every storage node's options (e.g. turning its join request off).</summary>
+    public Action<MogileFS.StorageNode.StorageNodeOptions>? ConfigureNode { get; init; }
+
     /// <summary>Run the nodes' iostat feed (off by default: tests do not need it).</summary>
     public bool NodeIoStat { get; init; }
 

@@ -155,6 +155,7 @@ public sealed class TestCluster : IAsyncDisposable
             DocRoot = node.DocRoot,
             IoStat = _options.NodeIoStat,
         };
+        _options.ConfigureNode?.Invoke(options);
         var server = new StorageNodeServer(options, Logs.CreateFactory());
         try
         {
