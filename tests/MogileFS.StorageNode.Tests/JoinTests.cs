@@ -105,16 +105,19 @@ public sealed class JoinTests : IAsyncLifetime
         using var outside = new TempDirectory("mogstored-outside-");
         File.WriteAllText(Path.Combine(outside.Path, "secret"), "secret");
         Directory.CreateDirectory(_node.PathOf("/dev1/t"));
-        File.CreateSymbolicLink(_node.PathOf("/dev1/t/link"), Path.Combine(outside.Path, "secret"));
+        File.CreateSymbolicLink(_node.PathOf("/dev1/t/link.fid"), Path.Combine(outside.Path, "secret"));
+        _node.WriteFile("/dev1/t/notes.txt", "secret");
 
-        foreach (var bad in new[] { "/dev1/../../etc/hostname", "/dev1/t/%2e%2e/x", "dev1/t/x", "/etc/passwd?x", "/dev1/t/a b" })
+        // Only MogileFS files (/devN/....fid) may be sources, on this node or another.
+        foreach (var bad in new[] { "/dev1/../../etc/hostname", "/dev1/t/%2e%2e/x.fid", "dev1/t/x.fid", "/etc/passwd?x", "/dev1/t/a b.fid",
+                     "/dev1/t/notes.txt", "/etc/x.fid", "/devx/t/x.fid", $"http://{_other.Http}/admin/secret", $"http://{_other.Http}/dev1/t/notes.txt" })
         {
             var r = await JoinAsync("/dev1/t/out", $"6\n6 {bad}\n");
             Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         }
-        var link = await JoinAsync("/dev1/t/out", "6\n6 /dev1/t/link\n");
+        var link = await JoinAsync("/dev1/t/out", "6\n6 /dev1/t/link.fid\n");
         Assert.Equal(HttpStatusCode.Forbidden, link.StatusCode);
-        var url = await JoinAsync("/dev1/t/out", $"6\n6 http://user@{_other.Http}/dev1/t/x\n");
+        var url = await JoinAsync("/dev1/t/out", $"6\n6 http://user@{_other.Http}/dev1/t/x.fid\n");
         Assert.Equal(HttpStatusCode.BadRequest, url.StatusCode);
         Assert.False(File.Exists(_node.PathOf("/dev1/t/out")));
     }

@@ -154,7 +154,8 @@ internal sealed partial class HttpConnection
                 path = src[slash..];
             }
             // The same rule as a PUT's target: /-separated names of [A-Za-z0-9_.-], no "..", no query.
-            if (UrlRules.ValidateWriteTarget(Encoding.ASCII.GetBytes(path)) < 2 || path.Any(c => c > 127))
+            // And only MogileFS files (/devN/....fid): a join never reads anything else, here or elsewhere.
+            if (UrlRules.ValidateWriteTarget(Encoding.ASCII.GetBytes(path)) < 2 || path.Any(c => c > 127) || !IsFidPath(path))
             {
                 error = $"line {i + 1}: invalid source path";
                 return false;
@@ -165,6 +166,15 @@ internal sealed partial class HttpConnection
         }
         if (sum != total) { error = $"the sources' lengths add up to {sum}, not {total}"; return false; }
         return true;
+    }
+
+    /// <summary>True for <c>/devN/…/name.fid</c>.</summary>
+    private static bool IsFidPath(string path)
+    {
+        if (!path.StartsWith("/dev", StringComparison.Ordinal) || !path.EndsWith(".fid", StringComparison.Ordinal)) return false;
+        int i = 4;
+        while (i < path.Length && char.IsAsciiDigit(path[i])) i++;
+        return i > 4 && i < path.Length && path[i] == '/';
     }
 
     /// <summary>Copies a file of this node into the new file at <paramref name="at"/>, inside the kernel.</summary>
