@@ -21,6 +21,8 @@ public sealed class LocalCopyFixture : GatewayFixture, IAsyncLifetime
 
     protected override void Configure(GatewayOptions options)
     {
+        // One copy per file: no replica appears (over HTTP only) while a test has marked the local ones.
+        options.DefaultClass = "single";
         for (int i = 0; i < Cluster.Nodes.Count; i++)
         {
             var root = Path.Combine(Roots, "n" + i);
@@ -58,6 +60,8 @@ public class LocalStorageTests(LocalCopyFixture f) : IClassFixture<LocalCopyFixt
         {
             try { await s3.PutBucketAsync(b); }
             catch (AmazonS3Exception e) when (e.ErrorCode == "BucketAlreadyOwnedByYou") { }
+            string reply = await f.Cluster.QueryAsync($"create_class domain={b}&class=single&mindevcount=1");
+            Assert.True(reply.StartsWith("OK", StringComparison.Ordinal) || reply.Contains("class_exists", StringComparison.Ordinal), reply);
         }
     }
 

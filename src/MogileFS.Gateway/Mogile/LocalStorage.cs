@@ -34,7 +34,8 @@ public sealed class LocalStorage
 
     /// <summary>
     /// Opens the file behind storage URL <paramref name="url"/> if its node is local. <see cref="Result.Opened"/>
-    /// gives a stream the caller owns, whose length is <paramref name="length"/>; <see cref="Result.Missing"/> is
+    /// gives a stream the caller owns, whose length is <paramref name="length"/> (-1: any length, for callers that do
+    /// not know the file's; MogileFS nodes link a file into place only once it is whole); <see cref="Result.Missing"/> is
     /// the local equivalent of a 404; <paramref name="why"/> says what failed.
     /// </summary>
     public Result Open(string url, long length, out FileStream? file, out string? why)
@@ -65,7 +66,7 @@ public sealed class LocalStorage
                 Options = FileOptions.Asynchronous, // sendfile through Socket.SendPacketsAsync wants that
             });
             long actual = fs.Length;
-            if (actual != length)
+            if (length >= 0 && actual != length)
             {
                 why = $"local file {path} has {actual} bytes, the file has {length}";
                 fs.Dispose();
