@@ -23,6 +23,7 @@ public sealed class LocalCopyFixture : GatewayFixture, IAsyncLifetime
     {
         // One copy per file: no replica appears (over HTTP only) while a test has marked the local ones.
         options.DefaultClass = "single";
+        options.Extra["short_url"] = ["/s/ domain=localcopies"];
         for (int i = 0; i < Cluster.Nodes.Count; i++)
         {
             var root = Path.Combine(Roots, "n" + i);
@@ -265,6 +266,65 @@ public class LocalStorageTests(LocalCopyFixture f) : IClassFixture<LocalCopyFixt
         var (rs, rb) = await reader.ReadAsync();
         Assert.Equal(206, rs);
         Assert.Equal(bodies[0][5..10], rb);
+    }
+
+    [Fact]
+    public async Task Short_urls_read_local_copies_with_the_nodes_headers()
+    {
+        int size = 1 << 20;
+        var data = S3Assert.Bytes(size, seed: 99);
+        var urls = await PutAsync(B, "short/one.bin", data);
+        var marked = await MarkLocalCopiesAsync(urls, data);
+        var real = f.Cluster.NodeForUrl(urls[0])!.PathFor(new Uri(urls[0]).AbsolutePath);
+        File.SetLastWriteTimeUtc(f.LocalFile(urls[0]), File.GetLastWriteTimeUtc(real));
+        using var node = await Http.GetAsync(urls[0]);
+
+        using var whole = await Http.GetAsync($"{f.Url}/s/short/one.bin");
+        Assert.Equal(HttpStatusCode.OK, whole.StatusCode);
+        Assert.Equal(marked, await whole.Content.ReadAsByteArrayAsync());
+        Assert.Equal(node.Content.Headers.LastModified, whole.Content.Headers.LastModified);
+        Assert.Equal(size, whole.Content.Headers.ContentLength);
+        Assert.Equal("bytes", whole.Headers.AcceptRanges.Single());
+        Assert.Equal("application/octet-stream", whole.Content.Headers.ContentType?.MediaType);
+
+        foreach (var (range, from, length) in new[] { ("bytes=5-9", 5, 5), ("bytes=-3", size - 3, 3), ($"bytes={size - 10}-", size - 10, 10), ("bytes=0-99999999", 0, size) })
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Get, $"{f.Url}/s/short/one.bin");
+            req.Headers.TryAddWithoutValidation("Range", range);
+            using var res = await Http.SendAsync(req);
+            Assert.Equal(HttpStatusCode.PartialContent, res.StatusCode);
+            Assert.Equal($"bytes {from}-{from + length - 1}/{size}", res.Content.Headers.ContentRange?.ToString());
+            Assert.Equal(marked[from..(from + length)], await res.Content.ReadAsByteArrayAsync());
+        }
+        // Ranges a node would refuse or ignore are left to the node: its answers stay its own.
+        using (var req = new HttpRequestMessage(HttpMethod.Get, $"{f.Url}/s/short/one.bin"))
+        {
+            req.Headers.TryAddWithoutValidation("Range", $"bytes={size}-");
+            using var res = await Http.SendAsync(req);
+            Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, res.StatusCode);
+        }
+        using (var req = new HttpRequestMessage(HttpMethod.Get, $"{f.Url}/s/short/one.bin"))
+        {
+            req.Headers.TryAddWithoutValidation("Range", "bytes=x-y");
+            using var res = await Http.SendAsync(req);
+            Assert.Equal(HttpStatusCode.OK, res.StatusCode);
+            Assert.Equal(data, await res.Content.ReadAsByteArrayAsync());
+        }
+        using (var head = await Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"{f.Url}/s/short/one.bin")))
+        {
+            Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+            Assert.Equal(size, head.Content.Headers.ContentLength);
+        }
+        using (var req = new HttpRequestMessage(HttpMethod.Get, $"{f.Url}/s/short/one.bin"))
+        {
+            req.Headers.IfModifiedSince = node.Content.Headers.LastModified;
+            using var res = await Http.SendAsync(req);
+            Assert.Equal(HttpStatusCode.NotModified, res.StatusCode);
+        }
+        // A missing local file: the node over HTTP, as without local_storage.
+        File.Delete(f.LocalFile(urls[0]));
+        using var fallback = await Http.GetAsync($"{f.Url}/s/short/one.bin");
+        Assert.Equal(data, await fallback.Content.ReadAsByteArrayAsync());
     }
 
     [Theory]
