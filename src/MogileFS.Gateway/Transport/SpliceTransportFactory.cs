@@ -53,7 +53,16 @@ public sealed class SpliceTransportFactory : IConnectionListenerFactory
                 }
                 catch (ObjectDisposedException) { return null; }
                 catch (SocketException e) when (e.SocketErrorCode == SocketError.OperationAborted) { return null; }
-                catch (SocketException) { continue; } // the peer reset before we accepted: next one
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
+                {
+                    continue; // the peer gave up before we accepted: next one
+                }
+                catch (SocketException)
+                {
+                    // Out of file descriptors or buffers: keep serving the open connections, try again shortly.
+                    await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
                 accepted.NoDelay = true;
                 var connection = new SpliceConnection(accepted, "G" + Interlocked.Increment(ref _nextId).ToString("x8", System.Globalization.CultureInfo.InvariantCulture));
                 connection.Start();
