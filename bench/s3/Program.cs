@@ -18,7 +18,7 @@ using S3Bench;
 //
 //   dotnet run -c Release --project bench/s3 -- [--clients=16] [--seconds=8] [--big=16] [--mp-mib=1024]
 //       [--part-mib=64] [--mp-clients=4] [--sizes=1k,1m,64m] [--dir=PATH] [--skip-multipart] [--direct-mib=N] [--get-only]
-//       [--mp-join=0]
+//       [--mp-join=0] [--no-local-storage]
 //
 // --mp-mib=20480 --direct-mib=1024 runs the 20 GiB multipart object (needs ~45 GiB of free disk: the
 // parts and the assembled file exist together until Complete ends); the peak RSS printed at the end
@@ -57,6 +57,11 @@ gatewayOptions.Trackers.Add(cluster.TrackerEndPoint.ToString());
 // --mp-join=0: Complete streams the parts through the gateway (as against MogileFS 2.73 storage nodes).
 if (opts.TryGetValue("mp-join", out var mpJoin)) gatewayOptions.Extra["multipart_join"] = [mpJoin];
 gatewayOptions.AccessKeys.Add(new AccessKey(AccessKey, SecretKey));
+// The nodes run on this host, as in ./cluster: the gateway reads their files from disk and sends them with
+// sendfile (local_storage). --no-local-storage measures the gateway reading every copy over HTTP instead.
+bool localStorage = !opts.ContainsKey("no-local-storage");
+if (localStorage)
+    foreach (var node in cluster.Nodes) MogileFS.Gateway.Mogile.LocalStorage.Add(gatewayOptions, $"{node.Ip}:{cluster.HttpPort}={node.DocRoot}");
 // The gateway's warnings (e.g. a join that failed and was streamed instead) are printed at the end.
 var gatewayWarnings = new MogileFS.TestSupport.CapturingLoggerProvider();
 await using var gateway = new GatewayServer(gatewayOptions, gatewayWarnings.CreateFactory());
@@ -170,7 +175,7 @@ if (!opts.ContainsKey("skip-multipart"))
 
 Console.WriteLine();
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}; " +
-                  $"{clients} clients (4 for sizes of 16 MiB and more)");
+                  $"{clients} clients (4 for sizes of 16 MiB and more); gateway local_storage {(localStorage ? "on" : "off")}");
 Console.WriteLine($"{"size",-6} {"op",-4} {"gateway/s",10} {"gw MiB/s",9} {"gw p50 ms",9} {"direct/s",10} {"dir MiB/s",9} {"dir p50",8} {"ratio",6} {"gw CPU",8} {"dir CPU",8} {"CPU ratio",9} {"errors",7}  issue 15's goal");
 Console.WriteLine("(CPU: µs of CPU of the whole process per operation; CPU ratio = direct CPU / gateway CPU, what the rate ratio tends to when the cores are the limit)");
 foreach (var (size, op, gw, d) in results)

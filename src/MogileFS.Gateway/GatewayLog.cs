@@ -25,4 +25,7 @@ internal static partial class GatewayLog
 
     [LoggerMessage(1506, LogLevel.Warning, "sweeping S3 metadata failed: {Error}")]
     public static partial void SweepFailed(ILogger log, string error);
+
+    [LoggerMessage(1507, LogLevel.Warning, "local copy {Url}: {Error}; reading it over HTTP")]
+    public static partial void LocalCopyFailed(ILogger log, string url, string error);
 }

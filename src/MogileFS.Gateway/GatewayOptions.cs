@@ -62,6 +62,10 @@ public sealed class GatewayOptions
     /// <summary>Largest file kept in the content cache.</summary>
     public long ContentCacheMaxObject { get; set; } = 256L << 10;
 
+    /// <summary>Storage nodes on this host, by the ip:port of their HTTP address in storage URLs → their docroot
+    /// (option <c>local_storage</c>). Copies on them are read from the disk and sent with sendfile.</summary>
+    public Dictionary<string, string> LocalStorage { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Settings of features that plug into the gateway (short URLs, ...): key → values, as read from the
     /// config file, for the feature's own parser.</summary>
     public Dictionary<string, List<string>> Extra { get; } = new(StringComparer.Ordinal);

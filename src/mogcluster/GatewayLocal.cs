@@ -5,14 +5,16 @@ namespace MogileFS.Cli.mogcluster;
 /// <summary>
 /// The local cluster's S3 gateway (moggateway, docs/s3.md): its config file in DATA/conf with an
 /// access key made on first start and kept, so clients configured once keep working across
-/// restarts, and a short-URL prefix <c>/files/</c> on domain <c>default</c> (GET, PUT, DELETE).
+/// restarts, a short-URL prefix <c>/files/</c> on domain <c>default</c> (GET, PUT, DELETE), and the
+/// storage nodes' docroots (<c>local_storage</c>: they run on the same host).
 /// </summary>
 internal static class GatewayLocal
 {
     public sealed record Info(string Listen, string AccessKey, string SecretKey);
 
     /// <summary>Writes (or reuses the key of) DATA/conf/moggateway.conf and returns what the banner prints.</summary>
-    public static Info WriteConfig(string confDir, string listen, string tracker, string dsn, string dbUser, string dbPass, out string file)
+    public static Info WriteConfig(string confDir, string listen, string tracker, string dsn, string dbUser, string dbPass,
+        IEnumerable<string> localStorage, out string file)
     {
         file = Path.Combine(confDir, "moggateway.conf");
         string? id = null, secret = null;
@@ -34,7 +36,9 @@ internal static class GatewayLocal
             $"listen = {listen}\ntrackers = {tracker}\ndb_dsn = {dsn}\n" +
             (dbUser.Length > 0 ? $"db_user = {dbUser}\ndb_pass = {dbPass}\n" : "") +
             $"access_key = {id}:{secret}\n" +
-            "short_url = /files/ domain=default methods=get,put,delete\n");
+            "short_url = /files/ domain=default methods=get,put,delete\n" +
+            "# the storage nodes run on this host: read their files from disk (sendfile)\n" +
+            string.Concat(localStorage.Select(l => $"local_storage = {l}\n")));
         return new Info(listen, id, secret);
     }
 

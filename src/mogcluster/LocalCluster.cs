@@ -130,6 +130,7 @@ public static partial class LocalCluster
             }
 
             // 2. Storage nodes, each with one device directory.
+            var localStorage = new List<string>(); // the gateway reads their files from disk (local_storage)
             for (int i = 0; i < settings.Ips.Length; i++)
             {
                 int devid = i + 1;
@@ -138,6 +139,7 @@ public static partial class LocalCluster
                 var nodes = settings.Postgres ? "nodes-postgres" : settings.MySql ? "nodes-mysql" : "nodes";
                 var docroot = Path.Combine(settings.Data, nodes, $"node{devid}");
                 Directory.CreateDirectory(Path.Combine(docroot, $"dev{devid}"));
+                localStorage.Add($"{settings.Ips[i]}:{settings.HttpPort}={docroot}");
                 var file = Path.Combine(conf, $"mogstored-node{devid}.conf");
                 File.WriteAllText(file,
                     $"# written by the local cluster command\nhttplisten = {settings.Ips[i]}:{settings.HttpPort}\n" +
@@ -171,7 +173,7 @@ public static partial class LocalCluster
                 Console.Error.WriteLine("cluster: moggateway is not built beside mogcluster (./cluster builds it); starting without the S3 gateway");
             else if (settings.S3 != null)
             {
-                gateway = GatewayLocal.WriteConfig(conf, settings.S3, settings.Tracker, dsn, dbUser, dbPass, out var gatewayConf);
+                gateway = GatewayLocal.WriteConfig(conf, settings.S3, settings.Tracker, dsn, dbUser, dbPass, localStorage, out var gatewayConf);
                 children.Start("moggateway", Exe("moggateway"), [$"--config={gatewayConf}"], Path.Combine(logs, "moggateway.log"));
                 var (gIp, gPort) = SplitHostPort(settings.S3);
                 await WaitForPortAsync(gIp, gPort, "moggateway", children, stop.Token);

@@ -49,6 +49,30 @@ public class CommandLineTests
         Assert.Equal("127.0.0.1:0", s.Options.Listen);
     }
 
+    [Fact]
+    public void Local_storage_maps_nodes_to_docroots_from_flags_and_the_file()
+    {
+        using var dir = new TempDirectory();
+        var file = Path.Combine(dir.Path, "moggateway.conf");
+        File.WriteAllText(file, "trackers = h:7001\ndb_dsn = DBI:SQLite:dbname=x\nlocal_storage = 127.0.1.1:7500=/var/mogdata/n1\nlocal_storage = 127.0.1.2:7500 = /var/mogdata/n2\n");
+        var s = GatewayCommandLine.Parse(["--config=" + file], NoDefault);
+        Assert.Equal("/var/mogdata/n1", s.Options.LocalStorage["127.0.1.1:7500"]);
+        Assert.Equal("/var/mogdata/n2", s.Options.LocalStorage["127.0.1.2:7500"]);
+        s = GatewayCommandLine.Parse(["--trackers=h:7001", "--db_dsn=DBI:SQLite:dbname=x", "--local_storage=10.0.0.5:7500=/srv/mog"], NoDefault);
+        Assert.Equal("/srv/mog", Assert.Single(s.Options.LocalStorage).Value);
+    }
+
+    [Theory]
+    [InlineData("--local_storage=127.0.0.1:7500")]
+    [InlineData("--local_storage=127.0.0.1=/var/mogdata")]
+    [InlineData("--local_storage=127.0.0.1:7500=relative/dir")]
+    [InlineData("--local_storage=127.0.0.1:99999=/var/mogdata")]
+    public void A_bad_local_storage_value_is_refused(string arg)
+    {
+        var e = Assert.Throws<GatewayUsageException>(() => GatewayCommandLine.Parse(["--trackers=h:7001", "--db_dsn=DBI:SQLite:dbname=x", arg], NoDefault));
+        Assert.Contains("local_storage", e.Message);
+    }
+
     [Theory]
     [InlineData("trackers", "--db_dsn=DBI:SQLite:dbname=x")]
     [InlineData("db_dsn", "--trackers=h:7001")]

@@ -104,8 +104,12 @@ public sealed class RequestRecorder : IFrontEnd
 {
     public ConcurrentQueue<(string Method, string Path, string? PayloadMode)> Seen { get; } = new();
 
+    /// <summary>Whether requests arrived over the gateway's own transport (the one that can send files with sendfile).</summary>
+    public bool SawSpliceTransport { get; private set; }
+
     public ValueTask<bool> TryHandleAsync(HttpContext http)
     {
+        if (http.Features.Get<MogileFS.Gateway.Transport.IFileSpliceFeature>() != null) SawSpliceTransport = true;
         var mode = http.Request.Headers["x-amz-content-sha256"];
         Seen.Enqueue((http.Request.Method, http.Request.Path.Value ?? "", mode.Count > 0 ? mode.ToString() : null));
         return ValueTask.FromResult(false);

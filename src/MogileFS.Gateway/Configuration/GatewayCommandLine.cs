@@ -32,7 +32,7 @@ public static partial class GatewayCommandLine
         "config=s", "help|h", "daemonize|d", "pidfile=s", "listen=s", "trackers=s", "db_dsn=s", "db_user=s", "db_pass=s",
         "access_key=s", "public_read=s", "region=s", "virtual_host=s", "default_class=s", "max_clock_skew=i",
         "max_object_size=s", "tracker_timeout=i", "storage_timeout=i",
-        "object_cache_ms=s", "content_cache_size=s", "content_cache_max_object=s",
+        "object_cache_ms=s", "content_cache_size=s", "content_cache_max_object=s", "local_storage=s",
     ];
 
     /// <summary>Keys of features that plug in (short URLs, ...): they add their flag specs here.</summary>
@@ -54,6 +54,7 @@ public static partial class GatewayCommandLine
         " --region=<name>          Region in signatures and GetBucketLocation (default us-east-1)\n" +
         " --virtual_host=<domain>  Serve <bucket>.<domain> virtual-hosted style (repeatable)\n" +
         " --default_class=<class>  MogileFS class of new objects (default: the domain's default)\n" +
+        " --local_storage=<ip:port>=<docroot>  A storage node on this host: read its files from disk (repeatable)\n" +
         " --daemonize -d  --pidfile=<file>\n";
 
     public static GatewaySettings Parse(IReadOnlyList<string> args, string defaultConfigFile = DefaultConfigFile)
@@ -132,6 +133,10 @@ public static partial class GatewayCommandLine
             case "object_cache_ms": o.ObjectCacheTime = TimeSpan.FromMilliseconds(NonNegative(key, value)); break;
             case "content_cache_size": o.ContentCacheSize = value.Trim() == "0" ? 0 : Size(key, value); break;
             case "content_cache_max_object": o.ContentCacheMaxObject = value.Trim() == "0" ? 0 : Size(key, value); break;
+            case "local_storage":
+                try { Mogile.LocalStorage.Add(o, value); }
+                catch (GatewayConfigException e) { throw new GatewayUsageException(e.Message); }
+                break;
             default:
                 bool handled = false;
                 ApplyFeature(s, key, value, ref handled);

@@ -40,7 +40,11 @@ public sealed class MogileAccess : IDisposable
             ConnectTimeout = TimeSpan.FromSeconds(5),
         }, disposeHandler: true);
         StorageIdleTimeout = options.StorageIdleTimeout;
+        Local = LocalStorage.From(options);
     }
+
+    /// <summary>Storage nodes whose docroots are on this host (<c>local_storage</c>); null when none are.</summary>
+    public LocalStorage? Local { get; }
 
     /// <summary>The one HTTP client for every storage node.</summary>
     public HttpMessageInvoker Http { get; }

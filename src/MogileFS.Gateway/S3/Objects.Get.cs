@@ -2,7 +2,9 @@ using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using MogileFS.Gateway.Mogile;
 using MogileFS.Gateway.Store;
+using MogileFS.Gateway.Transport;
 
 namespace MogileFS.Gateway.S3;
 
@@ -117,8 +119,38 @@ public sealed partial class Objects
         long sent = 0;
         int missing = 0;
         byte[]? buffer = null;
+        var local = g.Mogile.Local;
         foreach (var url in paths)
         {
+            if (local != null)
+            {
+                // A copy on this host is read from its docroot; if that fails (no file, another length, an error)
+                // the node is asked over HTTP as for any other copy, so a wrong mapping costs speed, not reads.
+                var result = local.Open(url, fileSize, out var file, out var why);
+                if (result is LocalStorage.Result.Missing or LocalStorage.Result.Failed)
+                    GatewayLog.LocalCopyFailed(g.Log, url, why!);
+                else if (result == LocalStorage.Result.Opened)
+                {
+                    if (!keep)
+                    {
+                        await SpliceBody.SendAsync(r.Http, file!, from + sent, want - sent, ct).ConfigureAwait(false);
+                        return ReadOutcome.Served;
+                    }
+                    bool ok;
+                    using (file)
+                    {
+                        buffer ??= new byte[fileSize];
+                        ok = ReadWhole(file!, buffer, sent);
+                    }
+                    if (ok)
+                    {
+                        cache.AddContent(fid, buffer);
+                        await r.Response.Body.WriteAsync(buffer.AsMemory((int)offset, (int)length), ct).ConfigureAwait(false);
+                        return ReadOutcome.Served;
+                    }
+                    GatewayLog.LocalCopyFailed(g.Log, url, "local file ended early");
+                }
+            }
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
             idle.CancelAfter(g.Mogile.StorageIdleTimeout);
             HttpResponseMessage? res = null;
@@ -193,6 +225,22 @@ public sealed partial class Objects
             return ReadOutcome.Served;
         }
         return missing == paths.Count ? ReadOutcome.Gone : ReadOutcome.Unavailable;
+    }
+
+    /// <summary>Reads a small local file into <paramref name="buffer"/> from <paramref name="from"/> on; false if it ends early.</summary>
+    private static bool ReadWhole(FileStream file, byte[] buffer, long from)
+    {
+        try
+        {
+            for (long at = from; at < buffer.Length;)
+            {
+                int n = RandomAccess.Read(file.SafeFileHandle, buffer.AsSpan((int)at), at);
+                if (n == 0) return false;
+                at += n;
+            }
+            return true;
+        }
+        catch (IOException) { return false; }
     }
 
     /// <summary>GETs a byte range of a file; the whole file (no Range header) is a plain GET, which storage nodes serve fastest.</summary>

@@ -167,6 +167,8 @@ public sealed class ShortUrlHandler : IFrontEnd
         bool started = false;
         foreach (var path in paths)
         {
+            if (!started && _mogile.Local != null && await TryLocalAsync(context, path, key, range, ifModifiedSince, head, ct).ConfigureAwait(false))
+                return;
             using var upstream = new HttpRequestMessage(head ? HttpMethod.Head : HttpMethod.Get, path);
             if (started) upstream.Headers.Range = new RangeHeaderValue(from + sent, to);
             else if (range != null) upstream.Headers.TryAddWithoutValidation("Range", range);
@@ -226,6 +228,81 @@ public sealed class ShortUrlHandler : IFrontEnd
         }
         // Every copy broke part-way: end the connection so the client sees a truncated transfer.
         context.Abort();
+    }
+
+    /// <summary>
+    /// Answers from the local file of a copy on this host (<c>local_storage</c>) with the headers its node would give
+    /// (Last-Modified from the file's mtime, as mogstored); false when the copy is not local, cannot be opened, or the
+    /// Range header is anything but one satisfiable <c>bytes=</c> range: then the node is asked over HTTP, so every
+    /// other answer (416, an ignored range) stays the node's own.
+    /// </summary>
+    private async Task<bool> TryLocalAsync(HttpContext context, string url, string key, string? range, DateTimeOffset? ifModifiedSince, bool head, CancellationToken ct)
+    {
+        var result = _mogile.Local!.Open(url, -1, out var file, out _);
+        if (result != LocalStorage.Result.Opened) return false;
+        bool handedOver = false;
+        try
+        {
+            long size = file!.Length;
+            long from = 0, length = size;
+            if (range != null)
+            {
+                if (!SimpleRange(range, size, out from, out length)) return false;
+            }
+            var lastModified = DateTimeOffset.FromUnixTimeSeconds(new DateTimeOffset(File.GetLastWriteTimeUtc(file.SafeFileHandle), TimeSpan.Zero).ToUnixTimeSeconds());
+            var response = context.Response;
+            if (ifModifiedSince is { } ims && lastModified.ToUnixTimeSeconds() <= ims.ToUnixTimeSeconds())
+            {
+                response.StatusCode = StatusCodes.Status304NotModified;
+                response.Headers.LastModified = lastModified.ToString("r", CultureInfo.InvariantCulture);
+                return true;
+            }
+            response.StatusCode = range != null ? StatusCodes.Status206PartialContent : StatusCodes.Status200OK;
+            response.Headers.AcceptRanges = "bytes";
+            response.Headers.LastModified = lastModified.ToString("r", CultureInfo.InvariantCulture);
+            response.ContentType = ContentTypes.TryGetContentType(key, out var type) ? type : "application/octet-stream";
+            if (range != null) response.Headers.ContentRange = $"bytes {from}-{from + length - 1}/{size}";
+            response.ContentLength = length;
+            if (head || length == 0) return true;
+            handedOver = true;
+            await Transport.SpliceBody.SendAsync(context, file, from, length, ct).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            if (!handedOver) file!.Dispose();
+        }
+    }
+
+    /// <summary>One satisfiable <c>bytes=S-E</c>, <c>bytes=S-</c> or <c>bytes=-N</c> range, as storage nodes read it.</summary>
+    internal static bool SimpleRange(string value, long size, out long from, out long length)
+    {
+        from = 0;
+        length = 0;
+        if (!value.StartsWith("bytes=", StringComparison.Ordinal)) return false;
+        var spec = value.AsSpan(6);
+        int dash = spec.IndexOf('-');
+        if (dash < 0 || size == 0) return false;
+        var s = spec[..dash];
+        var e = spec[(dash + 1)..];
+        static bool Digits(ReadOnlySpan<char> x, out long n) => long.TryParse(x, NumberStyles.None, CultureInfo.InvariantCulture, out n);
+        if (s.IsEmpty)
+        {
+            if (!Digits(e, out long n) || n == 0) return false;
+            from = Math.Max(0, size - n);
+            length = size - from;
+            return true;
+        }
+        if (!Digits(s, out long start) || start >= size) return false;
+        long end = size - 1;
+        if (!e.IsEmpty)
+        {
+            if (!Digits(e, out end) || end < start) return false;
+            end = Math.Min(end, size - 1);
+        }
+        from = start;
+        length = end - start + 1;
+        return true;
     }
 
     /// <summary>Streams a node's body to the client, read straight into the response's own buffers (no copy of
