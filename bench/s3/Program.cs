@@ -18,7 +18,7 @@ using S3Bench;
 //
 //   dotnet run -c Release --project bench/s3 -- [--clients=16] [--seconds=8] [--big=16] [--mp-mib=1024]
 //       [--part-mib=64] [--mp-clients=4] [--sizes=1k,1m,64m] [--dir=PATH] [--skip-multipart] [--direct-mib=N] [--get-only]
-//       [--mp-join=0] [--no-local-storage]
+//       [--mp-join=0] [--no-local-storage] [--no-local-writes]
 //
 // --mp-mib=20480 --direct-mib=1024 runs the 20 GiB multipart object (needs ~45 GiB of free disk: the
 // parts and the assembled file exist together until Complete ends); the peak RSS printed at the end
@@ -62,6 +62,8 @@ gatewayOptions.AccessKeys.Add(new AccessKey(AccessKey, SecretKey));
 bool localStorage = !opts.ContainsKey("no-local-storage");
 if (localStorage)
     foreach (var node in cluster.Nodes) MogileFS.Gateway.Mogile.LocalStorage.Add(gatewayOptions, $"{node.Ip}:{cluster.HttpPort}={node.DocRoot}");
+// It also writes PUTs and parts into their docroots itself; --no-local-writes sends them to the nodes over HTTP.
+gatewayOptions.LocalStorageWrites = !opts.ContainsKey("no-local-writes");
 // The gateway's warnings (e.g. a join that failed and was streamed instead) are printed at the end.
 var gatewayWarnings = new MogileFS.TestSupport.CapturingLoggerProvider();
 await using var gateway = new GatewayServer(gatewayOptions, gatewayWarnings.CreateFactory());
@@ -175,7 +177,8 @@ if (!opts.ContainsKey("skip-multipart"))
 
 Console.WriteLine();
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}; " +
-                  $"{clients} clients (4 for sizes of 16 MiB and more); gateway local_storage {(localStorage ? "on" : "off")}");
+                  $"{clients} clients (4 for sizes of 16 MiB and more); gateway local_storage {(localStorage ? "on" : "off")}, " +
+                  $"local writes {(localStorage && gatewayOptions.LocalStorageWrites ? "on" : "off")}");
 Console.WriteLine($"{"size",-6} {"op",-4} {"gateway/s",10} {"gw MiB/s",9} {"gw p50 ms",9} {"direct/s",10} {"dir MiB/s",9} {"dir p50",8} {"ratio",6} {"gw CPU",8} {"dir CPU",8} {"CPU ratio",9} {"errors",7}  issue 15's goal");
 Console.WriteLine("(CPU: µs of CPU of the whole process per operation; CPU ratio = direct CPU / gateway CPU, what the rate ratio tends to when the cores are the limit)");
 foreach (var (size, op, gw, d) in results)

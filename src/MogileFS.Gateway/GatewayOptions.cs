@@ -66,6 +66,10 @@ public sealed class GatewayOptions
     /// (option <c>local_storage</c>). Copies on them are read from the disk and sent with sendfile.</summary>
     public Dictionary<string, string> LocalStorage { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Whether PUTs to a device of a <see cref="LocalStorage"/> node are written into its docroot by the
+    /// gateway itself instead of over HTTP (option <c>local_storage_writes</c>, default on).</summary>
+    public bool LocalStorageWrites { get; set; } = true;
+
     /// <summary>Settings of features that plug into the gateway (short URLs, ...): key → values, as read from the
     /// config file, for the feature's own parser.</summary>
     public Dictionary<string, List<string>> Extra { get; } = new(StringComparer.Ordinal);

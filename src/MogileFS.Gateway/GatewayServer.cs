@@ -54,6 +54,7 @@ public sealed class GatewayServer : IAsyncDisposable
         await _store.EnsureSchemaAsync(ct).ConfigureAwait(false);
         _mogile = new MogileAccess(_options);
         Context = new GatewayContext(_options, _mogile, _store, _loggers);
+        if (_mogile.Local is { } local) local.Log = Context.Log;
         Router = new S3Router(Context);
         if (ShortUrls.ShortUrlHandler.FromOptions(_options, _mogile) is { } shortUrls) Router.FrontEnds.Add(shortUrls);
         Configure?.Invoke(this);

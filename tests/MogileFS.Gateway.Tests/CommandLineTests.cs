@@ -62,6 +62,17 @@ public class CommandLineTests
         Assert.Equal("/srv/mog", Assert.Single(s.Options.LocalStorage).Value);
     }
 
+    [Fact]
+    public void Local_writes_are_on_unless_turned_off()
+    {
+        string[] common = ["--trackers=h:7001", "--db_dsn=DBI:SQLite:dbname=x", "--local_storage=10.0.0.5:7500=/srv/mog"];
+        Assert.True(GatewayCommandLine.Parse(common, NoDefault).Options.LocalStorageWrites);
+        Assert.False(GatewayCommandLine.Parse([.. common, "--local_storage_writes=0"], NoDefault).Options.LocalStorageWrites);
+        Assert.True(GatewayCommandLine.Parse([.. common, "--local_storage_writes=1"], NoDefault).Options.LocalStorageWrites);
+        var e = Assert.Throws<GatewayUsageException>(() => GatewayCommandLine.Parse([.. common, "--local_storage_writes=yes"], NoDefault));
+        Assert.Contains("local_storage_writes", e.Message);
+    }
+
     [Theory]
     [InlineData("--local_storage=127.0.0.1:7500")]
     [InlineData("--local_storage=127.0.0.1=/var/mogdata")]

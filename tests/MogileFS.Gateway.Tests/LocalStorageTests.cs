@@ -24,6 +24,8 @@ public sealed class LocalCopyFixture : GatewayFixture, IAsyncLifetime
         // One copy per file: no replica appears (over HTTP only) while a test has marked the local ones.
         options.DefaultClass = "single";
         options.Extra["short_url"] = ["/s/ domain=localcopies"];
+        // These roots are not the nodes' own: writes go to the nodes over HTTP (LocalWriteTests covers local writes).
+        options.LocalStorageWrites = false;
         for (int i = 0; i < Cluster.Nodes.Count; i++)
         {
             var root = Path.Combine(Roots, "n" + i);

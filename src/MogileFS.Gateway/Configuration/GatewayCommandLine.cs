@@ -33,6 +33,7 @@ public static partial class GatewayCommandLine
         "access_key=s", "public_read=s", "region=s", "virtual_host=s", "default_class=s", "max_clock_skew=i",
         "max_object_size=s", "tracker_timeout=i", "storage_timeout=i",
         "object_cache_ms=s", "content_cache_size=s", "content_cache_max_object=s", "local_storage=s",
+        "local_storage_writes=s",
     ];
 
     /// <summary>Keys of features that plug in (short URLs, ...): they add their flag specs here.</summary>
@@ -55,6 +56,7 @@ public static partial class GatewayCommandLine
         " --virtual_host=<domain>  Serve <bucket>.<domain> virtual-hosted style (repeatable)\n" +
         " --default_class=<class>  MogileFS class of new objects (default: the domain's default)\n" +
         " --local_storage=<ip:port>=<docroot>  A storage node on this host: read its files from disk (repeatable)\n" +
+        " --local_storage_writes=0 Write to local_storage nodes over HTTP (default 1: into their docroots)\n" +
         " --daemonize -d  --pidfile=<file>\n";
 
     public static GatewaySettings Parse(IReadOnlyList<string> args, string defaultConfigFile = DefaultConfigFile)
@@ -136,6 +138,14 @@ public static partial class GatewayCommandLine
             case "local_storage":
                 try { Mogile.LocalStorage.Add(o, value); }
                 catch (GatewayConfigException e) { throw new GatewayUsageException(e.Message); }
+                break;
+            case "local_storage_writes":
+                o.LocalStorageWrites = value.Trim() switch
+                {
+                    "1" => true,
+                    "0" => false,
+                    _ => throw new GatewayUsageException($"local_storage_writes: 0 or 1 is expected, got '{value}'"),
+                };
                 break;
             default:
                 bool handled = false;

@@ -6,19 +6,44 @@ namespace MogileFS.Gateway.Mogile;
 /// version of a key is a new fid), so an open file is a consistent snapshot even if the key is overwritten or
 /// deleted meanwhile. Anything unexpected (no file, another length, an error, a path that leaves the docroot)
 /// makes the copy count as failed, and the caller reads the next copy over HTTP as usual.
+/// Writes to such nodes are in LocalStorage.Write.cs.
 /// </summary>
-public sealed class LocalStorage
+public sealed partial class LocalStorage
 {
-    private readonly Dictionary<string, string> _roots;
+    private volatile Dictionary<string, string> _roots;
 
     public enum Result { NotLocal, Opened, Missing, Failed }
 
-    private LocalStorage(Dictionary<string, string> roots) => _roots = roots;
+    private LocalStorage(Dictionary<string, string> roots, bool writes)
+    {
+        _roots = roots;
+        Writes = writes;
+    }
 
     /// <summary>The mapping of the options (null when there is none).</summary>
     public static LocalStorage? From(GatewayOptions options) =>
         options.LocalStorage.Count == 0 ? null
-            : new LocalStorage(options.LocalStorage.ToDictionary(kv => kv.Key, kv => Path.TrimEndingDirectorySeparator(Path.GetFullPath(kv.Value)), StringComparer.OrdinalIgnoreCase));
+            : new LocalStorage(Normalize(options.LocalStorage), options.LocalStorageWrites);
+
+    private static Dictionary<string, string> Normalize(IEnumerable<KeyValuePair<string, string>> roots) =>
+        roots.ToDictionary(kv => kv.Key, kv => Path.TrimEndingDirectorySeparator(Path.GetFullPath(kv.Value)), StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Tests: points the nodes at other docroots (to inject faults), replacing the whole mapping at once.</summary>
+    internal void Remap(IEnumerable<KeyValuePair<string, string>> roots) => _roots = Normalize(roots);
+
+    /// <summary>The docroot of the node in storage URL <paramref name="url"/>, or null when it is not local.</summary>
+    private string? RootOf(string url, out int pathStart)
+    {
+        pathStart = -1;
+        if (!url.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) return null;
+        int slash = url.IndexOf('/', 7);
+        if (slash < 0) return null;
+        string authority = url[7..slash];
+        if (!authority.Contains(':')) authority += ":80";
+        if (!_roots.TryGetValue(authority, out var root)) return null;
+        pathStart = slash;
+        return root;
+    }
 
     /// <summary>Parses one <c>ip:port=docroot</c> value into <paramref name="options"/>; the message names the key.</summary>
     public static void Add(GatewayOptions options, string value)
@@ -42,12 +67,7 @@ public sealed class LocalStorage
     {
         file = null;
         why = null;
-        if (!url.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) return Result.NotLocal;
-        int slash = url.IndexOf('/', 7);
-        if (slash < 0) return Result.NotLocal;
-        string authority = url[7..slash];
-        if (!authority.Contains(':')) authority += ":80";
-        if (!_roots.TryGetValue(authority, out var root)) return Result.NotLocal;
+        if (RootOf(url, out int slash) is not { } root) return Result.NotLocal;
         var path = Resolve(root, url[slash..]);
         if (path is null)
         {

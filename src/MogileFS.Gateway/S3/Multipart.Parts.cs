@@ -34,7 +34,7 @@ public sealed partial class Multipart
             {
                 if (expectedMd5 != null && !Convert.FromHexString(w.Md5Hex!).AsSpan().SequenceEqual(expectedMd5)) throw S3Errors.BadDigest();
                 return Task.CompletedTask;
-            }, r.Aborted, s.Join ? opened => PartDestinations(uploadId, opened) : null).ConfigureAwait(false);
+            }, r.Aborted, s.Join ? opened => PartDestinations(uploadId, opened) : null, expectedMd5).ConfigureAwait(false);
         var row = new PartRow(partNumber, partKey, length, written.Md5Hex!, g.Clock.GetUtcNow().ToUnixTimeMilliseconds());
         var (outcome, replaced) = await g.Store.PutPartAsync(uploadId, row, r.Aborted).ConfigureAwait(false);
         if (outcome == PutPartOutcome.NoSuchUpload)

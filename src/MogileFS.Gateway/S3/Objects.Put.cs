@@ -99,9 +99,16 @@ public sealed partial class Objects
 
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         OpenDestination? written = null;
+        byte[]? hash = null;
         var errors = new List<string>();
         foreach (var dest in open.Destinations)
         {
+            if (g.Mogile.Local?.TryCreate(dest.Url) is { } local)
+            {
+                hash = await WriteLocalAsync(local, s, md5, ct).ConfigureAwait(false);
+                written = dest;
+                break;
+            }
             var content = new UploadContent(s.Source, s.Length, md5, g.Mogile.StorageIdleTimeout);
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
             content.Idle = idle;
@@ -134,7 +141,7 @@ public sealed partial class Objects
             throw S3Errors.ServiceUnavailable("No storage node accepted the data; retry later.");
         }
 
-        var hash = md5.GetHashAndReset();
+        hash ??= md5.GetHashAndReset();
         if (s.ContentMd5 is { } expected && !CryptographicOperations.FixedTimeEquals(expected, hash)) throw S3Errors.BadDigest();
         var meta = new ObjectMeta(open.Fid, s.Size ?? s.Length, s.ETag ?? Convert.ToHexStringLower(hash), s.ContentType, s.Meta,
             g.Clock.GetUtcNow().ToUnixTimeMilliseconds(), s.Flags);
@@ -151,6 +158,32 @@ public sealed partial class Objects
             throw;
         }
         return meta;
+    }
+
+    /// <summary>
+    /// The local counterpart of the PUT below: the body goes into the file in the node's docroot, and the file gets
+    /// its name only when all of it arrived, was verified and matches its Content-MD5. Errors are those of the PUT.
+    /// </summary>
+    private async Task<byte[]> WriteLocalAsync(LocalUpload local, StoreRequest s, IncrementalHash md5, CancellationToken ct)
+    {
+        using (local)
+        {
+            try
+            {
+                await local.CopyFromAsync(s.Source, s.Length, md5,
+                    e => e is S3Exception ? e : new S3Exception(400, "IncompleteBody", "The request body could not be read to its end: " + e.Message),
+                    S3Errors.IncompleteBody, ct).ConfigureAwait(false);
+                var hash = md5.GetHashAndReset();
+                if (s.ContentMd5 is { } expected && !CryptographicOperations.FixedTimeEquals(expected, hash)) throw S3Errors.BadDigest();
+                local.Commit();
+                return hash;
+            }
+            catch (LocalWriteException e)
+            {
+                LocalWriteLog.WriteFailed(g.Log, e.Message);
+                throw S3Errors.ServiceUnavailable("No storage node accepted the data; retry later.");
+            }
+        }
     }
 
     /// <summary>Drops rows of the key's earlier files (best effort: the sweeper catches what is left).</summary>

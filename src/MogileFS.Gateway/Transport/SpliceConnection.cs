@@ -23,7 +23,7 @@ namespace MogileFS.Gateway.Transport;
 internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, IConnectionEndPointFeature,
     IConnectionLifetimeFeature, IConnectionSocketFeature, IConnectionIdFeature, IConnectionItemsFeature, IConnectionTransportFeature
 {
-    private const int ReceiveSize = 16 * 1024;
+    private const int ReceiveSize = 16 * 1024, MaxReceiveSize = 256 * 1024;
     private const int MaxQueuedSplices = 2;
 
     private readonly Socket _socket;
@@ -101,11 +101,16 @@ internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, 
         var writer = _input.Writer;
         try
         {
+            int size = ReceiveSize;
             while (true)
             {
-                var memory = writer.GetMemory(ReceiveSize);
+                var memory = writer.GetMemory(size);
                 int n = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
                 if (n == 0) break; // FIN
+                // A large body fills every receive: take it in larger pieces (fewer receives, pipe flushes and reader
+                // wake-ups per byte). The first receive that does not fill its buffer goes back to the small size, so
+                // an idle connection waits with a small buffer.
+                size = n >= memory.Length ? Math.Min(size * 2, MaxReceiveSize) : ReceiveSize;
                 writer.Advance(n);
                 var flushed = await writer.FlushAsync().ConfigureAwait(false);
                 if (flushed.IsCompleted || flushed.IsCanceled) break;

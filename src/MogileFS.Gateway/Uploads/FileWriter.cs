@@ -20,13 +20,15 @@ internal static class FileWriter
     /// <param name="beforeClose">Runs after the bytes are stored and before <c>create_close</c> (e.g. to record the
     /// file's S3 row, or to check a Content-MD5); throwing from it leaves the key unchanged.</param>
     /// <param name="order">Optionally reorders the destinations <c>create_open</c> offered (the first that accepts is used).</param>
+    /// <param name="expectedMd5">A Content-MD5 that a local write checks before the file gets its name (BadDigest);
+    /// <paramref name="beforeClose"/> must still check it for writes over HTTP.</param>
     public static async Task<Written> WriteAsync(MogileAccess mogile, string domain, string key, string? @class, Stream source,
         long length, bool md5, Func<Written, Task>? beforeClose, CancellationToken ct,
-        Func<OpenedFile, IReadOnlyList<OpenDestination>>? order = null)
+        Func<OpenedFile, IReadOnlyList<OpenDestination>>? order = null, byte[]? expectedMd5 = null)
     {
         var opened = await OpenAsync(mogile, domain, key, @class, length, ct).ConfigureAwait(false);
         using var hash = md5 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
-        var written = await StreamAsync(mogile, order?.Invoke(opened) ?? opened.Destinations, source, length, hash, ct).ConfigureAwait(false);
+        var written = await StreamAsync(mogile, order?.Invoke(opened) ?? opened.Destinations, source, length, hash, ct, expectedMd5).ConfigureAwait(false);
         var result = new Written(opened.Fid, length, hash is null ? null : Convert.ToHexStringLower(hash.GetHashAndReset()), written);
         if (beforeClose != null) await beforeClose(result).ConfigureAwait(false);
         await mogile.CreateCloseAsync(domain, key, opened.Fid, written, length, null, ct).ConfigureAwait(false);
@@ -57,11 +59,16 @@ internal static class FileWriter
     /// <summary>PUTs exactly <paramref name="length"/> bytes of <paramref name="source"/> to the first destination that
     /// takes them (another is tried only while nothing of the source was consumed). Returns that destination.</summary>
     public static async Task<OpenDestination> StreamAsync(MogileAccess mogile, IReadOnlyList<OpenDestination> destinations, Stream source,
-        long length, IncrementalHash? hash, CancellationToken ct)
+        long length, IncrementalHash? hash, CancellationToken ct, byte[]? expectedMd5 = null)
     {
         var errors = new List<string>();
         foreach (var dest in destinations)
         {
+            if (mogile.Local?.TryCreate(dest.Url) is { } local)
+            {
+                await WriteLocalAsync(mogile.Local!, local, source, length, hash, expectedMd5, ct).ConfigureAwait(false);
+                return dest;
+            }
             var content = new SourceContent(source, length, hash);
             using var request = new HttpRequestMessage(HttpMethod.Put, dest.Url) { Content = content };
             request.Headers.ExpectContinue = false;
@@ -83,6 +90,28 @@ internal static class FileWriter
             if (content.Consumed > 0) break; // the body is consumed: another destination cannot be fed
         }
         throw S3Errors.ServiceUnavailable("No storage node accepted the data (" + string.Join("; ", errors) + "); retry later.");
+    }
+
+    /// <summary>The local counterpart of the PUT (a node on this host, <c>local_storage</c>): the same bytes, checks
+    /// and errors, written into the node's docroot and named only once all of it arrived.</summary>
+    private static async Task WriteLocalAsync(LocalStorage storage, LocalUpload local, Stream source, long length, IncrementalHash? hash,
+        byte[]? expectedMd5, CancellationToken ct)
+    {
+        using (local)
+        {
+            try
+            {
+                await local.CopyFromAsync(source, length, hash, e => e,
+                    () => S3Errors.InvalidRequest("The request body is longer than its declared length."), ct).ConfigureAwait(false);
+                if (expectedMd5 != null && hash != null && !hash.GetCurrentHash().AsSpan().SequenceEqual(expectedMd5)) throw S3Errors.BadDigest();
+                local.Commit();
+            }
+            catch (LocalWriteException e)
+            {
+                LocalWriteLog.WriteFailed(storage.Log, e.Message);
+                throw S3Errors.ServiceUnavailable("No storage node accepted the data (" + e.Message + "); retry later.");
+            }
+        }
     }
 
     /// <summary>The request body of the PUT: exactly <c>length</c> bytes of the source, then a check that the source ends there.</summary>
