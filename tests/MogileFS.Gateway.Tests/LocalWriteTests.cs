@@ -8,54 +8,12 @@ using MogileFS.TestSupport;
 
 namespace MogileFS.Gateway.Tests;
 
-/// <summary>Skipped (with the reason) unless a tmpfs can be mounted, i.e. running as root with CAP_SYS_ADMIN, which CI has.</summary>
-public sealed class MountFactAttribute : FactAttribute
-{
-    private static readonly Lazy<string?> Problem = new(() =>
-    {
-        if (!Processes.IsRoot) return "needs root to mount a small tmpfs";
-        using var dir = new TempDirectory("moggateway-mountprobe-");
-        if (!Mounts.Tmpfs(dir.Path, "size=64k", out string err)) return "cannot mount tmpfs: " + err;
-        Mounts.Unmount(dir.Path);
-        return null;
-    });
-
-    public MountFactAttribute()
-    {
-        if (Problem.Value != null) Skip = Problem.Value;
-    }
-}
-
 /// <summary>Skipped unless the tests run as root (to hand files to another owner).</summary>
 public sealed class RootFactAttribute : FactAttribute
 {
     public RootFactAttribute()
     {
         if (!Processes.IsRoot) Skip = "needs root";
-    }
-}
-
-internal static class Mounts
-{
-    public static bool Tmpfs(string path, string options, out string error)
-    {
-        var (code, output) = Run("mount", "-t", "tmpfs", "-o", options, "tmpfs", path);
-        error = output;
-        return code == 0;
-    }
-
-    public static void Unmount(string path) => Run("umount", "-l", path);
-
-    public static (int Code, string Output) Run(string file, params string[] args)
-    {
-        try
-        {
-            using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-            string o = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            return (p.ExitCode, o.Trim());
-        }
-        catch (Exception ex) { return (-1, ex.Message); }
     }
 }
 
@@ -311,7 +269,7 @@ public class LocalWriteTests(LocalWriteFixture f) : IClassFixture<LocalWriteFixt
         Assert.Empty(Directory.GetFileSystemEntries(outside));
     }
 
-    [MountFact]
+    [TmpfsFact]
     public async Task A_read_only_device_directory_is_written_over_http()
     {
         using var dir = new TempDirectory("moggateway-readonly-");
@@ -327,7 +285,7 @@ public class LocalWriteTests(LocalWriteFixture f) : IClassFixture<LocalWriteFixt
                 foreach (int d in node.Spec.Devices)
                 {
                     string dev = dir.CreateSubdirectory("n" + i, "dev" + d);
-                    Assert.True(Mounts.Tmpfs(dev, "ro,size=1m", out string err), err);
+                    Assert.True(Tmpfs.Mount(dev, "ro,size=1m", out string err), err);
                     mounted.Add(dev);
                 }
             }
@@ -335,7 +293,7 @@ public class LocalWriteTests(LocalWriteFixture f) : IClassFixture<LocalWriteFixt
         }
         finally
         {
-            foreach (var m in mounted) Mounts.Unmount(m);
+            foreach (var m in mounted) Tmpfs.Unmount(m);
         }
     }
 
@@ -373,7 +331,7 @@ public class LocalWriteTests(LocalWriteFixture f) : IClassFixture<LocalWriteFixt
         var owners = f.DeviceDirectories.ToDictionary(d => d, Owner);
         try
         {
-            foreach (var d in owners.Keys) Assert.Equal(0, Mounts.Run("chown", "4242:4343", d).Code);
+            foreach (var d in owners.Keys) Assert.Equal(0, Tmpfs.Run("chown", "4242:4343", d).Code);
             var data = S3Assert.Bytes(300_000, seed: 42);
             using var s3 = f.S3();
             await s3.PutObjectAsync(new PutObjectRequest { BucketName = B, Key = "owner/file", InputStream = new MemoryStream(data) });
@@ -382,13 +340,13 @@ public class LocalWriteTests(LocalWriteFixture f) : IClassFixture<LocalWriteFixt
         }
         finally
         {
-            foreach (var (d, owner) in owners) Mounts.Run("chown", owner, d);
+            foreach (var (d, owner) in owners) Tmpfs.Run("chown", owner, d);
         }
 
-        static string Owner(string path) => Mounts.Run("stat", "-c", "%u:%g", path).Output;
+        static string Owner(string path) => Tmpfs.Run("stat", "-c", "%u:%g", path).Output;
     }
 
-    [MountFact]
+    [TmpfsFact]
     public async Task A_full_disk_fails_the_put_as_over_http_and_leaves_nothing()
     {
         // The tracker sees the devices' real free space; the files' directories (devN/0/...) are on a 1 MiB tmpfs.
@@ -399,7 +357,7 @@ public class LocalWriteTests(LocalWriteFixture f) : IClassFixture<LocalWriteFixt
             {
                 string zero = Path.Combine(dev, "0");
                 Directory.CreateDirectory(zero);
-                Assert.True(Mounts.Tmpfs(zero, "size=1m", out string err), err);
+                Assert.True(Tmpfs.Mount(zero, "size=1m", out string err), err);
                 mounted.Add(zero);
             }
             var before = f.StoredFiles();
@@ -428,7 +386,7 @@ public class LocalWriteTests(LocalWriteFixture f) : IClassFixture<LocalWriteFixt
         finally
         {
             f.Local.Writes = true;
-            foreach (var m in mounted) Mounts.Unmount(m);
+            foreach (var m in mounted) Tmpfs.Unmount(m);
         }
     }
 

@@ -1,53 +1,7 @@
-using System.Diagnostics;
 using MogileFS.StorageNode.Tests.Support;
 using MogileFS.TestSupport;
 
 namespace MogileFS.StorageNode.Tests;
-
-/// <summary>Skipped (with the reason) unless a tmpfs can be mounted, i.e. running as root with
-/// CAP_SYS_ADMIN, which CI has.</summary>
-public sealed class TmpfsFactAttribute : FactAttribute
-{
-    private static readonly Lazy<string?> Problem = new(Probe);
-
-    public TmpfsFactAttribute()
-    {
-        if (Problem.Value != null) Skip = Problem.Value;
-    }
-
-    private static string? Probe()
-    {
-        if (!Processes.IsRoot) return "needs root to mount a small tmpfs (full-disk test)";
-        using var dir = new TempDirectory("mogstored-mountprobe-");
-        if (!Tmpfs.Mount(dir.Path, "64k", out string err)) return "cannot mount tmpfs: " + err;
-        Tmpfs.Unmount(dir.Path);
-        return null;
-    }
-}
-
-internal static class Tmpfs
-{
-    public static bool Mount(string path, string size, out string error, string extra = "")
-    {
-        var r = Run("mount", "-t", "tmpfs", "-o", $"size={size}{extra}", "tmpfs", path);
-        error = r.Output;
-        return r.Code == 0;
-    }
-
-    public static void Unmount(string path) => Run("umount", "-l", path);
-
-    private static (int Code, string Output) Run(string file, params string[] args)
-    {
-        try
-        {
-            using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-            string o = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            return (p.ExitCode, o.Trim());
-        }
-        catch (Exception ex) { return (-1, ex.Message); }
-    }
-}
 
 public sealed class FullDiskTests
 {
@@ -57,7 +11,7 @@ public sealed class FullDiskTests
         using var dir = new TempDirectory("mogstored-full-");
         string root = dir.CreateSubdirectory("docroot");
         string dev1 = dir.CreateSubdirectory("docroot", "dev1");
-        Assert.True(Tmpfs.Mount(dev1, "1m", out string err), err);
+        Assert.True(Tmpfs.Mount(dev1, "size=1m", out string err), err);
         try
         {
             await using var node = await Node.StartAsync(docRoot: root);
@@ -98,7 +52,7 @@ public sealed class FullDiskTests
         using var dir = new TempDirectory("mogstored-noinode-");
         string root = dir.CreateSubdirectory("docroot");
         string dev1 = dir.CreateSubdirectory("docroot", "dev1");
-        Assert.True(Tmpfs.Mount(dev1, "1m", out string err, ",nr_inodes=6"), err);
+        Assert.True(Tmpfs.Mount(dev1, "size=1m,nr_inodes=6", out string err), err);
         try
         {
             await using var node = await Node.StartAsync(docRoot: root);

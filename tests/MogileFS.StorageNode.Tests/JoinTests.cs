@@ -155,7 +155,7 @@ public sealed class JoinTests : IAsyncLifetime
         using var dir = new TempDirectory("mogstored-joinfull-");
         string root = dir.CreateSubdirectory("docroot");
         string dev2 = dir.CreateSubdirectory("docroot", "dev2");
-        Assert.True(Tmpfs.Mount(dev2, "1m", out string err), err);
+        Assert.True(Tmpfs.Mount(dev2, "size=1m", out string err), err);
         try
         {
             await using var node = await Node.StartAsync(docRoot: root);
