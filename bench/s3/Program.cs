@@ -18,7 +18,7 @@ using S3Bench;
 //
 //   dotnet run -c Release --project bench/s3 -- [--clients=16] [--seconds=8] [--big=16] [--mp-mib=1024]
 //       [--part-mib=64] [--mp-clients=4] [--sizes=1k,1m,64m] [--dir=PATH] [--skip-multipart] [--direct-mib=N] [--get-only]
-//       [--mp-join=0] [--no-local-storage] [--no-local-writes]
+//       [--mp-join=0] [--no-local-storage] [--no-local-writes] [--no-fast-get]
 //
 // --mp-mib=20480 --direct-mib=1024 runs the 20 GiB multipart object (needs ~45 GiB of free disk: the
 // parts and the assembled file exist together until Complete ends); the peak RSS printed at the end
@@ -64,6 +64,8 @@ if (localStorage)
     foreach (var node in cluster.Nodes) MogileFS.Gateway.Mogile.LocalStorage.Add(gatewayOptions, $"{node.Ip}:{cluster.HttpPort}={node.DocRoot}");
 // It also writes PUTs and parts into their docroots itself; --no-local-writes sends them to the nodes over HTTP.
 gatewayOptions.LocalStorageWrites = !opts.ContainsKey("no-local-writes");
+// Cached small GETs are answered by the gateway's transport without Kestrel; --no-fast-get sends them through Kestrel.
+gatewayOptions.FastGet = !opts.ContainsKey("no-fast-get");
 // The gateway's warnings (e.g. a join that failed and was streamed instead) are printed at the end.
 var gatewayWarnings = new MogileFS.TestSupport.CapturingLoggerProvider();
 await using var gateway = new GatewayServer(gatewayOptions, gatewayWarnings.CreateFactory());
@@ -199,6 +201,7 @@ if (multipart is { } mp)
                       $"(multipart total / direct = {mib / mp.Total / Math.Max(directBigMBs, 1e-9):F2}; goal: disk speed)");
 }
 foreach (var line in gatewayWarnings.Lines.Take(10)) Console.WriteLine("gateway warning: " + line);
+if (gateway.FastGet is { } fast) Console.WriteLine($"GETs answered below Kestrel (fast_get): {fast.Answered}");
 using (var self = Process.GetCurrentProcess())
     Console.WriteLine($"peak RSS of this process (client, cluster and gateway): {self.PeakWorkingSet64 / 1048576.0:F0} MiB");
 return 0;

@@ -70,6 +70,10 @@ public sealed class GatewayOptions
     /// gateway itself instead of over HTTP (option <c>local_storage_writes</c>, default on).</summary>
     public bool LocalStorageWrites { get; set; } = true;
 
+    /// <summary>Whether GETs and HEADs of small objects in the gateway's caches are answered on the transport's
+    /// receive loop without Kestrel (<see cref="S3.FastGet"/>; option <c>fast_get</c>, default on).</summary>
+    public bool FastGet { get; set; } = true;
+
     /// <summary>Settings of features that plug into the gateway (short URLs, ...): key → values, as read from the
     /// config file, for the feature's own parser.</summary>
     public Dictionary<string, List<string>> Extra { get; } = new(StringComparer.Ordinal);

@@ -39,6 +39,9 @@ public sealed class GatewayServer : IAsyncDisposable
     public GatewayContext Context { get; private set; } = null!;
     public S3Router Router { get; private set; } = null!;
 
+    /// <summary>The handler of GETs answered below Kestrel; null when <c>fast_get</c> is off.</summary>
+    public FastGet? FastGet { get; private set; }
+
     /// <summary>Called after the router exists and before the listener opens (front ends register here).</summary>
     public Action<GatewayServer>? Configure { get; set; }
 
@@ -65,6 +68,12 @@ public sealed class GatewayServer : IAsyncDisposable
         builder.Services.AddSingleton(_loggers);
         // Our socket transport (registered last, so Kestrel takes it): sendfile for local copies (local_storage).
         builder.Services.AddSingleton<IConnectionListenerFactory, Transport.SpliceTransportFactory>();
+        // Cached small GETs answered by the transport itself, without Kestrel (fast_get).
+        if (_options.FastGet)
+        {
+            FastGet = new FastGet(Context, Router);
+            builder.Services.AddSingleton<Transport.IFastRequestHandler>(FastGet);
+        }
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

@@ -115,6 +115,9 @@ public sealed class RequestRecorder : IFrontEnd
         return ValueTask.FromResult(false);
     }
 
+    /// <summary>It never answers a request, so GETs the transport can answer itself (FastGet) need not pass here.</summary>
+    public bool MayClaim(string rawPath) => false;
+
     public bool Saw(string method, string pathEnd, string payloadMode) =>
         Seen.Any(s => s.Method == method && s.Path.EndsWith(pathEnd, StringComparison.Ordinal) && s.PayloadMode == payloadMode);
 }

@@ -95,6 +95,64 @@ public sealed class Authenticator
         return new AuthResult(scope.AccessKey, PayloadStream(req, payload, key, amzDate, scope, signature));
     }
 
+    /// <summary>
+    /// The checks of <see cref="FromHeader"/> for a GET or HEAD without a body answered below Kestrel
+    /// (<see cref="S3.FastGet"/>): true only when the request is validly signed, with <c>UNSIGNED-PAYLOAD</c> or the
+    /// empty payload's hash. Anything else is false, never an exception: the request then goes through Kestrel and
+    /// <see cref="AuthenticateAsync"/>, which gives S3's error. <paramref name="headers"/>: names in lower case, each
+    /// at most once.
+    /// </summary>
+    internal bool TryVerifyHeader(string authz, string method, string rawPath, string decodedPath, string canonicalQuery,
+        ReadOnlySpan<(string Name, string Value)> headers, DateTimeOffset now)
+    {
+        if (!authz.StartsWith(SigV4.Algorithm + " ", StringComparison.Ordinal)) return false;
+        string? credential = null, signedHeaders = null, signature = null;
+        var fields = authz.AsSpan(SigV4.Algorithm.Length + 1);
+        foreach (var part in fields.Split(','))
+        {
+            var p = fields[part].Trim();
+            int eq = p.IndexOf('=');
+            if (eq <= 0) continue;
+            var name = p[..eq];
+            if (name.SequenceEqual("Credential")) credential = p[(eq + 1)..].ToString();
+            else if (name.SequenceEqual("SignedHeaders")) signedHeaders = p[(eq + 1)..].ToString();
+            else if (name.SequenceEqual("Signature")) signature = p[(eq + 1)..].ToString();
+        }
+        if (credential is null || signedHeaders is null || signature is null) return false;
+        var c = credential.Split('/');
+        if (c.Length != 5 || c[4] != "aws4_request" || c[1].Length != 8 || c[3] != "s3" || !_secrets.TryGetValue(c[0], out var secret)) return false;
+        var scope = new Scope(c[0], secret, c[1], c[2], c[3]);
+        string? amzDate = Find(headers, "x-amz-date");
+        if (amzDate is null || ParseAmzDate(amzDate) is not { } time || !amzDate.StartsWith(scope.Date, StringComparison.Ordinal)) return false;
+        if ((now - time).Duration() > _options.MaxClockSkew) return false;
+        string? payload = Find(headers, "x-amz-content-sha256");
+        if (payload is not ("UNSIGNED-PAYLOAD" or SigV4.EmptySha256)) return false;
+
+        var signed = new List<(string, string)>(4);
+        bool hasHost = false;
+        foreach (var name in signedHeaders.Split(';'))
+        {
+            if (name.Length == 0) continue;
+            if (name == "host") hasHost = true;
+            signed.Add((name, Find(headers, name) is { } v ? SigV4.CanonicalHeaderValue(v) : ""));
+        }
+        if (!hasHost) return false;
+        var key = SigningKey(scope);
+        string scopeText = scope.Text;
+        string path = decodedPath.Length == 0 ? "/" : decodedPath;
+        string encoded = SigV4.UriEncode(path, keepSlash: true);
+        if (SigV4.Matches(key, amzDate, scopeText, SigV4.CanonicalRequest(method, encoded, canonicalQuery, signed, payload), signature)) return true;
+        return rawPath.Length > 0 && rawPath != encoded
+            && SigV4.Matches(key, amzDate, scopeText, SigV4.CanonicalRequest(method, rawPath, canonicalQuery, signed, payload), signature);
+
+        static string? Find(ReadOnlySpan<(string Name, string Value)> headers, string name)
+        {
+            foreach (var (n, v) in headers)
+                if (n == name) return v;
+            return null;
+        }
+    }
+
     // ---- presigned URLs -------------------------------------------------------------------------
 
     private AuthResult FromQuery(S3Request req, string rawPath, DateTimeOffset now)

@@ -33,7 +33,7 @@ public static partial class GatewayCommandLine
         "access_key=s", "public_read=s", "region=s", "virtual_host=s", "default_class=s", "max_clock_skew=i",
         "max_object_size=s", "tracker_timeout=i", "storage_timeout=i",
         "object_cache_ms=s", "content_cache_size=s", "content_cache_max_object=s", "local_storage=s",
-        "local_storage_writes=s",
+        "local_storage_writes=s", "fast_get=s",
     ];
 
     /// <summary>Keys of features that plug in (short URLs, ...): they add their flag specs here.</summary>
@@ -57,6 +57,7 @@ public static partial class GatewayCommandLine
         " --default_class=<class>  MogileFS class of new objects (default: the domain's default)\n" +
         " --local_storage=<ip:port>=<docroot>  A storage node on this host: read its files from disk (repeatable)\n" +
         " --local_storage_writes=0 Write to local_storage nodes over HTTP (default 1: into their docroots)\n" +
+        " --fast_get=0             Answer every request through Kestrel (default 1: cached small GETs below it)\n" +
         " --daemonize -d  --pidfile=<file>\n";
 
     public static GatewaySettings Parse(IReadOnlyList<string> args, string defaultConfigFile = DefaultConfigFile)
@@ -145,6 +146,14 @@ public static partial class GatewayCommandLine
                     "1" => true,
                     "0" => false,
                     _ => throw new GatewayUsageException($"local_storage_writes: 0 or 1 is expected, got '{value}'"),
+                };
+                break;
+            case "fast_get":
+                o.FastGet = value.Trim() switch
+                {
+                    "1" => true,
+                    "0" => false,
+                    _ => throw new GatewayUsageException($"fast_get: 0 or 1 is expected, got '{value}'"),
                 };
                 break;
             default:

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using MogileFS.Client;
 
@@ -9,6 +10,10 @@ public interface IFrontEnd
 {
     /// <summary>Handles the request and returns true, or returns false to leave it to S3.</summary>
     ValueTask<bool> TryHandleAsync(HttpContext http);
+
+    /// <summary>Whether a request for <paramref name="rawPath"/> (undecoded) may be this front end's: such requests
+    /// are never answered below Kestrel (<see cref="FastGet"/>). A front end that cannot tell claims every path.</summary>
+    bool MayClaim(string rawPath) => true;
 }
 
 /// <summary>One S3 operation: its name (as in AWS's API reference), handler and whether anonymous callers may use it on a public-read bucket.</summary>
@@ -44,6 +49,17 @@ public sealed partial class S3Router
 
     public async Task HandleAsync(HttpContext http)
     {
+        // The transport answers some GETs itself while Kestrel is idle between requests (FastGet): tell it when
+        // Kestrel is not.
+        if (http.Features.Get<Transport.IRequestTrackingFeature>() is { } tracking)
+        {
+            tracking.RequestStarted(http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true);
+            http.Response.OnCompleted(static t =>
+            {
+                ((Transport.IRequestTrackingFeature)t).RequestEnded();
+                return Task.CompletedTask;
+            }, tracking);
+        }
         // A client that sent Expect: 100-continue and gets its final answer without a 100 Continue (an
         // empty body, which Kestrel never asks for, or an error found before the body was read) may not
         // send the body, and botocore then mis-reads the next reply on the connection: end the connection.

@@ -62,6 +62,8 @@ public sealed class ShortUrlHandler : IFrontEnd
         return true;
     }
 
+    public bool MayClaim(string rawPath) => Match(rawPath) != null;
+
     /// <summary>The mapping whose prefix starts <paramref name="rawPath"/> (the undecoded request path), if any.</summary>
     public ShortUrlMapping? Match(string rawPath)
     {

@@ -91,6 +91,19 @@ public sealed partial class GatewayStore : IAsyncDisposable
 
     public void ForgetDomain(string bucket) => _dmids.TryRemove(bucket, out _);
 
+    /// <summary>The domain id <see cref="DomainIdAsync"/> would answer from its cache without asking the database
+    /// (null: no such domain); false when the cache has no current answer.</summary>
+    public bool TryCachedDomainId(string bucket, out int? dmid)
+    {
+        if (_dmids.TryGetValue(bucket, out var hit) && hit.Until > Environment.TickCount64)
+        {
+            dmid = hit.Dmid;
+            return true;
+        }
+        dmid = null;
+        return false;
+    }
+
     /// <summary>Every domain with its S3 creation time (null when it was made outside S3).</summary>
     public ValueTask<List<(string Name, long? CreatedMs)>> ListDomainsAsync(CancellationToken ct) =>
         _db.ReadAsync(this, static async (s, self, ct) =>

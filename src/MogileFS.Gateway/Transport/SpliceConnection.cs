@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 
 namespace MogileFS.Gateway.Transport;
 
@@ -19,9 +20,18 @@ namespace MogileFS.Gateway.Transport;
 /// that many pipe bytes, sends the file region, then goes on with the pipe. Kestrel's own accounting (Content-Length,
 /// keep-alive, pipelined responses) is untouched, as if the bytes had been copied.
 /// </para>
+/// <para>
+/// Requests answered below Kestrel (<see cref="IFastRequestHandler"/>): when Kestrel is idle between requests
+/// (it waits for input with everything it was given consumed, no request of it is running, the last one had no
+/// body, and everything it wrote has been sent), what the receive loop gets is offered to the handler first. If it
+/// answers, the response goes straight to the socket and Kestrel never sees the request; if not, the bytes go to
+/// Kestrel as always. Responses therefore never overtake each other, and Kestrel stays the owner of everything
+/// else (bodies, errors, pipelining, timeouts, shutdown).
+/// </para>
 /// </summary>
 internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, IConnectionEndPointFeature,
-    IConnectionLifetimeFeature, IConnectionSocketFeature, IConnectionIdFeature, IConnectionItemsFeature, IConnectionTransportFeature
+    IConnectionLifetimeFeature, IConnectionSocketFeature, IConnectionIdFeature, IConnectionItemsFeature, IConnectionTransportFeature,
+    IRequestTrackingFeature
 {
     private const int ReceiveSize = 16 * 1024, MaxReceiveSize = 256 * 1024;
     private const int MaxQueuedSplices = 2;
@@ -40,15 +50,33 @@ internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, 
     private Task _loops = Task.CompletedTask;
     private IDictionary<object, object?> _items = new ConnectionItems();
 
+    // Answers below Kestrel (null: everything goes to Kestrel). Guarded by _lock unless said otherwise.
+    private readonly IFastRequestHandler? _fast;
+    private readonly TimeSpan _keepAlive;
+    private long _handed;            // bytes given to Kestrel
+    private long _consumed;          // of which Kestrel has consumed
+    private long _waitingAt = -1;    // _handed when Kestrel last asked for input with nothing left to read
+    private int _active;             // requests of Kestrel's that reached the application and are not complete
+    private bool _lastHadBody;       // the last of them may have had a body (Kestrel may still be reading it)
+    private bool _splicing;          // the send loop is sending a file region
+    private bool _kestrelDone;       // Kestrel completed its input or output: the connection is ending
+    private bool _fastBusy;          // the receive loop is sending an answer of its own
+    private bool _closeAfterFast;    // the send side finished meanwhile: shut down once that answer is out
+    private ArrayBufferWriter<byte>? _fastHead; // receive loop only
+    private List<ArraySegment<byte>>? _fastGather; // receive loop only
+    private IConnectionTimeoutFeature? _timeout; // receive loop only
+
     /// <summary>A file region to send when the send loop has sent <see cref="At"/> pipe bytes.</summary>
     private sealed record Pending(FileStream File, long Offset, long Length)
     {
         public long At { get; init; }
     }
 
-    public SpliceConnection(Socket socket, string id)
+    public SpliceConnection(Socket socket, string id, IFastRequestHandler? fast = null, TimeSpan keepAlive = default)
     {
         _socket = socket;
+        _fast = fast;
+        _keepAlive = keepAlive > TimeSpan.Zero ? keepAlive : TimeSpan.FromSeconds(130);
         ConnectionId = id;
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
@@ -60,7 +88,7 @@ internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, 
         _output = new Pipe(new PipeOptions(pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 64 * 1024,
             readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.ThreadPool, useSynchronizationContext: false));
         _writer = new SplicingWriter(this, _output.Writer);
-        Transport = new DuplexPipe(_input.Reader, _writer);
+        Transport = new DuplexPipe(fast is null ? _input.Reader : new TrackingReader(this, _input.Reader), _writer);
         Features = new FeatureCollection();
         Features.Set<IFileSpliceFeature>(this);
         Features.Set<IConnectionEndPointFeature>(this);
@@ -69,6 +97,7 @@ internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, 
         Features.Set<IConnectionIdFeature>(this);
         Features.Set<IConnectionItemsFeature>(this);
         Features.Set<IConnectionTransportFeature>(this);
+        if (fast != null) Features.Set<IRequestTrackingFeature>(this);
         ConnectionClosed = _closed.Token;
     }
 
@@ -107,10 +136,17 @@ internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, 
                 var memory = writer.GetMemory(size);
                 int n = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
                 if (n == 0) break; // FIN
+                // A request that came whole in one receive (it did not fill the buffer) may be answered here.
+                if (_fast != null && n < memory.Length && await TryAnswerAsync(memory[..n]).ConfigureAwait(false))
+                {
+                    size = ReceiveSize;
+                    continue;
+                }
                 // A large body fills every receive: take it in larger pieces (fewer receives, pipe flushes and reader
                 // wake-ups per byte). The first receive that does not fill its buffer goes back to the small size, so
                 // an idle connection waits with a small buffer.
                 size = n >= memory.Length ? Math.Min(size * 2, MaxReceiveSize) : ReceiveSize;
+                if (_fast != null) lock (_lock) _handed += n;
                 writer.Advance(n);
                 var flushed = await writer.FlushAsync().ConfigureAwait(false);
                 if (flushed.IsCompleted || flushed.IsCanceled) break;
@@ -249,7 +285,7 @@ internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, 
         {
             await s.File.DisposeAsync().ConfigureAwait(false);
             TaskCompletionSource? wake;
-            lock (_lock) { wake = _spliceSent; _spliceSent = null; }
+            lock (_lock) { wake = _spliceSent; _spliceSent = null; _splicing = false; }
             wake?.TrySetResult();
         }
     }
@@ -320,7 +356,11 @@ internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, 
     {
         lock (_lock)
         {
-            if (_splices.TryPeek(out var p) && p.At == _sent) return _splices.Dequeue();
+            if (_splices.TryPeek(out var p) && p.At == _sent)
+            {
+                _splicing = true;
+                return _splices.Dequeue();
+            }
             return null;
         }
     }
@@ -348,12 +388,23 @@ internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, 
     {
         lock (_lock) _abortReason ??= abortReason;
         _output.Reader.CancelPendingRead();
-        Shutdown();
+        Shutdown(force: true);
     }
 
-    private void Shutdown()
+    /// <summary>Ends the connection. The send side finishing (<paramref name="force"/> false) waits for an answer
+    /// the receive loop is sending; an abort does not.</summary>
+    private void Shutdown(bool force = false)
     {
-        if (Interlocked.Exchange(ref _shutdown, 1) != 0) return;
+        lock (_lock)
+        {
+            if (_fastBusy && !force)
+            {
+                _closeAfterFast = true;
+                return;
+            }
+            if (_shutdown != 0) return;
+            _shutdown = 1;
+        }
         try { _socket.Shutdown(SocketShutdown.Both); }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
         _socket.Dispose();
@@ -369,6 +420,159 @@ internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, 
         _input.Reader.Complete();
         await _loops.ConfigureAwait(false);
         _closed.Dispose();
+    }
+
+    // ---- answers below Kestrel ----
+
+    /// <summary>Whether Kestrel is idle between requests, so an answer sent now cannot overtake one of its own
+    /// (and the connection is not ending). Under <see cref="_lock"/>.</summary>
+    private bool KestrelIdle() =>
+        !_kestrelDone && _shutdown == 0 && _abortReason is null && !_closeAfterFast
+        && _waitingAt == _handed && _consumed == _handed && _active == 0 && !_lastHadBody
+        && _splices.Count == 0 && !_splicing && _writer.Advanced == Volatile.Read(ref _sent);
+
+    private async ValueTask<bool> TryAnswerAsync(ReadOnlyMemory<byte> received)
+    {
+        lock (_lock)
+        {
+            if (!KestrelIdle()) return false;
+            _fastBusy = true;
+        }
+        try
+        {
+            var head = _fastHead ??= new ArrayBufferWriter<byte>(1024);
+            head.ResetWrittenCount();
+            if (!_fast!.TryAnswer(received.Span, head, out var body)) return false;
+            // As a request through Kestrel would: the connection counts as busy, then idle for the keep-alive time.
+            _timeout ??= Features.Get<IConnectionTimeoutFeature>();
+            _timeout?.ResetTimeout(_keepAlive);
+            if (body.Length <= 16 * 1024)
+            {
+                // Small: one buffer, one plain send.
+                head.Write(body.Span);
+                var all = head.WrittenMemory;
+                while (all.Length > 0) all = all[await _socket.SendAsync(all, SocketFlags.None).ConfigureAwait(false)..];
+                if (head.Capacity > 64 * 1024) _fastHead = null;
+                return true;
+            }
+            var gather = _fastGather ??= new List<ArraySegment<byte>>(2);
+            gather.Clear();
+            if (!MemoryMarshal.TryGetArray(head.WrittenMemory, out var h)) throw new InvalidOperationException("unexpected buffer");
+            gather.Add(h);
+            if (!body.IsEmpty)
+            {
+                if (!MemoryMarshal.TryGetArray(body, out var b)) throw new InvalidOperationException("the body must be array-backed");
+                gather.Add(b);
+            }
+            long left = head.WrittenCount + body.Length;
+            while (left > 0)
+            {
+                int n = await _socket.SendAsync(gather, SocketFlags.None).ConfigureAwait(false);
+                left -= n;
+                if (left > 0) Trim(gather, n);
+            }
+            if (head.Capacity > 64 * 1024) _fastHead = null;
+            return true;
+        }
+        finally
+        {
+            bool close;
+            lock (_lock)
+            {
+                _fastBusy = false;
+                close = _closeAfterFast;
+            }
+            if (close) Shutdown();
+        }
+    }
+
+    public void RequestStarted(bool hasBody)
+    {
+        lock (_lock)
+        {
+            _active++;
+            _lastHadBody = hasBody;
+        }
+    }
+
+    public void RequestEnded()
+    {
+        lock (_lock) _active--;
+    }
+
+    private void KestrelReads()
+    {
+        lock (_lock)
+            if (_consumed == _handed) _waitingAt = _handed;
+    }
+
+    private void KestrelConsumed(long bytes)
+    {
+        if (bytes == 0) return;
+        lock (_lock) _consumed += bytes;
+    }
+
+    internal void KestrelDone()
+    {
+        lock (_lock) _kestrelDone = true;
+    }
+
+    /// <summary>Kestrel's input: counts what it consumes and notes when it waits for more with nothing left.</summary>
+    private sealed class TrackingReader(SpliceConnection connection, PipeReader inner) : PipeReader
+    {
+        private ReadOnlySequence<byte> _last;
+
+        public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+        {
+            connection.KestrelReads();
+            var read = inner.ReadAsync(cancellationToken);
+            if (read.IsCompletedSuccessfully)
+            {
+                // The pipe's ValueTask may be backed by the pipe itself, whose result can be taken only once.
+                var result = read.Result;
+                _last = result.Buffer;
+                return new ValueTask<ReadResult>(result);
+            }
+            return AwaitAsync(read);
+        }
+
+        private async ValueTask<ReadResult> AwaitAsync(ValueTask<ReadResult> read)
+        {
+            var result = await read.ConfigureAwait(false);
+            _last = result.Buffer;
+            return result;
+        }
+
+        public override bool TryRead(out ReadResult result)
+        {
+            if (!inner.TryRead(out result)) return false;
+            _last = result.Buffer;
+            return true;
+        }
+
+        public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
+
+        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
+        {
+            long n = _last.IsEmpty ? 0 : _last.Slice(_last.Start, consumed).Length;
+            _last = default;
+            inner.AdvanceTo(consumed, examined);
+            connection.KestrelConsumed(n);
+        }
+
+        public override void CancelPendingRead() => inner.CancelPendingRead();
+
+        public override void Complete(Exception? exception = null)
+        {
+            connection.KestrelDone();
+            inner.Complete(exception);
+        }
+
+        public override ValueTask CompleteAsync(Exception? exception = null)
+        {
+            connection.KestrelDone();
+            return inner.CompleteAsync(exception);
+        }
     }
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe

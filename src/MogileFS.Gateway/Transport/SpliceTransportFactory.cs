@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace MogileFS.Gateway.Transport;
 
@@ -10,8 +13,13 @@ namespace MogileFS.Gateway.Transport;
 /// through user space). Kestrel still parses HTTP and writes the headers; only the socket loops are ours.
 /// Registered as the last <see cref="IConnectionListenerFactory"/>, which Kestrel prefers.
 /// </summary>
-public sealed class SpliceTransportFactory : IConnectionListenerFactory
+public sealed class SpliceTransportFactory(IServiceProvider services) : IConnectionListenerFactory
 {
+    // Requests answered below Kestrel (IFastRequestHandler), when the gateway registered a handler; they reset
+    // Kestrel's idle timer by its keep-alive timeout, as a request through Kestrel would.
+    private readonly IFastRequestHandler? _fast = services.GetService<IFastRequestHandler>();
+    private readonly TimeSpan _keepAlive = services.GetService<IOptions<KestrelServerOptions>>()?.Value.Limits.KeepAliveTimeout ?? TimeSpan.FromSeconds(130);
+
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
         if (endpoint is not IPEndPoint ip) throw new NotSupportedException($"the gateway listens on ip:port only, not {endpoint}");
@@ -33,10 +41,10 @@ public sealed class SpliceTransportFactory : IConnectionListenerFactory
             socket.Dispose();
             throw;
         }
-        return ValueTask.FromResult<IConnectionListener>(new Listener(socket));
+        return ValueTask.FromResult<IConnectionListener>(new Listener(socket, _fast, _keepAlive));
     }
 
-    private sealed class Listener(Socket socket) : IConnectionListener
+    private sealed class Listener(Socket socket, IFastRequestHandler? fast, TimeSpan keepAlive) : IConnectionListener
     {
         private long _nextId;
 
@@ -64,7 +72,7 @@ public sealed class SpliceTransportFactory : IConnectionListenerFactory
                     continue;
                 }
                 accepted.NoDelay = true;
-                var connection = new SpliceConnection(accepted, "G" + Interlocked.Increment(ref _nextId).ToString("x8", System.Globalization.CultureInfo.InvariantCulture));
+                var connection = new SpliceConnection(accepted, "G" + Interlocked.Increment(ref _nextId).ToString("x8", System.Globalization.CultureInfo.InvariantCulture), fast, keepAlive);
                 connection.Start();
                 return connection;
             }

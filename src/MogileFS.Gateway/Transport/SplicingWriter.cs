@@ -59,9 +59,17 @@ internal sealed class SplicingWriter(SpliceConnection connection, PipeWriter pip
 
     public override void CancelPendingFlush() => pipe.CancelPendingFlush();
 
-    public override void Complete(Exception? exception = null) => pipe.Complete(exception);
+    public override void Complete(Exception? exception = null)
+    {
+        connection.KestrelDone();
+        pipe.Complete(exception);
+    }
 
-    public override ValueTask CompleteAsync(Exception? exception = null) => pipe.CompleteAsync(exception);
+    public override ValueTask CompleteAsync(Exception? exception = null)
+    {
+        connection.KestrelDone();
+        return pipe.CompleteAsync(exception);
+    }
 
     public override bool CanGetUnflushedBytes => pipe.CanGetUnflushedBytes;
 
