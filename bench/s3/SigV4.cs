@@ -20,8 +20,7 @@ internal sealed class SigV4(string accessKey, string secretKey, string region = 
 
     public void Sign(HttpRequestMessage request)
     {
-        var now = DateTime.UtcNow;
-        string amzDate = now.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        string amzDate = AmzDate();
         string date = amzDate[..8];
         var uri = request.RequestUri!;
         string host = uri.IsDefaultPort ? uri.Host : uri.Host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
@@ -29,7 +28,7 @@ internal sealed class SigV4(string accessKey, string secretKey, string region = 
         request.Headers.TryAddWithoutValidation("x-amz-date", amzDate);
         request.Headers.TryAddWithoutValidation("x-amz-content-sha256", payload);
 
-        string canonicalQuery = string.Join('&', uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
+        string canonicalQuery = uri.Query.Length <= 1 ? "" : string.Join('&', uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
             .Select(p => p.Contains('=') ? p : p + "=").Order(StringComparer.Ordinal));
         string canonical = string.Join('\n',
             request.Method.Method, uri.AbsolutePath, canonicalQuery,
@@ -49,6 +48,21 @@ internal sealed class SigV4(string accessKey, string secretKey, string region = 
         string signature = Convert.ToHexStringLower(t_hmac.GetHashAndReset());
         request.Headers.TryAddWithoutValidation("Authorization",
             $"AWS4-HMAC-SHA256 Credential={accessKey}/{scope}, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature={signature}");
+    }
+
+    private sealed record Stamp(long Second, string Text);
+    private Stamp _amzDate = new(-1, "");
+
+    /// <summary>The x-amz-date value (formatted once a second).</summary>
+    private string AmzDate()
+    {
+        var now = DateTime.UtcNow;
+        long second = now.Ticks / TimeSpan.TicksPerSecond;
+        var d = _amzDate;
+        if (d.Second == second) return d.Text;
+        string text = now.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        _amzDate = new Stamp(second, text);
+        return text;
     }
 
     private byte[] SigningKey(string date)

@@ -47,7 +47,7 @@ public class FastGetTests(FastGetFixture f) : IClassFixture<FastGetFixture>, IAs
 
     /// <summary>A signed request as bytes (path-style, UNSIGNED-PAYLOAD unless told), with extra header lines.</summary>
     private string Request(string method, string pathAndQuery, string extra = "", string? secret = null, string payload = "UNSIGNED-PAYLOAD",
-        bool sign = true)
+        bool sign = true, bool signRawPath = false)
     {
         var now = DateTimeOffset.UtcNow;
         string amzDate = now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
@@ -55,7 +55,7 @@ public class FastGetTests(FastGetFixture f) : IClassFixture<FastGetFixture>, IAs
         if (!sign) return $"{method} {pathAndQuery} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n";
         var (rawPath, rawQuery) = S3Request.SplitTarget(pathAndQuery);
         var signed = new List<(string, string)> { ("host", host), ("x-amz-content-sha256", payload), ("x-amz-date", amzDate) };
-        string canonical = SigV4.CanonicalRequest(method, SigV4.UriEncode(S3Request.PercentDecode(rawPath), true),
+        string canonical = SigV4.CanonicalRequest(method, signRawPath ? rawPath : SigV4.UriEncode(S3Request.PercentDecode(rawPath), true),
             SigV4.CanonicalQuery(S3Request.ParseQuery(rawQuery), null), signed, payload);
         string scope = $"{amzDate[..8]}/us-east-1/s3/aws4_request";
         string sig = SigV4.Sign(SigV4.SigningKey(secret ?? GatewayFixture.SecretKey, amzDate[..8], "us-east-1", "s3"), SigV4.StringToSign(amzDate, scope, canonical));
@@ -190,6 +190,27 @@ public class FastGetTests(FastGetFixture f) : IClassFixture<FastGetFixture>, IAs
         c.Send(Request("GET", $"/{B}/same/bytes?x-id=GetObject"));
         Assert.Equal(data, c.Read().Body);
         Assert.Equal(before + 3, Answered);
+    }
+
+    [Theory]
+    [InlineData("enc/caf%C3%A9%20au%20lait", false)]
+    [InlineData("enc/caf%c3%a9%20au%20lait", true)] // signed as sent (lower-case escapes), not re-encoded
+    [InlineData("enc/a~b_c.d-e%2Af", false)]
+    public async Task Keys_that_need_encoding_are_answered_below_kestrel(string rawKey, bool signRawPath)
+    {
+        string key = S3Request.PercentDecode(rawKey);
+        var data = await PutAsync(key, 321, 8);
+        using var c = new Conn(f.Url);
+        c.Send(Request("GET", $"/{B}/{rawKey}", signRawPath: signRawPath));
+        var slow = c.Read();
+        Assert.Equal(200, slow.Status);
+        await Settle();
+        long before = Answered;
+        c.Send(Request("GET", $"/{B}/{rawKey}", signRawPath: signRawPath));
+        var fast = c.Read();
+        Assert.Equal(before + 1, Answered);
+        Assert.Equal(data, fast.Body);
+        Assert.Equal(slow.HeadWithoutDate, fast.HeadWithoutDate);
     }
 
     [Fact]

@@ -106,7 +106,7 @@ public sealed class Authenticator
         ReadOnlySpan<(string Name, string Value)> headers, DateTimeOffset now)
     {
         if (!authz.StartsWith(SigV4.Algorithm + " ", StringComparison.Ordinal)) return false;
-        string? credential = null, signedHeaders = null, signature = null;
+        ReadOnlySpan<char> credential = default, signedHeaders = default, signature = default;
         var fields = authz.AsSpan(SigV4.Algorithm.Length + 1);
         foreach (var part in fields.Split(','))
         {
@@ -114,44 +114,101 @@ public sealed class Authenticator
             int eq = p.IndexOf('=');
             if (eq <= 0) continue;
             var name = p[..eq];
-            if (name.SequenceEqual("Credential")) credential = p[(eq + 1)..].ToString();
-            else if (name.SequenceEqual("SignedHeaders")) signedHeaders = p[(eq + 1)..].ToString();
-            else if (name.SequenceEqual("Signature")) signature = p[(eq + 1)..].ToString();
+            if (name.SequenceEqual("Credential")) credential = p[(eq + 1)..];
+            else if (name.SequenceEqual("SignedHeaders")) signedHeaders = p[(eq + 1)..];
+            else if (name.SequenceEqual("Signature")) signature = p[(eq + 1)..];
         }
-        if (credential is null || signedHeaders is null || signature is null) return false;
-        var c = credential.Split('/');
-        if (c.Length != 5 || c[4] != "aws4_request" || c[1].Length != 8 || c[3] != "s3" || !_secrets.TryGetValue(c[0], out var secret)) return false;
-        var scope = new Scope(c[0], secret, c[1], c[2], c[3]);
+        if (credential.IsEmpty || signedHeaders.IsEmpty || signature.IsEmpty) return false;
+        // The same credential (key, day, region) signs request after request: its scope and signing key are kept.
+        if (!_fastScopes.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(credential, out var known))
+        {
+            var c = credential.ToString().Split('/');
+            if (c.Length != 5 || c[4] != "aws4_request" || c[1].Length != 8 || c[3] != "s3" || !_secrets.TryGetValue(c[0], out var secret)) return false;
+            var scope = new Scope(c[0], secret, c[1], c[2], c[3]);
+            known = (scope, scope.Text, SigningKey(scope));
+            if (_fastScopes.Count > 1024) _fastScopes.Clear();
+            _fastScopes[credential.ToString()] = known;
+        }
         string? amzDate = Find(headers, "x-amz-date");
-        if (amzDate is null || ParseAmzDate(amzDate) is not { } time || !amzDate.StartsWith(scope.Date, StringComparison.Ordinal)) return false;
+        if (amzDate is null || ParseAmzDate(amzDate) is not { } time || !amzDate.StartsWith(known.Scope.Date, StringComparison.Ordinal)) return false;
         if ((now - time).Duration() > _options.MaxClockSkew) return false;
         string? payload = Find(headers, "x-amz-content-sha256");
         if (payload is not ("UNSIGNED-PAYLOAD" or SigV4.EmptySha256)) return false;
 
-        var signed = new List<(string, string)>(4);
+        // The canonical request (AWS's form, as SigV4.CanonicalRequest builds it), in bytes: one stack buffer.
+        string path = decodedPath.Length == 0 ? "/" : decodedPath;
+        Span<byte> buffer = stackalloc byte[4096];
+        int encodedLength = SigV4.UriEncodeTo(path, keepSlash: true, buffer);
+        if (encodedLength < 0) return false;
+        var encoded = buffer[..encodedLength];
+        var canonical = buffer[encodedLength..];
         bool hasHost = false;
-        foreach (var name in signedHeaders.Split(';'))
+        int n = Put(canonical, 0, method);
+        n = Byte(canonical, n, '\n');
+        if (n < 0 || n + encoded.Length > canonical.Length) return false;
+        int pathAt = n;
+        encoded.CopyTo(canonical[n..]);
+        n += encoded.Length;
+        int pathEnd = n;
+        n = Byte(canonical, n, '\n');
+        n = Put(canonical, n, canonicalQuery);
+        n = Byte(canonical, n, '\n');
+        foreach (var range in signedHeaders.Split(';'))
         {
-            if (name.Length == 0) continue;
-            if (name == "host") hasHost = true;
-            signed.Add((name, Find(headers, name) is { } v ? SigV4.CanonicalHeaderValue(v) : ""));
+            var name = signedHeaders[range];
+            if (name.IsEmpty) continue;
+            if (name.SequenceEqual("host")) hasHost = true;
+            n = Put(canonical, n, name);
+            n = Byte(canonical, n, ':');
+            if (Find(headers, name) is { } v) n = Put(canonical, n, SigV4.CanonicalHeaderValue(v));
+            n = Byte(canonical, n, '\n');
         }
         if (!hasHost) return false;
-        var key = SigningKey(scope);
-        string scopeText = scope.Text;
-        string path = decodedPath.Length == 0 ? "/" : decodedPath;
-        string encoded = SigV4.UriEncode(path, keepSlash: true);
-        if (SigV4.Matches(key, amzDate, scopeText, SigV4.CanonicalRequest(method, encoded, canonicalQuery, signed, payload), signature)) return true;
-        return rawPath.Length > 0 && rawPath != encoded
-            && SigV4.Matches(key, amzDate, scopeText, SigV4.CanonicalRequest(method, rawPath, canonicalQuery, signed, payload), signature);
-
-        static string? Find(ReadOnlySpan<(string Name, string Value)> headers, string name)
+        n = Byte(canonical, n, '\n');
+        // The signed header list as the client wrote it (empty names dropped, as SigV4.CanonicalRequest has them).
+        bool first = true;
+        foreach (var range in signedHeaders.Split(';'))
         {
-            foreach (var (n, v) in headers)
-                if (n == name) return v;
+            if (signedHeaders[range].IsEmpty) continue;
+            if (!first) n = Byte(canonical, n, ';');
+            n = Put(canonical, n, signedHeaders[range]);
+            first = false;
+        }
+        n = Byte(canonical, n, '\n');
+        n = Put(canonical, n, payload);
+        if (n < 0) return false;
+        if (SigV4.Matches(known.Key, amzDate, known.ScopeText, canonical[..n], signature)) return true;
+        // Some clients sign the path exactly as they sent it rather than re-encoded.
+        if (rawPath.Length == 0 || System.Text.Ascii.Equals(encoded, rawPath)) return false;
+        var tail = canonical[pathEnd..n].ToArray();
+        int m = Put(canonical, pathAt, rawPath);
+        if (m < 0 || m + tail.Length > canonical.Length) return false;
+        tail.CopyTo(canonical[m..]);
+        return SigV4.Matches(known.Key, amzDate, known.ScopeText, canonical[..(m + tail.Length)], signature);
+
+        static string? Find(ReadOnlySpan<(string Name, string Value)> headers, ReadOnlySpan<char> name)
+        {
+            foreach (var (hn, v) in headers)
+                if (name.SequenceEqual(hn)) return v;
             return null;
         }
+
+        // UTF-8 of text at n; -1 (and from then on -1) when the buffer is too small.
+        static int Put(Span<byte> into, int n, ReadOnlySpan<char> text)
+        {
+            if (n < 0) return -1;
+            return System.Text.Encoding.UTF8.TryGetBytes(text, into[n..], out int w) ? n + w : -1;
+        }
+
+        static int Byte(Span<byte> into, int n, char c)
+        {
+            if (n < 0 || n >= into.Length) return -1;
+            into[n] = (byte)c;
+            return n + 1;
+        }
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Scope Scope, string ScopeText, byte[] Key)> _fastScopes = new(StringComparer.Ordinal);
 
     // ---- presigned URLs -------------------------------------------------------------------------
 

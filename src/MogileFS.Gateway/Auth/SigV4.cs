@@ -35,6 +35,34 @@ public static class SigV4
         return sb.ToString();
     }
 
+    /// <summary><see cref="UriEncode"/> into bytes (ASCII); -1 when <paramref name="into"/> is too small.</summary>
+    public static int UriEncodeTo(string s, bool keepSlash, Span<byte> into)
+    {
+        int n = 0;
+        Span<byte> buf = stackalloc byte[4];
+        for (int i = 0; i < s.Length; i++)
+        {
+            char c = s[i];
+            if (char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' || (c == '/' && keepSlash))
+            {
+                if (n >= into.Length) return -1;
+                into[n++] = (byte)c;
+                continue;
+            }
+            int len = char.IsHighSurrogate(c) && i + 1 < s.Length
+                ? Encoding.UTF8.GetBytes(s.AsSpan(i++, 2), buf)
+                : Encoding.UTF8.GetBytes(s.AsSpan(i, 1), buf);
+            if (n + 3 * len > into.Length) return -1;
+            for (int j = 0; j < len; j++)
+            {
+                into[n++] = (byte)'%';
+                into[n++] = (byte)"0123456789ABCDEF"[buf[j] >> 4];
+                into[n++] = (byte)"0123456789ABCDEF"[buf[j] & 15];
+            }
+        }
+        return n;
+    }
+
     /// <summary>The canonical query string: pairs sorted by encoded name (then value), each encoded, without <paramref name="exclude"/>.</summary>
     public static string CanonicalQuery(IReadOnlyList<KeyValuePair<string, string>> query, string? exclude)
     {
@@ -124,21 +152,27 @@ public static class SigV4
     /// </summary>
     public static bool Matches(byte[] signingKey, string amzDate, string scope, string canonicalRequest, string signature)
     {
-        Span<byte> given = stackalloc byte[32];
-        if (signature.Length != 64 || Convert.FromHexString(signature, given, out _, out int decoded) != System.Buffers.OperationStatus.Done || decoded != 32)
-            return false;
         int max = Encoding.UTF8.GetMaxByteCount(canonicalRequest.Length);
         byte[]? rented = max > 2048 ? System.Buffers.ArrayPool<byte>.Shared.Rent(max) : null;
-        Span<byte> hash = stackalloc byte[32];
         try
         {
             Span<byte> text = rented ?? stackalloc byte[2048];
-            (t_sha256 ??= SHA256.Create()).TryComputeHash(text[..Encoding.UTF8.GetBytes(canonicalRequest, text)], hash, out _);
+            return Matches(signingKey, amzDate, scope, text[..Encoding.UTF8.GetBytes(canonicalRequest, text)], signature);
         }
         finally
         {
             if (rented != null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary><see cref="Matches(byte[], string, string, string, string)"/> for a canonical request already in UTF-8.</summary>
+    public static bool Matches(byte[] signingKey, string amzDate, string scope, ReadOnlySpan<byte> canonicalRequest, ReadOnlySpan<char> signature)
+    {
+        Span<byte> given = stackalloc byte[32];
+        if (signature.Length != 64 || Convert.FromHexString(signature, given, out _, out int decoded) != System.Buffers.OperationStatus.Done || decoded != 32)
+            return false;
+        Span<byte> hash = stackalloc byte[32];
+        (t_sha256 ??= SHA256.Create()).TryComputeHash(canonicalRequest, hash, out _);
         // "AWS4-HMAC-SHA256\n" date "\n" scope "\n" hex(hash): the region in the scope is the client's, so size it.
         int stsMax = Algorithm.Length + 3 + 64 + Encoding.UTF8.GetMaxByteCount(amzDate.Length + scope.Length);
         byte[]? stsRented = stsMax > 512 ? System.Buffers.ArrayPool<byte>.Shared.Rent(stsMax) : null;

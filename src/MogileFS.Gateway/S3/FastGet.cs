@@ -23,6 +23,14 @@ namespace MogileFS.Gateway.S3;
 public sealed class FastGet : IFastRequestHandler
 {
     private const int MaxHeaders = 32;
+    [ThreadStatic] private static (string, string)[]? t_headers;
+
+    // Header names clients send with nearly every request: matched without making a string.
+    private static readonly string[] CommonNames =
+    [
+        "host", "authorization", "x-amz-date", "x-amz-content-sha256", "user-agent", "accept", "accept-encoding",
+        "connection", "content-length", "amz-sdk-invocation-id", "amz-sdk-request", "x-amz-user-agent", "x-amz-checksum-mode",
+    ];
 
     private readonly GatewayContext _g;
     private readonly S3Router _router;
@@ -48,7 +56,7 @@ public sealed class FastGet : IFastRequestHandler
     public bool TryAnswer(ReadOnlySpan<byte> request, IBufferWriter<byte> head, out ReadOnlyMemory<byte> body)
     {
         body = default;
-        Span<(string Name, string Value)> headers = new (string, string)[MaxHeaders];
+        Span<(string Name, string Value)> headers = t_headers ??= new (string, string)[MaxHeaders];
         if (!TryParse(request, headers, out bool isHead, out string target, out int count)) return false;
         headers = headers[..count];
 
@@ -221,12 +229,20 @@ public sealed class FastGet : IFastRequestHandler
             var value = field[(colon + 1)..].Trim(" \t"u8);
             foreach (byte b in value)
                 if (b is < 0x20 or 0x7f && b != '\t') return false;
-            string n = Encoding.ASCII.GetString(name).ToLowerInvariant();
+            string n = Name(name);
             for (int i = 0; i < count; i++)
                 if (headers[i].Name == n) return false;
             headers[count++] = (n, Encoding.Latin1.GetString(value));
         }
         return true;
+    }
+
+    /// <summary>A header name in lower case (one of <see cref="CommonNames"/> when it is one).</summary>
+    private static string Name(ReadOnlySpan<byte> name)
+    {
+        foreach (var common in CommonNames)
+            if (common.Length == name.Length && System.Text.Ascii.EqualsIgnoreCase(name, common)) return common;
+        return Encoding.ASCII.GetString(name).ToLowerInvariant();
     }
 
     private static bool IsToken(byte b) =>
