@@ -210,8 +210,7 @@ public sealed class FastGet : IFastRequestHandler
         if (!line.EndsWith(" HTTP/1.1"u8)) return false;
         var t = line[method..^9];
         if (t.Length == 0 || t[0] != '/') return false;
-        foreach (byte b in t)
-            if (b is <= 0x20 or >= 0x7f) return false;
+        if (t.IndexOfAnyExceptInRange((byte)0x21, (byte)0x7e) >= 0) return false;
         target = Encoding.ASCII.GetString(t);
 
         var rest = data[(eol + 2)..^2];
@@ -224,11 +223,9 @@ public sealed class FastGet : IFastRequestHandler
             int colon = field.IndexOf((byte)':');
             if (colon <= 0 || count == headers.Length) return false;
             var name = field[..colon];
-            foreach (byte b in name)
-                if (!IsToken(b)) return false;
+            if (name.IndexOfAnyExcept(TokenChars) >= 0) return false;
             var value = field[(colon + 1)..].Trim(" \t"u8);
-            foreach (byte b in value)
-                if (b is < 0x20 or 0x7f && b != '\t') return false;
+            if (value.IndexOfAny(ControlChars) >= 0) return false;
             string n = Name(name);
             for (int i = 0; i < count; i++)
                 if (headers[i].Name == n) return false;
@@ -245,10 +242,13 @@ public sealed class FastGet : IFastRequestHandler
         return Encoding.ASCII.GetString(name).ToLowerInvariant();
     }
 
-    private static bool IsToken(byte b) =>
-        b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9'
-        || b is (byte)'!' or (byte)'#' or (byte)'$' or (byte)'%' or (byte)'&' or (byte)'\'' or (byte)'*' or (byte)'+' or (byte)'-'
-            or (byte)'.' or (byte)'^' or (byte)'_' or (byte)'`' or (byte)'|' or (byte)'~';
+    /// <summary>The characters of an HTTP token (RFC 9110), which header names are.</summary>
+    private static readonly SearchValues<byte> TokenChars =
+        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
+
+    /// <summary>Control characters but tab: not in a header value.</summary>
+    private static readonly SearchValues<byte> ControlChars =
+        SearchValues.Create([.. Enumerable.Range(0, 0x20).Where(b => b != '\t').Select(b => (byte)b), 0x7f]);
 
     /// <summary>A Host value Kestrel accepts without question: a name or IPv4 address, or [IPv6], and an optional port.</summary>
     private static bool ValidHost(string host)
