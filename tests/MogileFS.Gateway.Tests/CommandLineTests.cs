@@ -73,6 +73,17 @@ public class CommandLineTests
         Assert.Contains("local_storage_writes", e.Message);
     }
 
+    [Fact]
+    public void Fast_get_is_on_unless_turned_off()
+    {
+        string[] common = ["--trackers=h:7001", "--db_dsn=DBI:SQLite:dbname=x"];
+        Assert.True(GatewayCommandLine.Parse(common, NoDefault).Options.FastGet);
+        Assert.False(GatewayCommandLine.Parse([.. common, "--fast_get=0"], NoDefault).Options.FastGet);
+        Assert.True(GatewayCommandLine.Parse([.. common, "--fast_get=1"], NoDefault).Options.FastGet);
+        var e = Assert.Throws<GatewayUsageException>(() => GatewayCommandLine.Parse([.. common, "--fast_get=on"], NoDefault));
+        Assert.Contains("fast_get", e.Message);
+    }
+
     [Theory]
     [InlineData("--local_storage=127.0.0.1:7500")]
     [InlineData("--local_storage=127.0.0.1=/var/mogdata")]

@@ -214,6 +214,26 @@ public class FastGetTests(FastGetFixture f) : IClassFixture<FastGetFixture>, IAs
     }
 
     [Fact]
+    public async Task The_aws_sdks_gets_and_heads_are_answered_below_kestrel()
+    {
+        var data = await PutAsync("sdk/k", 900, 9);
+        using var s3 = f.S3();
+        using (var first = await s3.GetObjectAsync(B, "sdk/k")) await S3Assert.ReadAll(first.ResponseStream);
+        long before = Answered;
+        for (int i = 0; i < 5; i++)
+        {
+            await Settle();
+            using var get = await s3.GetObjectAsync(B, "sdk/k");
+            Assert.Equal(data, await S3Assert.ReadAll(get.ResponseStream));
+            Assert.Equal("\"" + S3Assert.Md5Hex(data) + "\"", get.ETag);
+            await Settle();
+            var head = await s3.GetObjectMetadataAsync(B, "sdk/k");
+            Assert.Equal(data.Length, head.ContentLength);
+        }
+        Assert.True(Answered - before >= 8, $"only {Answered - before} of 10 SDK requests answered below Kestrel");
+    }
+
+    [Fact]
     public async Task Objects_without_an_s3_row_and_empty_objects_look_the_same_either_way()
     {
         using (var mog = f.Mogile(B)) await mog.StoreBytesAsync("plain/mogile", Encoding.ASCII.GetBytes("stored by MogileFS"), null);
