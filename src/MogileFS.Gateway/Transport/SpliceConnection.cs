@@ -65,6 +65,7 @@ internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, 
     private ArrayBufferWriter<byte>? _fastHead; // receive loop only
     private List<ArraySegment<byte>>? _fastGather; // receive loop only
     private IConnectionTimeoutFeature? _timeout; // receive loop only
+    private bool _http2;             // the client speaks HTTP/2 (prior knowledge): nothing is answered here; receive loop only
 
     /// <summary>A file region to send when the send loop has sent <see cref="At"/> pipe bytes.</summary>
     private sealed record Pending(FileStream File, long Offset, long Length)
@@ -137,7 +138,8 @@ internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, 
                 int n = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
                 if (n == 0) break; // FIN
                 // A request that came whole in one receive (it did not fill the buffer) may be answered here.
-                if (_fast != null && n < memory.Length && await TryAnswerAsync(memory[..n]).ConfigureAwait(false))
+                if (_fast != null && _handed == 0 && memory.Span[..n].StartsWith("PRI * HTTP/2.0"u8)) _http2 = true;
+                if (_fast != null && !_http2 && n < memory.Length && await TryAnswerAsync(memory[..n]).ConfigureAwait(false))
                 {
                     size = ReceiveSize;
                     continue;
@@ -446,13 +448,24 @@ internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, 
             // As a request through Kestrel would: the connection counts as busy, then idle for the keep-alive time.
             _timeout ??= Features.Get<IConnectionTimeoutFeature>();
             _timeout?.ResetTimeout(_keepAlive);
+            // A connection keeps a small head buffer only (idle connections may be many).
+            if (head.Capacity > 4096) _fastHead = null;
             if (body.Length <= 16 * 1024)
             {
-                // Small: one buffer, one plain send.
-                head.Write(body.Span);
-                var all = head.WrittenMemory;
-                while (all.Length > 0) all = all[await _socket.SendAsync(all, SocketFlags.None).ConfigureAwait(false)..];
-                if (head.Capacity > 64 * 1024) _fastHead = null;
+                // Small: one pooled buffer, one plain send.
+                int length = head.WrittenCount + body.Length;
+                var pooled = ArrayPool<byte>.Shared.Rent(length);
+                try
+                {
+                    head.WrittenSpan.CopyTo(pooled);
+                    body.Span.CopyTo(pooled.AsSpan(head.WrittenCount));
+                    var all = pooled.AsMemory(0, length);
+                    while (all.Length > 0) all = all[await _socket.SendAsync(all, SocketFlags.None).ConfigureAwait(false)..];
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(pooled);
+                }
                 return true;
             }
             var gather = _fastGather ??= new List<ArraySegment<byte>>(2);
@@ -471,7 +484,6 @@ internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, 
                 left -= n;
                 if (left > 0) Trim(gather, n);
             }
-            if (head.Capacity > 64 * 1024) _fastHead = null;
             return true;
         }
         finally
