@@ -136,6 +136,31 @@ public class CacheTests(CacheFixture f) : IClassFixture<CacheFixture>, IAsyncLif
     }
 
     [Fact]
+    public void The_content_cache_keeps_files_read_again_and_lets_files_read_once_pass()
+    {
+        var cache = new ObjectCache(new GatewayOptions { ContentCacheSize = 1000, ContentCacheMaxObject = 100 });
+        byte[] File(long fid) => Enumerable.Repeat((byte)fid, 100).ToArray();
+        for (long fid = 1; fid <= 5; fid++) cache.AddContent(fid, File(fid)); // half the budget: one generation
+        cache.AddContent(6, File(6));                                          // the next one starts a new generation
+        for (long fid = 1; fid <= 6; fid++) Assert.Equal(File(fid), cache.Content(fid));
+        // 1-5 were just read again (moved into the current generation with 6); now a stream of files read once.
+        for (long fid = 100; fid < 130; fid++) cache.AddContent(fid, File(fid));
+        Assert.Null(cache.Content(2));
+        Assert.Null(cache.Content(100));
+        Assert.Equal(File(129), cache.Content(129));
+        Assert.InRange(cache.ContentBytes, 0, 1000 + 2 * 100);
+
+        // A file read between the files read once stays however many pass.
+        cache.AddContent(7, File(7));
+        for (long fid = 200; fid < 400; fid++)
+        {
+            cache.AddContent(fid, File(fid));
+            Assert.Equal(File(7), cache.Content(7));
+        }
+        Assert.InRange(cache.ContentBytes, 0, 1000 + 2 * 100);
+    }
+
+    [Fact]
     public void With_a_window_of_zero_nothing_is_kept()
     {
         var cache = new ObjectCache(new GatewayOptions { ObjectCacheTime = TimeSpan.Zero, ContentCacheSize = 0 });

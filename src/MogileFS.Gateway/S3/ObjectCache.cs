@@ -15,18 +15,28 @@ namespace MogileFS.Gateway.S3;
 ///   deleted or replaced) drops the entry and the read looks again in the database.
 /// * fid → bytes of small files (whole files up to <see cref="GatewayOptions.ContentCacheMaxObject"/>,
 ///   <see cref="GatewayOptions.ContentCacheSize"/> in all). A fid's bytes never change, so an entry
-///   can never be wrong; it is only used for a fid the key lookup returned. When the budget is
-///   full, the cache is emptied (cheap, and a hot set that fits refills at once).
+///   can never be wrong; it is only used for a fid the key lookup returned. Two generations share
+///   the budget, half each: new files go into the current one; when it is full it becomes the
+///   previous one and the old previous one is dropped; a hit in the previous generation moves the
+///   file to the current one. So files read again and again stay while a stream of files read
+///   once passes through, an approximation of least-recently-used at the cost of a dictionary
+///   lookup, and a hot set larger than the budget still hits for what fits.
 /// </summary>
 public sealed class ObjectCache
 {
     private const int Stripes = 4096;
     private readonly long[] _stripes = new long[Stripes];
     private readonly ConcurrentDictionary<(string Bucket, string Key), (ObjectEntry Entry, ObjectMeta Meta, long Until)> _meta = new();
-    private readonly ConcurrentDictionary<long, byte[]> _content = new();
+    private sealed class Generation
+    {
+        public readonly ConcurrentDictionary<long, byte[]> Files = new();
+        public long Bytes;
+    }
+
+    private Generation _current = new(), _previous = new();
+    private readonly object _turn = new();
     private readonly long _ttlMs;
     private readonly long _contentBudget;
-    private long _contentBytes;
     private long _adds;
     private const int MaxEntries = 200_000;
 
@@ -86,16 +96,36 @@ public sealed class ObjectCache
             _meta.TryRemove(new KeyValuePair<(string, string), (ObjectEntry, ObjectMeta, long)>((bucket, key), hit));
     }
 
-    public byte[]? Content(long fid) => _content.TryGetValue(fid, out var b) ? b : null;
+    public byte[]? Content(long fid)
+    {
+        var current = Volatile.Read(ref _current);
+        if (current.Files.TryGetValue(fid, out var b)) return b;
+        if (!Volatile.Read(ref _previous).Files.TryGetValue(fid, out b)) return null;
+        AddContent(fid, b); // read again: keep it in the current generation
+        return b;
+    }
 
     public void AddContent(long fid, byte[] bytes)
     {
         if (bytes.Length > MaxContentObject || _contentBudget <= 0) return;
-        if (Interlocked.Add(ref _contentBytes, bytes.Length) > _contentBudget)
+        var current = Volatile.Read(ref _current);
+        if (Interlocked.Add(ref current.Bytes, bytes.Length) > _contentBudget / 2 && current.Files.Count > 0)
         {
-            _content.Clear();
-            Interlocked.Exchange(ref _contentBytes, bytes.Length);
+            lock (_turn)
+            {
+                // The generation that filled up becomes the previous one (once, whoever gets here first).
+                if (ReferenceEquals(_current, current))
+                {
+                    Volatile.Write(ref _previous, current);
+                    Volatile.Write(ref _current, new Generation());
+                }
+                current = _current;
+            }
+            Interlocked.Add(ref current.Bytes, bytes.Length);
         }
-        if (!_content.TryAdd(fid, bytes)) Interlocked.Add(ref _contentBytes, -bytes.Length);
+        if (!current.Files.TryAdd(fid, bytes)) Interlocked.Add(ref current.Bytes, -bytes.Length);
     }
+
+    /// <summary>Bytes of files kept (both generations; at most the budget plus one file per generation).</summary>
+    public long ContentBytes => Volatile.Read(ref _current).Bytes + Volatile.Read(ref _previous).Bytes;
 }
