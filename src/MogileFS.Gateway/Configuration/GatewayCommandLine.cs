@@ -140,22 +140,8 @@ public static partial class GatewayCommandLine
                 try { Mogile.LocalStorage.Add(o, value); }
                 catch (GatewayConfigException e) { throw new GatewayUsageException(e.Message); }
                 break;
-            case "local_storage_writes":
-                o.LocalStorageWrites = value.Trim() switch
-                {
-                    "1" => true,
-                    "0" => false,
-                    _ => throw new GatewayUsageException($"local_storage_writes: 0 or 1 is expected, got '{value}'"),
-                };
-                break;
-            case "fast_get":
-                o.FastGet = value.Trim() switch
-                {
-                    "1" => true,
-                    "0" => false,
-                    _ => throw new GatewayUsageException($"fast_get: 0 or 1 is expected, got '{value}'"),
-                };
-                break;
+            case "local_storage_writes": o.LocalStorageWrites = Switch(key, value); break;
+            case "fast_get": o.FastGet = Switch(key, value); break;
             default:
                 bool handled = false;
                 ApplyFeature(s, key, value, ref handled);
@@ -163,6 +149,13 @@ public static partial class GatewayCommandLine
                 break;
         }
     }
+
+    private static bool Switch(string key, string value) => value.Trim() switch
+    {
+        "1" => true,
+        "0" => false,
+        _ => throw new GatewayUsageException($"{key}: 0 or 1 is expected, got '{value}'"),
+    };
 
     private static int Positive(string key, string value) =>
         int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n
