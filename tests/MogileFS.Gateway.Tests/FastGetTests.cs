@@ -454,3 +454,84 @@ public class FastGetTests(FastGetFixture f) : IClassFixture<FastGetFixture>, IAs
         Assert.True(Answered > before, "no read was answered below Kestrel");
     }
 }
+
+public sealed class FastGetShutdownFixture : GatewayFixture
+{
+    protected override string Net => "127.0.129";
+}
+
+/// <summary>A gateway stopped while its transport answers GETs itself: every answer arrives whole or not at all.</summary>
+public class FastGetShutdownTests(FastGetShutdownFixture f) : IClassFixture<FastGetShutdownFixture>
+{
+    [Fact]
+    public async Task Stopping_the_gateway_under_fast_gets_cuts_no_answer_short()
+    {
+        using (var s3 = f.S3())
+        {
+            await s3.PutBucketAsync("stopping");
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = "stopping", Key = "k", InputStream = new MemoryStream(S3Assert.Bytes(5000, 1)) });
+            using var warm = await s3.GetObjectAsync("stopping", "k");
+            await S3Assert.ReadAll(warm.ResponseStream);
+        }
+        var data = S3Assert.Bytes(5000, 1);
+        long before = f.Gateway.FastGet!.Answered;
+        int whole = 0, cut = 0;
+        using var stop = new CancellationTokenSource();
+        var loops = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            var uri = new Uri(f.Url);
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 20000 };
+            await socket.ConnectAsync(IPAddress.Parse(uri.Host), uri.Port);
+            using var stream = new NetworkStream(socket);
+            var buffer = new byte[65536];
+            while (true)
+            {
+                using var req = RawS3.Build(f, HttpMethod.Get, "/stopping/k", null, [], payloadHash: "UNSIGNED-PAYLOAD");
+                string text = $"GET /stopping/k HTTP/1.1\r\nHost: {uri.Authority}\r\n"
+                    + string.Concat(req.Headers.Where(h => h.Key != "Host").Select(h => $"{h.Key}: {string.Join(",", h.Value)}\r\n")) + "\r\n";
+                try { await stream.WriteAsync(Encoding.ASCII.GetBytes(text)); }
+                catch (IOException) { return; }
+                // Read one answer: head, then Content-Length bytes; a close before the head is fine, inside the body is not.
+                var got = new List<byte>();
+                int headEnd = -1;
+                while (headEnd < 0)
+                {
+                    int n;
+                    try { n = await stream.ReadAsync(buffer); }
+                    catch (IOException) { n = 0; }
+                    if (n == 0)
+                    {
+                        if (got.Count > 0) Interlocked.Increment(ref cut);
+                        return;
+                    }
+                    got.AddRange(buffer.AsSpan(0, n).ToArray());
+                    headEnd = Encoding.Latin1.GetString(got.ToArray()).IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                }
+                string head = Encoding.Latin1.GetString(got.ToArray(), 0, headEnd);
+                Assert.StartsWith("HTTP/1.1 200 ", head, StringComparison.Ordinal);
+                while (got.Count < headEnd + 4 + data.Length)
+                {
+                    int n;
+                    try { n = await stream.ReadAsync(buffer); }
+                    catch (IOException) { n = 0; }
+                    if (n == 0)
+                    {
+                        Interlocked.Increment(ref cut);
+                        return;
+                    }
+                    got.AddRange(buffer.AsSpan(0, n).ToArray());
+                }
+                Assert.Equal(data, got.GetRange(headEnd + 4, data.Length).ToArray());
+                Interlocked.Increment(ref whole);
+                if (head.Contains("Connection: close", StringComparison.OrdinalIgnoreCase)) return;
+            }
+        })).ToArray();
+        await Task.Delay(1500);
+        var stopping = f.Gateway.StopAsync();
+        Assert.Same(stopping, await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(30))));
+        await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, cut);
+        Assert.True(whole > 100, $"only {whole} answers");
+        Assert.True(f.Gateway.FastGet.Answered - before > 50, "the answers did not come from the transport");
+    }
+}
