@@ -16,6 +16,7 @@ public sealed class GatewayContext(GatewayOptions options, MogileAccess mogile, 
     public Authenticator Auth { get; } = new(options);
     public S3.ObjectCache Cache { get; } = NewCache(options, mogile);
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+    public GatewayMetrics Metrics { get; init; } = new();
 
     private static S3.ObjectCache NewCache(GatewayOptions options, MogileAccess mogile)
     {

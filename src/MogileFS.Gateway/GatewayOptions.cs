@@ -74,6 +74,9 @@ public sealed class GatewayOptions
     /// receive loop without Kestrel (<see cref="S3.FastGet"/>; option <c>fast_get</c>, default on).</summary>
     public bool FastGet { get; set; } = true;
 
+    /// <summary>ip:port of the HTTP status port (/metrics, /healthz, /readyz; option <c>status_listen</c>); null: none.</summary>
+    public string? StatusListen { get; set; }
+
     /// <summary>Settings of features that plug into the gateway (short URLs, ...): key → values, as read from the
     /// config file, for the feature's own parser.</summary>
     public Dictionary<string, List<string>> Extra { get; } = new(StringComparer.Ordinal);

@@ -28,6 +28,11 @@ public sealed class GatewayServer : IAsyncDisposable
     private GatewayStore? _store;
     private Timer? _sweeper;
     private Timer? _uploadExpiry;
+    private readonly GatewayMetrics _metrics = new();
+    private MogileFS.Hosting.Status.StatusEndpoint? _status;
+
+    /// <summary>The status port's address (null when <c>status_listen</c> is unset or not started).</summary>
+    public IPEndPoint? StatusEndPoint => _status?.BoundEndPoint;
 
     public GatewayServer(GatewayOptions options, ILoggerFactory? loggers = null)
     {
@@ -56,7 +61,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _store = GatewayStore.Open(_options);
         await _store.EnsureSchemaAsync(ct).ConfigureAwait(false);
         _mogile = new MogileAccess(_options);
-        Context = new GatewayContext(_options, _mogile, _store, _loggers);
+        Context = new GatewayContext(_options, _mogile, _store, _loggers) { Metrics = _metrics };
         if (_mogile.Local is { } local) local.Log = Context.Log;
         Router = new S3Router(Context);
         if (ShortUrls.ShortUrlHandler.FromOptions(_options, _mogile) is { } shortUrls) Router.FrontEnds.Add(shortUrls);
@@ -95,9 +100,35 @@ public sealed class GatewayServer : IAsyncDisposable
             EndPoint = new IPEndPoint(listen.Address, uri.Port);
         GatewayLog.Listening(Context.Log, EndPoint.ToString());
 
+        if (!string.IsNullOrEmpty(_options.StatusListen)) await StartStatusAsync(_options.StatusListen, ct).ConfigureAwait(false);
+
         // Rows of files deleted or replaced outside S3 are ignored at once; this only reclaims their space.
         _sweeper = new Timer(_ => _ = SweepAsync(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(10));
         _uploadExpiry = new Timer(_ => _ = Router.Multipart.ExpireAsync(CancellationToken.None), null, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10));
+    }
+
+    /// <summary>The status port: /metrics (docs/metrics.md), /healthz, /readyz (the database and a tracker answer).</summary>
+    private async Task StartStatusAsync(string listen, CancellationToken ct)
+    {
+        var o = new MogileFS.Hosting.Status.StatusEndpointOptions { Listen = listen, Component = "moggateway", LoggerFactory = _loggers };
+        o.Meters.Add(_metrics.Name);
+        _metrics.ObserveCache(Context.Cache);
+        o.TextMetrics.Add(_metrics.ExportRequests());
+        var store = Context.Store;
+        var mogile = Context.Mogile;
+        o.Readiness.Add(new("database", async c =>
+        {
+            try { await store.ListDomainsAsync(c).ConfigureAwait(false); return null; }
+            catch (Exception e) when (e is not OperationCanceledException) { return e.Message; }
+        }));
+        o.Readiness.Add(new("trackers", async c =>
+        {
+            try { await mogile.SendAsync("noop", MogileFS.Client.Tracker.RequestSafety.Idempotent, c).ConfigureAwait(false); return null; }
+            catch (Exception e) when (e is not OperationCanceledException) { return e.Message; }
+        }));
+        var status = new MogileFS.Hosting.Status.StatusEndpoint(o);
+        await status.StartAsync(ct).ConfigureAwait(false);
+        _status = status;
     }
 
     private async Task SweepAsync()
@@ -134,6 +165,8 @@ public sealed class GatewayServer : IAsyncDisposable
         if (_uploadExpiry != null) await _uploadExpiry.DisposeAsync().ConfigureAwait(false);
         _uploadExpiry = null;
         if (_app != null) await _app.StopAsync().ConfigureAwait(false);
+        if (_status != null) await _status.DisposeAsync().ConfigureAwait(false);
+        _status = null;
     }
 
     public async ValueTask DisposeAsync()
@@ -142,6 +175,7 @@ public sealed class GatewayServer : IAsyncDisposable
         if (_app != null) await _app.DisposeAsync().ConfigureAwait(false);
         _app = null;
         _mogile?.Dispose();
+        _metrics.Dispose();
         if (_store != null) await _store.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -10,7 +10,10 @@ namespace MogileFS.Cli.mogcluster;
 /// </summary>
 internal static class GatewayLocal
 {
-    public sealed record Info(string Listen, string AccessKey, string SecretKey);
+    public sealed record Info(string Listen, string AccessKey, string SecretKey, string Status);
+
+    /// <summary>The gateway's status port (/metrics, /healthz, /readyz) beside the tracker's 7080 and the nodes' 7580.</summary>
+    private const int StatusPort = 7090;
 
     /// <summary>Writes (or reuses the key of) DATA/conf/moggateway.conf and returns what the banner prints.</summary>
     public static Info WriteConfig(string confDir, string listen, string tracker, string dsn, string dbUser, string dbPass,
@@ -31,15 +34,17 @@ internal static class GatewayLocal
         }
         id ??= "MOG" + Convert.ToHexString(RandomNumberGenerator.GetBytes(9));
         secret ??= Convert.ToBase64String(RandomNumberGenerator.GetBytes(30)).Replace('+', 'A').Replace('/', 'B');
+        string status = $"{listen[..listen.LastIndexOf(':')]}:{StatusPort}";
         File.WriteAllText(file,
             "# written by the local cluster command (the access key is kept across restarts)\n" +
             $"listen = {listen}\ntrackers = {tracker}\ndb_dsn = {dsn}\n" +
             (dbUser.Length > 0 ? $"db_user = {dbUser}\ndb_pass = {dbPass}\n" : "") +
             $"access_key = {id}:{secret}\n" +
+            $"status_listen = {status}\n" +
             "short_url = /files/ domain=default methods=get,put,delete\n" +
             "# the storage nodes run on this host: read their files from disk (sendfile)\n" +
             string.Concat(localStorage.Select(l => $"local_storage = {l}\n")));
-        return new Info(listen, id, secret);
+        return new Info(listen, id, secret, status);
     }
 
     public static string Banner(Info g, string bin)
@@ -48,6 +53,7 @@ internal static class GatewayLocal
         return $"""
 
               s3        {url}   (moggateway: bucket = domain, e.g. s3://default)
+              status    http://{g.Status}/metrics  (also /healthz, /readyz)
               access    key {g.AccessKey}
                         secret {g.SecretKey}
 

@@ -84,6 +84,17 @@ public class CommandLineTests
         Assert.Contains("fast_get", e.Message);
     }
 
+    [Fact]
+    public void The_status_port_is_off_unless_given_an_address()
+    {
+        string[] common = ["--trackers=h:7001", "--db_dsn=DBI:SQLite:dbname=x"];
+        Assert.Null(GatewayCommandLine.Parse(common, NoDefault).Options.StatusListen);
+        Assert.Equal("127.0.0.1:7090", GatewayCommandLine.Parse([.. common, "--status_listen=127.0.0.1:7090"], NoDefault).Options.StatusListen);
+        Assert.Null(GatewayCommandLine.Parse([.. common, "--status_listen="], NoDefault).Options.StatusListen);
+        var e = Assert.Throws<GatewayUsageException>(() => GatewayCommandLine.Parse([.. common, "--status_listen=nowhere"], NoDefault));
+        Assert.Contains("status_listen", e.Message);
+    }
+
     [Theory]
     [InlineData("--local_storage=127.0.0.1:7500")]
     [InlineData("--local_storage=127.0.0.1=/var/mogdata")]

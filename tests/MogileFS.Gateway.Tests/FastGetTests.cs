@@ -535,3 +535,52 @@ public class FastGetShutdownTests(FastGetShutdownFixture f) : IClassFixture<Fast
         Assert.True(f.Gateway.FastGet.Answered - before > 50, "the answers did not come from the transport");
     }
 }
+
+public sealed class GatewayStatusFixture : GatewayFixture
+{
+    protected override string Net => "127.0.130";
+    protected override void Configure(GatewayOptions options) => options.StatusListen = Net + ".1:0";
+}
+
+/// <summary>The gateway's status port (status_listen): request histogram by operation and status, fast_get answers,
+/// the content cache's size, /healthz and /readyz.</summary>
+public class GatewayStatusTests(GatewayStatusFixture f) : IClassFixture<GatewayStatusFixture>
+{
+    [Fact]
+    public async Task Metrics_count_requests_by_operation_and_status_including_fast_answers()
+    {
+        using var s3 = f.S3();
+        await s3.PutBucketAsync("metered");
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "metered", Key = "k", ContentBody = "counted" });
+        for (int i = 0; i < 5; i++)
+        {
+            using var get = await s3.GetObjectAsync("metered", "k");
+            await S3Assert.ReadAll(get.ResponseStream);
+            await Task.Delay(100);
+        }
+        await S3Assert.Fails("NoSuchKey", HttpStatusCode.NotFound, () => s3.GetObjectAsync("metered", "missing"));
+
+        using var http = new HttpClient();
+        string status = $"http://{f.Gateway.StatusEndPoint}";
+        string metrics = await http.GetStringAsync(status + "/metrics");
+        long Value(string series)
+        {
+            var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal))
+                ?? throw new Xunit.Sdk.XunitException($"no series {series} in:\n{metrics}");
+            return (long)double.Parse(line[(series.Length + 1)..].Trim(), CultureInfo.InvariantCulture);
+        }
+        Assert.Equal(1, Value("mogilefs_gateway_request_duration_seconds_count{operation=\"PutObject\",status=\"200\"}"));
+        Assert.Equal(5, Value("mogilefs_gateway_request_duration_seconds_count{operation=\"GetObject\",status=\"200\"}"));
+        Assert.Equal(1, Value("mogilefs_gateway_request_duration_seconds_count{operation=\"GetObject\",status=\"404\"}"));
+        long fast = Value("mogilefs_gateway_fast_get_answers_total{}");
+        Assert.InRange(fast, 1, 4); // the first GET fills the caches through Kestrel
+        Assert.True(Value("mogilefs_gateway_content_cache_bytes{}") >= "counted".Length);
+
+        Assert.Equal("ok\n", await http.GetStringAsync(status + "/healthz"));
+        using var ready = await http.GetAsync(status + "/readyz");
+        string body = await ready.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Contains("database", body, StringComparison.Ordinal);
+        Assert.Contains("trackers", body, StringComparison.Ordinal);
+    }
+}

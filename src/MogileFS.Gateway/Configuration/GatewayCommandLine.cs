@@ -33,7 +33,7 @@ public static partial class GatewayCommandLine
         "access_key=s", "public_read=s", "region=s", "virtual_host=s", "default_class=s", "max_clock_skew=i",
         "max_object_size=s", "tracker_timeout=i", "storage_timeout=i",
         "object_cache_ms=s", "content_cache_size=s", "content_cache_max_object=s", "local_storage=s",
-        "local_storage_writes=s", "fast_get=s",
+        "local_storage_writes=s", "fast_get=s", "status_listen=s",
     ];
 
     /// <summary>Keys of features that plug in (short URLs, ...): they add their flag specs here.</summary>
@@ -58,6 +58,7 @@ public static partial class GatewayCommandLine
         " --local_storage=<ip:port>=<docroot>  A storage node on this host: read its files from disk (repeatable)\n" +
         " --local_storage_writes=0 Write to local_storage nodes over HTTP (default 1: into their docroots)\n" +
         " --fast_get=0             Answer every request through Kestrel (default 1: cached small GETs below it)\n" +
+        " --status_listen=<ip:port> Serve /metrics, /healthz, /readyz over HTTP. Default off\n" +
         " --daemonize -d  --pidfile=<file>\n";
 
     public static GatewaySettings Parse(IReadOnlyList<string> args, string defaultConfigFile = DefaultConfigFile)
@@ -142,6 +143,12 @@ public static partial class GatewayCommandLine
                 break;
             case "local_storage_writes": o.LocalStorageWrites = Switch(key, value); break;
             case "fast_get": o.FastGet = Switch(key, value); break;
+            case "status_listen":
+                if (value.Trim().Length == 0) { o.StatusListen = null; break; }
+                try { MogileFS.Hosting.Status.StatusEndpoint.ParseListen(value.Trim()); }
+                catch (FormatException) { throw new GatewayUsageException($"Invalid status_listen value: {value} (ip:port is expected, e.g. 127.0.0.1:7580)"); }
+                o.StatusListen = value.Trim();
+                break;
             default:
                 bool handled = false;
                 ApplyFeature(s, key, value, ref handled);

@@ -55,6 +55,7 @@ public sealed class FastGet : IFastRequestHandler
 
     public bool TryAnswer(ReadOnlySpan<byte> request, IBufferWriter<byte> head, out ReadOnlyMemory<byte> body)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         body = default;
         Span<(string Name, string Value)> headers = t_headers ??= new (string, string)[MaxHeaders];
         if (!TryParse(request, headers, out bool isHead, out string target, out int count)) return false;
@@ -119,6 +120,8 @@ public sealed class FastGet : IFastRequestHandler
         Write(head, tail.AfterDate);
         if (bytes != null) body = bytes;
         Interlocked.Increment(ref _answered);
+        _g.Metrics.FastAnswers.Add(1);
+        _g.Metrics.RequestDuration.Record(isHead ? "HeadObject" : "GetObject", "200", started);
         return true;
     }
 

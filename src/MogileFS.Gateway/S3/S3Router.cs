@@ -49,6 +49,22 @@ public sealed partial class S3Router
 
     public async Task HandleAsync(HttpContext http)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        string operation = "Other";
+        try
+        {
+            operation = await HandleCoreAsync(http).ConfigureAwait(false);
+        }
+        finally
+        {
+            _g.Metrics.RequestDuration.Record(operation, GatewayMetrics.Status(http.Response.StatusCode), started);
+        }
+    }
+
+    /// <summary>Answers one request; returns the operation's name for the metrics (ShortUrl for a front end's,
+    /// Other when it failed before routing).</summary>
+    private async Task<string> HandleCoreAsync(HttpContext http)
+    {
         // The transport answers some GETs itself while Kestrel is idle between requests (FastGet): tell it when
         // Kestrel is not.
         if (http.Features.Get<Transport.IRequestTrackingFeature>() is { } tracking)
@@ -71,7 +87,7 @@ public sealed partial class S3Router
                 return Task.CompletedTask;
             }, http);
         foreach (var fe in FrontEnds)
-            if (await fe.TryHandleAsync(http).ConfigureAwait(false)) return;
+            if (await fe.TryHandleAsync(http).ConfigureAwait(false)) return "ShortUrl";
 
         var (rawPath, rawQuery) = S3Request.SplitTarget(S3Request.RawTarget(http));
         var req = new S3Request(http, S3Request.PercentDecode(rawPath), S3Request.ParseQuery(rawQuery));
@@ -107,6 +123,7 @@ public sealed partial class S3Router
             GatewayLog.RequestFailed(_g.Log, e, req.Operation, req.Bucket, req.Key);
             await SendErrorAsync(req, S3Errors.InternalError("We encountered an internal error. Please try again.")).ConfigureAwait(false);
         }
+        return req.Operation.Length > 0 ? req.Operation : "Other";
     }
 
     /// <summary>Sends S3's error XML; when the reply has already begun, the connection is cut so that a
