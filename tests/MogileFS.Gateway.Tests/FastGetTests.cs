@@ -47,11 +47,11 @@ public class FastGetTests(FastGetFixture f) : IClassFixture<FastGetFixture>, IAs
 
     /// <summary>A signed request as bytes (path-style, UNSIGNED-PAYLOAD unless told), with extra header lines.</summary>
     private string Request(string method, string pathAndQuery, string extra = "", string? secret = null, string payload = "UNSIGNED-PAYLOAD",
-        bool sign = true, bool signRawPath = false)
+        bool sign = true, bool signRawPath = false, string? host = null)
     {
         var now = DateTimeOffset.UtcNow;
         string amzDate = now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        string host = new Uri(f.Url).Authority;
+        host ??= new Uri(f.Url).Authority;
         if (!sign) return $"{method} {pathAndQuery} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n";
         var (rawPath, rawQuery) = S3Request.SplitTarget(pathAndQuery);
         var signed = new List<(string, string)> { ("host", host), ("x-amz-content-sha256", payload), ("x-amz-date", amzDate) };
@@ -231,6 +231,27 @@ public class FastGetTests(FastGetFixture f) : IClassFixture<FastGetFixture>, IAs
             Assert.Equal(data.Length, head.ContentLength);
         }
         Assert.True(Answered - before >= 8, $"only {Answered - before} of 10 SDK requests answered below Kestrel");
+    }
+
+    [Fact]
+    public async Task Virtual_hosted_gets_are_answered_below_kestrel_too()
+    {
+        var data = await PutAsync("vhost/k", 222, 11);
+        string host = $"{B}.{GatewayFixture.VirtualHostDomain}:{new Uri(f.Url).Port}";
+        using var c = new Conn(f.Url);
+        c.Send(Request("GET", "/vhost/k", host: host));
+        var slow = c.Read();
+        Assert.Equal(200, slow.Status);
+        await Settle();
+        long before = Answered;
+        c.Send(Request("GET", "/vhost/k", host: host));
+        var fast = c.Read();
+        Assert.Equal(before + 1, Answered);
+        Assert.Equal(data, fast.Body);
+        Assert.Equal(slow.HeadWithoutDate, fast.HeadWithoutDate);
+        // Another bucket's name in the Host header is that bucket: not this object.
+        c.Send(Request("GET", "/vhost/k", host: $"nosuchbucket.{GatewayFixture.VirtualHostDomain}:{new Uri(f.Url).Port}"));
+        Assert.Equal(404, c.Read().Status);
     }
 
     [Fact]
