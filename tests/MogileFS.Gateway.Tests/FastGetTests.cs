@@ -439,6 +439,67 @@ public class FastGetTests(FastGetFixture f) : IClassFixture<FastGetFixture>, IAs
     }
 
     [Fact]
+    public void The_request_parser_takes_any_bytes_without_throwing()
+    {
+        var headers = new (string, string)[32];
+        string good = $"GET /{B}/k HTTP/1.1\r\nHost: h\r\nx-amz-date: 20261206T000000Z\r\n\r\n";
+        Assert.True(FastGet.TryParse(Encoding.ASCII.GetBytes(good), headers, out _, out var target, out int n));
+        Assert.Equal($"/{B}/k", target);
+        Assert.Equal(2, n);
+        foreach (var odd in new[]
+                 {
+                     "GET HTTP/1.1\r\n\r\n\r\n", "GET HTTP/1.1\r\nHost: h\r\n\r\n", "HEAD HTTP/1.1\r\nHost: h\r\n\r\n",
+                     "GET  HTTP/1.1\r\nHost: h\r\n\r\n", "HEAD HTTP/1.1\r\n\r\n\r\n",
+                     "GET / HTTP/1.1\r\n: v\r\n\r\n", "GET / HTTP/1.1\r\nHost h\r\n\r\n", "GET / HTTP/1.1\r\n\r\n\r\n\r\n",
+                     "GET / HTTP/1.0\r\nHost: h\r\n\r\n", "GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n", "GET / HTTP/1.1\nHost: h\n\n\r\n\r\n",
+                     "GET / HTTP/1.1\r\n Host: h\r\n\r\n", "GET / HTTP/1.1\r\nHost: h\u0001\r\n\r\n",
+                 })
+            Assert.False(FastGet.TryParse(Encoding.Latin1.GetBytes(odd), headers, out _, out _, out _), odd);
+        // Random bytes, and the good request with bytes changed at random: never an exception.
+        var random = new Random(15);
+        for (int i = 0; i < 20000; i++)
+        {
+            byte[] data;
+            if (i % 2 == 0)
+            {
+                data = new byte[random.Next(0, 200)];
+                random.NextBytes(data);
+                if (data.Length >= 4 && i % 4 == 0) "\r\n\r\n"u8.CopyTo(data.AsSpan(data.Length - 4));
+            }
+            else
+            {
+                data = Encoding.ASCII.GetBytes(good);
+                for (int k = random.Next(1, 4); k > 0; k--) data[random.Next(data.Length)] = (byte)random.Next(256);
+            }
+            FastGet.TryParse(data, headers, out _, out _, out _);
+        }
+    }
+
+    [Fact]
+    public async Task Garbage_on_a_connection_gets_kestrels_answer_and_the_gateway_goes_on()
+    {
+        var data = await PutAsync("garbage/k", 77, 12);
+        var random = new Random(16);
+        for (int i = 0; i < 30; i++)
+        {
+            using var c = new Conn(f.Url);
+            var junk = new byte[random.Next(1, 300)];
+            random.NextBytes(junk);
+            if (i % 3 == 0) junk = Encoding.Latin1.GetBytes("GET HTTP/1.1\r\nHost: " + Convert.ToHexString(junk));
+            c.Send(junk.Concat("\r\n\r\n"u8.ToArray()).ToArray());
+            try
+            {
+                var r = c.Read();
+                Assert.InRange(r.Status, 400, 599);
+            }
+            catch (Exception e) when (e is IOException or SocketException) { } // Kestrel may simply close
+        }
+        using var ok = new Conn(f.Url);
+        ok.Send(Request("GET", $"/{B}/garbage/k"));
+        Assert.Equal(data, ok.Read().Body);
+    }
+
+    [Fact]
     public async Task Concurrent_overwrites_and_reads_never_mix_versions()
     {
         const int Versions = 5;

@@ -210,7 +210,7 @@ public sealed class FastGet : IFastRequestHandler
         if (line.StartsWith("GET "u8)) method = 4;
         else if (line.StartsWith("HEAD "u8)) { method = 5; isHead = true; }
         else return false;
-        if (!line.EndsWith(" HTTP/1.1"u8)) return false;
+        if (line.Length < method + 9 + 1 || !line.EndsWith(" HTTP/1.1"u8)) return false;
         var t = line[method..^9];
         if (t.Length == 0 || t[0] != '/') return false;
         if (t.IndexOfAnyExceptInRange((byte)0x21, (byte)0x7e) >= 0) return false;

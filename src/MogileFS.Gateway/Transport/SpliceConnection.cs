@@ -444,7 +444,17 @@ internal sealed class SpliceConnection : ConnectionContext, IFileSpliceFeature, 
         {
             var head = _fastHead ??= new ArrayBufferWriter<byte>(1024);
             head.ResetWrittenCount();
-            if (!_fast!.TryAnswer(received.Span, head, out var body)) return false;
+            ReadOnlyMemory<byte> body;
+            try
+            {
+                if (!_fast!.TryAnswer(received.Span, head, out body)) return false;
+            }
+            catch (Exception)
+            {
+                // A request the handler cannot take apart is Kestrel's to judge; a fault of the handler must not
+                // cost the connection.
+                return false;
+            }
             // As a request through Kestrel would: the connection counts as busy, then idle for the keep-alive time.
             _timeout ??= Features.Get<IConnectionTimeoutFeature>();
             _timeout?.ResetTimeout(_keepAlive);
