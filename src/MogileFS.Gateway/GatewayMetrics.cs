@@ -12,18 +12,14 @@ public sealed class GatewayMetrics : IDisposable
 {
     public const string MeterName = "MogileFS.Gateway";
     private static int _instances;
-    private static readonly string[] StatusText = Enumerable.Range(0, 600).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
     public GatewayMetrics()
     {
-        int n = Interlocked.Increment(ref _instances);
-        Name = n == 1 ? MeterName : $"{MeterName}.{n}";
+        Name = LatencyHistogram.InstanceName(MeterName, ref _instances);
         Meter = new Meter(Name);
         RequestDuration = new LatencyHistogram("mogilefs_gateway_request_duration_seconds",
             "Time from a request's arrival to the end of its answer, by S3 operation (ShortUrl for short URLs) and HTTP status",
             "operation", "status", LatencyHistogram.SecondsBuckets);
-        FastAnswers = Meter.CreateCounter<long>("mogilefs.gateway.fast_get.answers", null,
-            "GETs and HEADs answered by the gateway's transport without Kestrel (fast_get)");
     }
 
     public string Name { get; }
@@ -33,21 +29,15 @@ public sealed class GatewayMetrics : IDisposable
     /// <see cref="LatencyHistogram"/>).</summary>
     public LatencyHistogram RequestDuration { get; }
 
-    public Counter<long> FastAnswers { get; }
-
-    public static string Status(int code) => (uint)code < (uint)StatusText.Length ? StatusText[code] : code.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>Turns recording of <see cref="RequestDuration"/> on and returns its writer (for the status port).</summary>
-    public Action<System.Text.StringBuilder> ExportRequests()
+    /// <summary>Instruments read when scraped: the content cache's size and the count <see cref="S3.FastGet"/> keeps
+    /// anyway (no second record per answer).</summary>
+    public void Observe(S3.ObjectCache cache, S3.FastGet? fastGet)
     {
-        RequestDuration.Enabled = true;
-        return RequestDuration.WriteTo;
-    }
-
-    /// <summary>Gauges read when scraped.</summary>
-    public void ObserveCache(S3.ObjectCache cache) =>
         Meter.CreateObservableGauge("mogilefs.gateway.content_cache.bytes", () => cache.ContentBytes, "By",
             "Bytes of small files kept in the content cache");
+        Meter.CreateObservableCounter("mogilefs.gateway.fast_get.answers", () => fastGet?.Answered ?? 0, null,
+            "GETs and HEADs answered by the gateway's transport without Kestrel (fast_get)");
+    }
 
     public void Dispose() => Meter.Dispose();
 }

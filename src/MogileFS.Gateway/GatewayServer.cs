@@ -112,8 +112,8 @@ public sealed class GatewayServer : IAsyncDisposable
     {
         var o = new MogileFS.Hosting.Status.StatusEndpointOptions { Listen = listen, Component = "moggateway", LoggerFactory = _loggers };
         o.Meters.Add(_metrics.Name);
-        _metrics.ObserveCache(Context.Cache);
-        o.TextMetrics.Add(_metrics.ExportRequests());
+        _metrics.Observe(Context.Cache, FastGet);
+        o.TextMetrics.Add(_metrics.RequestDuration.Export());
         var store = Context.Store;
         var mogile = Context.Mogile;
         o.Readiness.Add(new("database", async c =>

@@ -57,6 +57,28 @@ public sealed class LatencyHistogram
     /// <summary>False until something exports the histogram; while false <see cref="Record"/> returns at once.</summary>
     public bool Enabled { get; set; }
 
+    /// <summary>Turns recording on and returns what writes the histogram (for a status port's <c>/metrics</c>).</summary>
+    public Action<StringBuilder> Export()
+    {
+        Enabled = true;
+        return WriteTo;
+    }
+
+    private static readonly string[] Statuses = Enumerable.Range(0, 600).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>An HTTP status code as a label value: a cached string for 100-599, "none" for 0 (no response), else "other".</summary>
+    public static string StatusLabel(int status) => status is >= 100 and < 600 ? Statuses[status] : status == 0 ? "none" : "other";
+
+    /// <summary>
+    /// The name of a process's meter: <paramref name="meterName"/> for the first instance, numbered for the next ones
+    /// (tests run several trackers, nodes or gateways in one process, each with a meter of its own).
+    /// </summary>
+    public static string InstanceName(string meterName, ref int instances)
+    {
+        int n = Interlocked.Increment(ref instances);
+        return n == 1 ? meterName : $"{meterName}.{n}";
+    }
+
     /// <summary>Records one request that started at <paramref name="startTimestamp"/> (<see cref="Stopwatch.GetTimestamp"/>).
     /// The label values must come from a bounded set of strings (command names, status codes).</summary>
     public void Record(string value1, string value2, long startTimestamp)

@@ -49,7 +49,7 @@ public sealed class FastGet : IFastRequestHandler
         _partsDomain = Uploads.MultipartSettings.Of(g.Options).PartsDomain;
     }
 
-    /// <summary>Requests answered here (for tests and the benchmark).</summary>
+    /// <summary>Requests answered here (the status port's mogilefs_gateway_fast_get_answers_total; tests, the benchmark).</summary>
     public long Answered => Interlocked.Read(ref _answered);
     private long _answered;
 
@@ -120,7 +120,6 @@ public sealed class FastGet : IFastRequestHandler
         Write(head, tail.AfterDate);
         if (bytes != null) body = bytes;
         Interlocked.Increment(ref _answered);
-        _g.Metrics.FastAnswers.Add(1);
         _g.Metrics.RequestDuration.Record(isHead ? "HeadObject" : "GetObject", "200", started);
         return true;
     }

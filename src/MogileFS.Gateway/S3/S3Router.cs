@@ -57,7 +57,7 @@ public sealed partial class S3Router
         }
         finally
         {
-            _g.Metrics.RequestDuration.Record(operation, GatewayMetrics.Status(http.Response.StatusCode), started);
+            _g.Metrics.RequestDuration.Record(operation, MogileFS.Core.Metrics.LatencyHistogram.StatusLabel(http.Response.StatusCode), started);
         }
     }
 

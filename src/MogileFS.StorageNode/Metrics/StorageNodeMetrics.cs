@@ -17,8 +17,7 @@ public sealed class StorageNodeMetrics : IDisposable
 
     public StorageNodeMetrics()
     {
-        int n = Interlocked.Increment(ref _instances);
-        Name = n == 1 ? MeterName : $"{MeterName}.{n}";
+        Name = LatencyHistogram.InstanceName(MeterName, ref _instances);
         Meter = new Meter(Name);
         RequestDuration = new LatencyHistogram("mogilefs_storage_request_duration_seconds",
             "Time from the end of a request head to the end of its response, by method and status",
@@ -82,24 +81,11 @@ public sealed class StorageNodeMetrics : IDisposable
         RequestDuration.RecordElapsed(method, StatusLabel(status), elapsedTicks);
     }
 
-    private static readonly string[] Statuses = MakeStatuses();
-
-    private static string[] MakeStatuses()
-    {
-        var a = new string[600];
-        for (int i = 100; i < 600; i++) a[i] = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return a;
-    }
-
-    /// <summary>The status code as a cached string (100-599), else "other".</summary>
-    internal static string StatusLabel(int status) => status is >= 100 and < 600 ? Statuses[status] : status == 0 ? "none" : "other";
+    /// <summary>The status code as a label (<see cref="LatencyHistogram.StatusLabel"/>).</summary>
+    internal static string StatusLabel(int status) => LatencyHistogram.StatusLabel(status);
 
     /// <summary>Turns recording of the request histogram on and returns what writes it (for the status port).</summary>
-    public Action<System.Text.StringBuilder> ExportRequests()
-    {
-        RequestDuration.Enabled = true;
-        return RequestDuration.WriteTo;
-    }
+    public Action<System.Text.StringBuilder> ExportRequests() => RequestDuration.Export();
 
     public void Dispose() => Meter.Dispose();
 }

@@ -25,8 +25,7 @@ public sealed class TrackerMetrics : IDisposable
 
     public TrackerMetrics()
     {
-        int n = Interlocked.Increment(ref _instances);
-        Name = n == 1 ? MeterName : $"{MeterName}.{n}";
+        Name = LatencyHistogram.InstanceName(MeterName, ref _instances);
         Meter = new Meter(Name);
         RequestDuration = new LatencyHistogram("mogilefs_tracker_request_duration_seconds",
             "Time from reading a query to writing its reply, by command and result (ok or the ERR code)",
@@ -98,11 +97,7 @@ public sealed class TrackerMetrics : IDisposable
     }
 
     /// <summary>Turns recording of the request histogram on and returns what writes it (for the status port).</summary>
-    public Action<System.Text.StringBuilder> ExportRequests()
-    {
-        RequestDuration.Enabled = true;
-        return RequestDuration.WriteTo;
-    }
+    public Action<System.Text.StringBuilder> ExportRequests() => RequestDuration.Export();
 
     public void Dispose() => Meter.Dispose();
 }
