@@ -144,13 +144,8 @@ public sealed class JobHost : IAsyncDisposable
             JobMaster.AddQueue(q);
             AddPool(rt.Jobs.Get(JobKind.Replicate), q, rebal.Handler, rebal.Parallelism, reportWorkers: false);
         }
-        var jm = rt.Jobs.Get(JobKind.JobMaster);
-        static void SyncSingle(JobInfo j) => j.SetWorkerCount(j.Desired > 0 ? 1 : 0);
-        SyncSingle(jm);
-        jm.DesiredChanged += SyncSingle;
-        var reaper = rt.Jobs.Get(JobKind.Reaper);
-        SyncSingle(reaper);
-        reaper.DesiredChanged += SyncSingle;
+        rt.Jobs.Get(JobKind.JobMaster).FollowDesiredWithOneWorker();
+        rt.Jobs.Get(JobKind.Reaper).FollowDesiredWithOneWorker();
 
         _loops.Add(Guard("job_master", JobMaster.RunAsync));
         _loops.Add(Guard("reaper", Reaper.RunAsync));

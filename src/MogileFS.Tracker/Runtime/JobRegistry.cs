@@ -122,6 +122,25 @@ public sealed class JobInfo
 
     internal void RaiseDesiredChanged() => DesiredChanged?.Invoke(this);
 
+    private readonly object _followGate = new();
+
+    /// <summary>
+    /// For a job run by one loop (job_master, reaper): from now on the job shows one worker while its
+    /// desired count is above 0 and none at 0. Subscribes before it looks at the count and reads the
+    /// count under a lock, so a !want that arrives while this starts is never lost (the last call
+    /// to finish reads the newest desired count).
+    /// </summary>
+    public void FollowDesiredWithOneWorker()
+    {
+        DesiredChanged += SyncOneWorker;
+        SyncOneWorker(this);
+    }
+
+    private void SyncOneWorker(JobInfo _)
+    {
+        lock (_followGate) SetWorkerCount(Desired > 0 ? 1 : 0);
+    }
+
     /// <summary>Receives <c>!to job message</c>: (message) → number of workers it reached.
     /// Without a handler nothing is delivered and !to reports 0.</summary>
     public Func<string, int>? MessageHandler { get; set; }
