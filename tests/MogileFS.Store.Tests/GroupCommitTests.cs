@@ -34,21 +34,29 @@ public sealed class GroupCommitTests : IAsyncLifetime
         await _store.ReadAsync(like, static async (s, l, ct) =>
             await s.Sql("SELECT COUNT(*) FROM server_settings WHERE field LIKE @l").Text("@l", l).ScalarInt64Async(ct) ?? 0, default);
 
-    /// <summary>Holds the writer with one body until <paramref name="gate"/> opens, so what is queued meanwhile forms one batch.</summary>
-    private Task HoldWriterAsync(TaskCompletionSource gate) =>
-        _store.WriteAsync(gate, static async (s, g, ct) =>
+    /// <summary>Holds the writer with one body until <paramref name="gate"/> opens, so what is queued meanwhile
+    /// forms one batch. Returns once that body runs (the writer has taken it from the queue, alone): on a loaded
+    /// machine a fixed delay was not always enough, and the held body then joined the batch.</summary>
+    private async Task<Task> HoldWriterAsync(TaskCompletionSource gate)
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = _store.WriteAsync((gate, entered), static async (s, g, ct) =>
         {
-            await g.Task;
+            g.entered.TrySetResult();
+            await g.gate.Task;
             await s.Sql("INSERT INTO server_settings (field, value) VALUES ('held', 'v')").ExecuteAsync(ct);
             return true;
         }, default).AsTask();
+        await Task.WhenAny(entered.Task, held);
+        Assert.True(entered.Task.IsCompleted, "the held body never ran");
+        return held;
+    }
 
     [Fact]
     public async Task Writes_queued_behind_a_busy_writer_share_one_commit()
     {
         var gate = new TaskCompletionSource();
-        var held = HoldWriterAsync(gate);
-        await Task.Delay(100);
+        var held = await HoldWriterAsync(gate);
         var writes = Enumerable.Range(0, 50).Select(i => InsertSettingAsync("gc_" + i).AsTask()).ToArray();
         await Task.Delay(100);
         var before = _store.GroupCommitCounts;
@@ -67,8 +75,7 @@ public sealed class GroupCommitTests : IAsyncLifetime
     {
         Assert.True(await InsertSettingAsync("taken"));
         var gate = new TaskCompletionSource();
-        var held = HoldWriterAsync(gate);
-        await Task.Delay(100);
+        var held = await HoldWriterAsync(gate);
         var first = Enumerable.Range(0, 10).Select(i => InsertSettingAsync("ok_a" + i).AsTask()).ToArray();
         var duplicate = InsertSettingAsync("taken").AsTask();
         var ownError = _store.WriteAsync(0, FailsAfterAnInsert, default).AsTask();
