@@ -24,8 +24,10 @@ public sealed record HostInfo(int Id, string Name, string? StatusText, string? I
     /// <summary>Parsed status; unknown strings behave as down.</summary>
     public HostState Status => States.TryParseHost(StatusText, out var s) ? s : HostState.Down;
 
-    /// <summary>Port for reads: http_get_port, else http_port (storage URL rules §6.4).</summary>
-    public int ReadPort => HttpGetPort ?? HttpPort ?? 7500;
+    /// <summary>Port for reads: http_get_port, else http_port (storage URL rules §6.4). As 2.73's
+    /// <c>http_get_port || http_port</c>, a stored 0 counts as unset: <c>create_host ...&amp;getport=0</c> (or
+    /// pymogile's <c>getport=None</c>, which numifies to 0) must not send readers to port 0.</summary>
+    public int ReadPort => HttpGetPort is { } g && g != 0 ? g : WritePort;
 
     /// <summary>Port for writes (PUT/DELETE/MKCOL).</summary>
     public int WritePort => HttpPort ?? 7500;
