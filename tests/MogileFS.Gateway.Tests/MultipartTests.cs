@@ -432,8 +432,11 @@ public class MultipartTests(MultipartFixture f) : IClassFixture<MultipartFixture
 /// <summary>
 /// An object far larger than the gateway should ever hold in memory, in a few hundred MiB: parts are
 /// generated on the fly, the object is read back as a stream and compared by MD5, and the gateway
-/// process's managed heap is sampled during Complete (the assembly pass), which must stream.
+/// process's managed heap is sampled during Complete (the assembly pass), which must stream. Runs with no
+/// other test of the assembly beside it: the heap is the whole test process's, and tests running in
+/// parallel once added their own allocations (+156 MiB on a loaded machine).
 /// </summary>
+[Collection(MeasuredAloneCollection.Name)]
 public class LargeMultipartTests(MultipartFixture f, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<MultipartFixture>
 {
     private const int MiB = 1 << 20;
@@ -504,4 +507,11 @@ public class LargeMultipartTests(MultipartFixture f, Xunit.Abstractions.ITestOut
         Assert.Equal(expectedMd5, md5.GetHashAndReset());
         await s3.DeleteObjectAsync("mp-large", "huge.bin");
     }
+}
+
+/// <summary>Tests that measure the test process (managed heap) run with no other test of the assembly beside them.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MeasuredAloneCollection
+{
+    public const string Name = "measured alone";
 }
