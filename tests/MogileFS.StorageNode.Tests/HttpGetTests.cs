@@ -137,6 +137,15 @@ public sealed class HttpGetTests : IAsyncLifetime
             await X($"GET {Fid} HTTP/1.0\r\nRange: {range}\r\n\r\n"));
     }
 
+    [Fact]
+    public async Task A_range_of_an_empty_file_is_416_with_a_bare_star()
+    {
+        // Perlbal (2.73's mogstored): "Content-Range: *" when the file is empty, "bytes */N" otherwise.
+        _node.WriteFile("/dev1/empty.fid", "");
+        Assert.Equal("HTTP/1.0 416 Request range not satisfiable\r\nContent-Range: *\r\nContent-Length: 0\r\nDate: <date>\r\nServer: Perlbal\r\nLast-Modified: <date>\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n<<EOF>>",
+            await X("GET /dev1/empty.fid HTTP/1.0\r\nRange: bytes=0-0\r\n\r\n"));
+    }
+
     [Theory]
     [InlineData("bytes=0-0,2-3")]
     [InlineData("bytes= 0-4")]

@@ -181,8 +181,9 @@ internal sealed partial class HttpConnection
                 var o416 = ArrayPool<byte>.Shared.Rent(HeaderRoom);
                 var w = new ResponseWriter(o416);
                 w.StatusLine(416);
-                w.Write("Content-Range: bytes */"u8);
-                if (size > 0) w.Write(size); else w.Write("*"u8);
+                // Perlbal: "bytes */<size>", or a bare "*" for an empty file.
+                if (size > 0) { w.Write("Content-Range: bytes */"u8); w.Write(size); }
+                else w.Write("Content-Range: *"u8);
                 w.Write("\r\nContent-Length: 0\r\nDate: "u8); w.Write(HttpDate.Now);
                 w.Write("\r\nServer: Perlbal\r\nLast-Modified: "u8); w.Write(lastMod);
                 w.Write("\r\nAccept-Ranges: bytes\r\n"u8);

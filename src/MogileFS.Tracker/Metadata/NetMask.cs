@@ -23,6 +23,14 @@ public readonly struct NetMask
         var s = text.Trim();
         int slash = s.IndexOf('/');
         var addrText = slash < 0 ? s : s[..slash];
+        if (slash < 0 && (s.Equals("any", StringComparison.OrdinalIgnoreCase) || s.Equals("default", StringComparison.OrdinalIgnoreCase)))
+        {
+            mask = new NetMask([0, 0, 0, 0], 0); // Net::Netmask's names for 0.0.0.0/0
+            return true;
+        }
+        // IPv4 only as a dotted quad of decimal numbers: IPAddress.TryParse also takes "1" (0.0.0.1),
+        // "10.1.2" and hex parts, which Net::Netmask (2.73's check) refuses.
+        if (!addrText.Contains(':') && !IsDottedQuad(addrText)) return false;
         if (!IPAddress.TryParse(addrText, out var addr)) return false;
         var bytes = addr.GetAddressBytes();
         int max = bytes.Length * 8;
@@ -41,6 +49,15 @@ public readonly struct NetMask
             else if (!int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out prefix) || prefix > max) return false;
         }
         mask = new NetMask(bytes, prefix);
+        return true;
+    }
+
+    private static bool IsDottedQuad(string s)
+    {
+        var parts = s.Split('.');
+        if (parts.Length != 4) return false;
+        foreach (var p in parts)
+            if (p.Length is 0 or > 3 || !p.All(char.IsAsciiDigit) || int.Parse(p, System.Globalization.CultureInfo.InvariantCulture) > 255) return false;
         return true;
     }
 

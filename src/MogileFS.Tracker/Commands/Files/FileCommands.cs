@@ -514,7 +514,11 @@ public static partial class FileCommands
                 Log.CommandRefused(ctx.Logger, "list_keys", "invalid prefix pattern " + ByteString.ToDisplayText(prefix ?? ""));
                 throw new CommandException("failure");
         }
-        int limit = ListKeysRules.Limit(args.Get("limit"));
+        if (ListKeysRules.Limit(args.Get("limit")) is not { } limit)
+        {
+            Log.CommandRefused(ctx.Logger, "list_keys", "limit is not a whole number: " + ByteString.ToDisplayText(args.Get("limit") ?? ""));
+            throw new CommandException("failure");
+        }
         var keys = ctx.KeyBuffer;
         await ctx.Store.ListKeysAsync(dom.Id, ListKeysRules.LikePattern(prefix), after ?? "", limit,
             ctx.Snapshot.SettingIsOn("case_sensitive_list_keys"), keys, ctx.Cancellation).ConfigureAwait(false);

@@ -41,13 +41,17 @@ public static class ListKeysRules
     /// <c>limit || 1000</c>, numified, capped at 1000. A non-numeric limit gives 0 (no rows, as 2.73).
     /// Deliberate difference: a negative limit means 1000 here (2.73 passes it to the database, where
     /// SQLite treats it as "no limit" and MySQL fails); an unbounded reply is never what a pager wants.
+    /// A limit that is not a whole number (<c>1.9</c>, <c>1e-5</c>, <c>nan</c>) is null: 2.73 writes the number
+    /// into its SQL (<c>LIMIT 1.9</c>), every database refuses it, and the client gets <c>ERR failure</c>.
     /// </summary>
-    public static int Limit(string? limitArg)
+    public static int? Limit(string? limitArg)
     {
         if (!Perl.IsTrue(limitArg)) return MaxLimit;
         double n = Perl.Numify(limitArg);
-        if (double.IsNaN(n) || n < 0) return MaxLimit;
-        if (n > MaxLimit) return MaxLimit;
+        if (double.IsNaN(n)) return null;
+        if (n > MaxLimit) return MaxLimit; // capped before it reaches the SQL: 5000.5 and inf are 1000
+        if (n != Math.Floor(n)) return null;
+        if (n < 0) return MaxLimit;
         return (int)n;
     }
 
