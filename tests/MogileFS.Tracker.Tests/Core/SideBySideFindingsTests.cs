@@ -29,3 +29,24 @@ public sealed class SideBySideFindingsTests
         Assert.StartsWith("ERR none_match ", await host.QueryAsync("list_keys domain=d&limit=5000.5"));
     }
 }
+
+/// <summary>Reply details third-party clients depend on (docs/testing.md, "Third-party clients").</summary>
+public sealed class ThirdPartyClientReplyTests
+{
+    [Fact]
+    public async Task Get_domains_lists_each_class_name_first_and_mindevcount_last()
+    {
+        // Ruby's mogilefs-client takes a class's first and last values as its name and mindevcount.
+        await using var host = await TrackerHost.StartAsync();
+        await host.QueryAsync("create_domain domain=d");
+        await host.QueryAsync("create_class domain=d&class=c&mindevcount=3");
+        var reply = await host.QueryAsync("get_domains");
+        var pairs = reply["OK ".Length..].Split('&').Select(p => p.Split('=')).ToList();
+        foreach (var cls in pairs.Where(p => p[0].EndsWith("name", StringComparison.Ordinal) && p[0].Contains("class", StringComparison.Ordinal)).Select(p => p[0][..^"name".Length]))
+        {
+            var own = pairs.Where(p => p[0].StartsWith(cls, StringComparison.Ordinal)).Select(p => p[0][cls.Length..]).ToList();
+            Assert.Equal(["name", "replpolicy", "hashtype", "mindevcount"], own);
+        }
+        Assert.Contains("domain1class2name=c&domain1class2replpolicy=MultipleHosts%28%29&domain1class2hashtype=NONE&domain1class2mindevcount=3", reply);
+    }
+}

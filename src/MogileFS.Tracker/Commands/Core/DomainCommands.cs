@@ -26,13 +26,15 @@ public static class DomainCommands
             var classes = snap.ClassesOf(d.Id);
             r.Add("domain", i, "classes", classes.Count);
             int j = 0;
+            // 2.73's order is its hash order (random). Ours: name first, mindevcount last, which is what
+            // Ruby's mogilefs-client reads (it takes a class's first and last values as name and count).
             foreach (var c in classes)
             {
                 j++;
                 r.StartKey().KeyPart("domain").KeyPart(i).KeyPart("class").KeyPart(j).KeyPart("name").Value(c.Name);
-                r.StartKey().KeyPart("domain").KeyPart(i).KeyPart("class").KeyPart(j).KeyPart("mindevcount").Value(c.MinDevCount);
                 r.StartKey().KeyPart("domain").KeyPart(i).KeyPart("class").KeyPart(j).KeyPart("replpolicy").Value(c.EffectiveReplPolicy);
                 r.StartKey().KeyPart("domain").KeyPart(i).KeyPart("class").KeyPart(j).KeyPart("hashtype").Value(c.HashType.ToWire());
+                r.StartKey().KeyPart("domain").KeyPart(i).KeyPart("class").KeyPart(j).KeyPart("mindevcount").Value(c.MinDevCount);
             }
         }
         return ValueTask.CompletedTask;
