@@ -131,6 +131,10 @@ public class ReplyComparerTests
         Assert.Null(ReplyComparer.CompareBlock(stats, ["uptime 3\\r\\n", "queries 5\\r\\n", ".\\r\\n"], ["\\d+"]));
         Assert.Contains("lines", ReplyComparer.CompareBlock(stats, ["uptime 3\\r\\n", ".\\r\\n"], ["\\d+"]));
         Assert.Contains("line 2", ReplyComparer.CompareBlock(stats, ["uptime 3\\r\\n", "querys 5\\r\\n", ".\\r\\n"], ["\\d+"]));
+        // The rebalance queue's counters appear when background rebalance work was sent: not compared
+        // unless the capture has them.
+        Assert.Null(ReplyComparer.CompareBlock(stats, ["uptime 3\\r\\n", "queries 5\\r\\n", "work_sent_to_rebalance 1\\r\\n", ".\\r\\n"], ["\\d+"]));
+        Assert.NotNull(ReplyComparer.CompareBlock(stats, ["uptime 3\\r\\n", "queries 5\\r\\n", "work_sent_to_replicate 1\\r\\n", ".\\r\\n"], ["\\d+"]));
         // A block masked entirely ('!recent' with '.*') may have any number of lines.
         string[] recent = ["127.0.0.1 noop 0.1 0.1\\r\\n", "127.0.0.1 noop 0.1 0.1\\r\\n", ".\\r\\n"];
         Assert.Null(ReplyComparer.CompareBlock(recent, ["a\\r\\n", ".\\r\\n"], [".*"]));

@@ -15,6 +15,8 @@ public static class ReplyComparer
     /// <summary>What a masked part is replaced with; not ASCII, so it cannot occur in escaped text.</summary>
     public const string Masked = "\u2039*\u203a";
 
+    private static readonly System.Text.RegularExpressions.Regex TimingCounter = new(@"^work_(queue_for|sent_to)_rebalance \d+\\r\\n$");
+
     private static readonly string[] EnumerationCommands = ["get_hosts", "get_devices", "get_domains", "server_settings"];
 
     public static string ApplyRegexMasks(string text, IEnumerable<string> varyRegexes)
@@ -127,6 +129,11 @@ public static class ReplyComparer
     /// <summary>Compares an admin reply block (every line including the final <c>.\r\n</c>).</summary>
     public static string? CompareBlock(IReadOnlyList<string> expected, IReadOnlyList<string> actual, IReadOnlyList<string> varyRegexes)
     {
+        // !stats lists the rebalance queue's counters once the job master has handed out rebalance work
+        // (2.73 does the same): whether that happened before a later file's !stats depends on when the
+        // background rebalance of an earlier file ran, so they are not compared when the capture lacks them.
+        actual = actual.Where(l => !(l.StartsWith("work_", StringComparison.Ordinal) && TimingCounter.IsMatch(l)
+            && !expected.Any(e => e.StartsWith(l[..l.IndexOf(' ')] + " ", StringComparison.Ordinal)))).ToList();
         varyRegexes = EffectivePatterns(expected, varyRegexes);
         var e = expected.Select(l => ApplyRegexMasks(l, varyRegexes)).ToList();
         var a = actual.Select(l => ApplyRegexMasks(l, varyRegexes)).ToList();
