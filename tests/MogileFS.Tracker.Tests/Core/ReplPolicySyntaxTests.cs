@@ -20,6 +20,9 @@ public class ReplPolicySyntaxTests
     [InlineData("MultipleHosts")]
     [InlineData("HostsPerNetwork(east=)")]
     [InlineData("HostsPerNetwork(east=1")]
+    [InlineData("HostsPerNetwork(1)")]          // zones and counts, not a number (replication would refuse it)
+    [InlineData("MultipleHosts(east=1)")]
+    [InlineData("Union(MultipleHosts(2), 3)")]
     [InlineData("")]
     public void Rejects_what_does_not_parse(string policy)
     {
