@@ -77,8 +77,28 @@ public sealed class RebalanceTests
         Assert.Equal([1], state.CompletedDevs);
         Assert.Empty(state.SourceDevs);
         Assert.Equal(5, state.FidsQueued);
+        Assert.Equal(0, state.EmptyRuns); // finishing a device is not an empty run (2.73)
         Assert.NotEqual(0, state.TimeFinished);
         Assert.Equal("alive", (await c.QueryOkAsync("get_devices devid=1"))["dev1_status"]);
+    }
+
+    /// <summary>As 2.73 counts in rebal_state: a run that found fids but queued none (here every file is larger
+    /// than the size limit) is an empty run; finishing the device afterwards is not.</summary>
+    [Fact]
+    public async Task A_run_that_queues_nothing_counts_as_empty_and_finishing_does_not()
+    {
+        await using var c = await TestCluster.StartAsync(ThreeHosts(DatabaseKind.Sqlite, "127.0.64"));
+        await c.SetupAsync("d", ("c2", 2, null));
+        var files = await c.SeedOnAsync(4, 2000, "d", "c2", [1, 3], firstFid: 10);
+        await c.QueryOkAsync("rebalance_set_policy policy=" + Uri.EscapeDataString("from_devices=1 to_devices=5,6 limit_type=device limit_by=size limit=1k"));
+        await c.QueryOkAsync("rebalance_start");
+        await WaitRebalanceDoneAsync(c);
+        var state = RebalanceState.Parse(await c.SettingAsync("rebal_state"));
+        Assert.Equal(0, state.FidsQueued);
+        Assert.Equal(1, state.EmptyRuns);
+        Assert.NotEqual(0, state.TimeLatestEmptyRun);
+        Assert.Equal([1], state.CompletedDevs);
+        await AssertHealthyAsync(c, files, 2);
     }
 
     /// <summary>Regression (jobs.md §15.10): 2.73 never initialised a global limit, so nothing moved.</summary>

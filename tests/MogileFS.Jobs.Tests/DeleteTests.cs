@@ -62,6 +62,28 @@ public sealed class DeleteTests
     }
 
     [Fact]
+    public async Task EveryDeferredCopyCountsOneFailureAndTheDelayUsesTheClaimedCount()
+    {
+        // 2.73 (Worker/Delete.pm): each location it cannot delete adds one to failcount, and each delay is
+        // computed from the failcount the row was claimed with; the last one wins. Found by running 2.73
+        // and ours side by side: two copies on a host marked down gave 7200 s here, 3600 s there.
+        var o = ClusterOptions.ForJobs with { Nodes = [new NodeSpec("h1", "127.0.65.1", 1), new NodeSpec("h2", "127.0.65.2", 2, 3)] };
+        await using var c = await TestCluster.StartAsync(o);
+        await c.SetupAsync("testdom", ("c1", 1, null));
+        long fid = (await c.SeedFilesAsync(1, 100, "testdom", "c1", devid: 2, firstFid: 70))[0];
+        await c.ExecuteAsync("INSERT INTO file_on (fid, devid) VALUES (@f, 3)", ("@f", fid));
+        await c.ExecuteAsync("UPDATE file SET devcount = 2 WHERE fid = @f", ("@f", fid));
+        await c.QueryOkAsync("update_host host=h2&status=down");
+        long before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        await c.QueryOkAsync("delete domain=testdom&key=seed-" + fid);
+        await TestCluster.WaitUntilAsync(async () => await c.CountAsync("SELECT failcount FROM file_to_delete2 WHERE fid = @f", ("@f", fid)) == 2,
+            TimeSpan.FromSeconds(30), "the delete pass to defer both copies");
+        long nexttry = await c.CountAsync("SELECT nexttry FROM file_to_delete2 WHERE fid = @f", ("@f", fid));
+        Assert.InRange(nexttry - before, 3600 - 5, 3600 + 30); // 3600 × (1 + 0), not 3600 × (1 + 1)
+        Assert.Equal([2, 3], await c.DevidsOfAsync(fid));
+    }
+
+    [Fact]
     public async Task ADeleteRowForAFidThatAFileOwnsAgainTouchesNothing()
     {
         await using var c = await TestCluster.StartAsync(TwoHosts());

@@ -57,7 +57,9 @@ public sealed class DeleteWorker
             var snap = rt.Metadata.Current;
             var removed = new List<int>();
             long? reschedule = null;
-            int fc = item.FailCount;
+            // As 2.73: each deferred location adds one to failcount, and every delay is computed from the
+            // failcount the row had when it was claimed (the last deferral's delay wins).
+            int claimed = item.FailCount, fc = claimed;
             var timeout = rt.StorageNodes.NodeTimeout;
             foreach (int devid in facts.DevIds)
             {
@@ -69,13 +71,13 @@ public sealed class DeleteWorker
                 }
                 if (!rt.Observations.IsWriteable(d))
                 {
-                    reschedule = 60L * (10 + fc);
+                    reschedule = 60L * (10 + claimed);
                     fc++;
                     continue;
                 }
                 if (!snap.TryGetHost(d.HostId, out var h) || h.Status != HostState.Alive || !d.Status.CanDeleteFrom() || h.Ip is null)
                 {
-                    reschedule = 3600L * (1 + fc);
+                    reschedule = 3600L * (1 + claimed);
                     fc++;
                     continue;
                 }
@@ -88,7 +90,7 @@ public sealed class DeleteWorker
                 }
                 JobLog.DeleteFailed(_log, fid, devid, $"HTTP {status} {err}");
                 rt.Metrics.Count(rt.Metrics.Deletes, "error");
-                reschedule = 1800L * (1 + fc);
+                reschedule = 1800L * (1 + claimed);
                 fc++;
             }
             bool gone = await rt.Store.CompleteDeletePassAsync(fid, removed, reschedule, fc, ct).ConfigureAwait(false);

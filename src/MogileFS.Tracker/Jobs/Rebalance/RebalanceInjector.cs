@@ -144,9 +144,8 @@ public sealed class RebalanceInjector
             : await store.GetDeviceFidsAsync(sdev, state.SdevLastFid, policy.Scalar("fid_age") != "new", rate, ct).ConfigureAwait(false);
         if (fids.Count == 0)
         {
+            // As 2.73: finishing a device is not an empty run (no time_latest_run/empty_runs update).
             await FinishDeviceAsync(rt, state, sdev, leaveInDrain, ct).ConfigureAwait(false);
-            state.TimeLatestEmptyRun = now;
-            state.EmptyRuns++;
             await SaveAsync(store, state, finish: false, ct).ConfigureAwait(false);
             return;
         }
@@ -174,6 +173,12 @@ public sealed class RebalanceInjector
         if (global) state.Limit = budget; else state.SdevLimit = budget;
         await store.QueueRebalanceMovesAsync(sdev, moves, ct).ConfigureAwait(false);
         state.TimeLatestRun = now;
+        if (moves.Count == 0)
+        {
+            // 2.73: fids were found but the limits or filters queued none of them.
+            state.EmptyRuns++;
+            state.TimeLatestEmptyRun = now;
+        }
         await SaveAsync(store, state, finish: false, ct).ConfigureAwait(false);
         if (moves.Count > 0) JobHost.Of(rt)?.JobMaster.Wake();
     }
