@@ -59,9 +59,10 @@ public sealed class FsckTests
         await Put("rot", "md5c", sum: true);
         await Put("nsum", "md5c", sum: true);
         await Put("nopa", "c1");
+        await Put("moved", "c1");
         await Put("povi", "grow");
         foreach (var (key, (fid, data)) in files)
-            await c.WaitHealthyAsync(fid, key is "nopa" or "povi" ? 1 : 2, data);
+            await c.WaitHealthyAsync(fid, key is "nopa" or "povi" or "moved" ? 1 : 2, data);
 
         // The faults.
         var miss = await c.DevidsOfAsync(files["miss"].Fid);
@@ -77,6 +78,11 @@ public sealed class FsckTests
         foreach (int d in await c.DevidsOfAsync(files["gone"].Fid)) File.Delete(c.FileOnDisk(files["gone"].Fid, d));
         await c.ExecuteAsync("DELETE FROM checksum WHERE fid = @f", ("@f", files["nsum"].Fid));
         await c.ExecuteAsync("UPDATE file SET devcount = 13 WHERE fid = @f", ("@f", files["bcnt"].Fid));
+        // The only copy moved to another device behind the tracker's back.
+        var movedFrom = (await c.DevidsOfAsync(files["moved"].Fid)).Single();
+        int movedTo = movedFrom == 5 ? 1 : 5;
+        Directory.CreateDirectory(Path.GetDirectoryName(c.FileOnDisk(files["moved"].Fid, movedTo))!);
+        File.Move(c.FileOnDisk(files["moved"].Fid, movedFrom), c.FileOnDisk(files["moved"].Fid, movedTo));
         var nopaDev = (await c.DevidsOfAsync(files["nopa"].Fid)).Single();
         await c.ExecuteAsync("DELETE FROM file_on WHERE fid = @f", ("@f", files["nopa"].Fid));
         await c.ExecuteAsync("UPDATE class SET mindevcount = 2 WHERE classname = 'grow'");
@@ -98,6 +104,8 @@ public sealed class FsckTests
         Assert.Equal(["MSUM"], await c.EventsOfAsync(files["msum"].Fid));
         Assert.Equal(["MISS", "MISS", "SRCH", "GONE"], await c.EventsOfAsync(files["gone"].Fid));
         Assert.Equal(["NOPA", "SRCH", "FOND"], await c.EventsOfAsync(files["nopa"].Fid));
+        // 2.73 recounts when it notes the found copy, before it forgets the missing one: BCNT follows.
+        Assert.Equal(["MISS", "SRCH", "FOND", "BCNT"], await c.EventsOfAsync(files["moved"].Fid));
         Assert.Equal(["POVI", "REPL"], await c.EventsOfAsync(files["povi"].Fid));
 
         // Repairs: copies come back from the good one, with the right bytes.
@@ -106,6 +114,8 @@ public sealed class FsckTests
         await c.WaitHealthyAsync(files["rot"].Fid, 2, files["rot"].Data);
         await c.WaitHealthyAsync(files["povi"].Fid, 2, files["povi"].Data);
         Assert.Equal([nopaDev], await c.DevidsOfAsync(files["nopa"].Fid));
+        Assert.Equal([movedTo], await c.DevidsOfAsync(files["moved"].Fid));
+        Assert.Equal(1L, await c.CountAsync("SELECT devcount FROM file WHERE fid = @f", ("@f", files["moved"].Fid)));
         Assert.Equal(2L, await c.CountAsync("SELECT devcount FROM file WHERE fid = @f", ("@f", files["bcnt"].Fid)));
         Assert.Equal(0L, await c.CountAsync("SELECT devcount FROM file WHERE fid = @f", ("@f", files["gone"].Fid)));
         Assert.Empty(await c.DevidsOfAsync(files["gone"].Fid));

@@ -251,11 +251,17 @@ public sealed class FsckChecker
             run.Log(FsckEventCode.ReReplicate);
             return true;
         }
-        if (!run.Settings.SkipDevcount && now.File.DevCount != now.DevIds.Count)
+        // 2.73 recounts devcount when it notes a found copy, before it forgets the missing ones, so a file
+        // found elsewhere always ends with a BCNT event; the same events are logged here.
+        bool recounted = found is not null && !run.Settings.SkipDevcount;
+        long devcount = recounted ? f.DevIds.Append(found!.Value).Distinct().Count() : now.File.DevCount;
+        if (!run.Settings.SkipDevcount && devcount != now.DevIds.Count)
         {
             await Store.FsckFixDevcountAsync(file.Fid, ct).ConfigureAwait(false);
             run.Log(FsckEventCode.BadCount);
         }
+        else if (recounted && now.File.DevCount != now.DevIds.Count)
+            await Store.FsckFixDevcountAsync(file.Fid, ct).ConfigureAwait(false); // 2.73's recount, no event
         return true;
     }
 
